@@ -1,0 +1,233 @@
+//! Command line and environment configuration.
+//!
+//! Every serving option is a flag with an environment variable of the same
+//! meaning (`--listen` / `DOUBLURE_LISTEN`), so the same settings work on a
+//! laptop, in `docker run -e …` and in a CI `services:` block.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// doublure: a test double of the Logora users API and the w.c.s. user API.
+///
+/// With no subcommand it serves both APIs, from the built-in fixtures unless
+/// --fixtures names a directory.
+#[derive(Debug, Parser)]
+#[command(name = "doublure", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: Config,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with fixture directories.
+    #[command(subcommand)]
+    Fixtures(FixturesCommand),
+    /// Exit 0 when a running doublure answers its health check, else 1
+    /// (for a Docker HEALTHCHECK in an image with no curl).
+    Healthcheck {
+        /// URL of the health endpoint [default: the --listen address, on
+        /// loopback, /__doublure/health]
+        #[arg(long)]
+        url: Option<String>,
+        /// Where doublure listens, to build the default URL.
+        #[arg(long, env = "DOUBLURE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+/// Subcommands of `doublure fixtures`.
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// Check a fixture directory without serving it: exit 0 when valid, 2
+    /// with one line per problem otherwise.
+    Validate {
+        /// The fixture directory (holding logora/ and wcs/).
+        dir: PathBuf,
+    },
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Serving options.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (the log line says
+    /// which).
+    #[arg(long, env = "DOUBLURE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Fixture directory to serve instead of the built-in fixtures.
+    #[arg(long, env = "DOUBLURE_FIXTURES", value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+
+    /// Base of every absolute URL the APIs return (links, form URLs,
+    /// redirects) [default: http://<listen address>]
+    #[arg(long, env = "DOUBLURE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// Bearer token required on every /__doublure/ route but health.
+    #[arg(long, env = "DOUBLURE_ADMIN_TOKEN", value_name = "TOKEN")]
+    pub admin_token: Option<String>,
+
+    /// Origins allowed to call the emulated APIs from a browser:
+    /// `*` for any, or a comma-separated list of origins.
+    #[arg(
+        long,
+        env = "DOUBLURE_CORS_ORIGIN",
+        default_value = "*",
+        value_name = "ORIGINS"
+    )]
+    pub cors_origin: String,
+
+    /// Log line format.
+    #[arg(long, env = "DOUBLURE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log level or filter (`info`, `debug`, `doublure=trace`, …).
+    #[arg(
+        long,
+        env = "DOUBLURE_LOG_LEVEL",
+        default_value = "info",
+        value_name = "FILTER"
+    )]
+    pub log_level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Cli::parse_from(["doublure"]).serve
+    }
+}
+
+/// Runtime settings derived from [`Config`] once the listener is bound.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base of absolute URLs, without a trailing slash.
+    pub public_url: String,
+    pub admin_token: Option<String>,
+    pub cors: CorsOrigins,
+}
+
+impl Settings {
+    /// Settings for `config`, served at `local_addr`.
+    pub fn new(config: &Config, local_addr: SocketAddr) -> Result<Self, String> {
+        let public_url = match &config.public_url {
+            Some(url) => normalize_public_url(url)?,
+            None => format!("http://{local_addr}"),
+        };
+        Ok(Self {
+            public_url,
+            admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+            cors: CorsOrigins::parse(&config.cors_origin)?,
+        })
+    }
+
+    /// Settings for tests: public URL `http://localhost:8080`, any origin.
+    pub fn for_tests() -> Self {
+        Self {
+            public_url: "http://localhost:8080".to_owned(),
+            admin_token: None,
+            cors: CorsOrigins::Any,
+        }
+    }
+}
+
+fn normalize_public_url(url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or_else(|| format!("--public-url {url:?} must start with http:// or https://"))?;
+    if rest.is_empty() {
+        return Err(format!("--public-url {url:?} has no host"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Which browser origins may call the emulated APIs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value == "*" || value.is_empty() {
+            return Ok(Self::Any);
+        }
+        let list: Vec<String> = value
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        for origin in &list {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(format!(
+                    "--cors-origin {origin:?} is not an origin like https://app.example.org"
+                ));
+            }
+        }
+        Ok(Self::List(list))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_defaults_to_the_bound_address() {
+        let settings =
+            Settings::new(&Config::default(), "127.0.0.1:4321".parse().unwrap()).unwrap();
+        assert_eq!(settings.public_url, "http://127.0.0.1:4321");
+    }
+
+    #[test]
+    fn a_public_url_loses_its_trailing_slash_and_must_be_http() {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let config = Config {
+            public_url: Some("https://demo.example.org/".to_owned()),
+            ..Config::default()
+        };
+        assert_eq!(
+            Settings::new(&config, addr).unwrap().public_url,
+            "https://demo.example.org"
+        );
+        let config = Config {
+            public_url: Some("demo.example.org".to_owned()),
+            ..Config::default()
+        };
+        assert_eq!(
+            Settings::new(&config, addr).unwrap_err(),
+            "--public-url \"demo.example.org\" must start with http:// or https://"
+        );
+    }
+
+    #[test]
+    fn cors_origins_are_any_or_a_checked_list() {
+        assert_eq!(CorsOrigins::parse("*").unwrap(), CorsOrigins::Any);
+        assert_eq!(
+            CorsOrigins::parse("http://a.test, https://b.test/").unwrap(),
+            CorsOrigins::List(vec!["http://a.test".into(), "https://b.test".into()])
+        );
+        assert!(CorsOrigins::parse("a.test").is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! Logora fixture data: applications, API clients and users.
+
+use serde_json::Value;
+
+use crate::store::{FixtureFiles, Problems};
+
+/// Fixture files compiled into the binary.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[];
+
+/// All Logora data.
+#[derive(Debug, Clone, Default)]
+pub struct LogoraData {}
+
+impl LogoraData {
+    /// Loads and checks the Logora collections of `files`.
+    pub fn load(_files: &FixtureFiles, _problems: &mut Problems) -> Self {
+        Self {}
+    }
+
+    /// The data in the fixture format.
+    pub fn export(&self) -> Vec<(&'static str, Value)> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,93 @@
+//! The `doublure` binary: serves the emulated APIs, or runs one of the
+//! subcommands (`fixtures validate`, `healthcheck`).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use doublure::config::{Cli, Command, Config, FixturesCommand, LogFormat};
+use doublure::startup::{Application, StartupError, shutdown_signal};
+use doublure::store::{Data, FixtureFiles};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Fixtures(FixturesCommand::Validate { dir })) => validate(&dir),
+        Some(Command::Healthcheck { url, listen }) => {
+            let url = url.unwrap_or_else(|| doublure::healthcheck::default_url(listen));
+            match runtime().block_on(doublure::healthcheck::check(&url)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("unhealthy: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None => serve(cli.serve),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("doublure: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn validate(dir: &std::path::Path) -> ExitCode {
+    match FixtureFiles::read_dir(dir).and_then(|files| Data::load(&files)) {
+        Ok(_) => {
+            println!("{}: valid", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprintln!("{problems}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(config: Config) -> ExitCode {
+    if let Err(e) = init_tracing(&config) {
+        eprintln!("doublure: {e}");
+        return ExitCode::from(2);
+    }
+    runtime().block_on(async {
+        let app = match Application::build(&config).await {
+            Ok(app) => app,
+            Err(e) => {
+                eprintln!("doublure: {e}");
+                return match e {
+                    StartupError::Fixtures(_) | StartupError::Config(_) => ExitCode::from(2),
+                    StartupError::Bind(..) => ExitCode::FAILURE,
+                };
+            }
+        };
+        match app.run_until_stopped(shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("doublure: server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn init_tracing(config: &Config) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .map_err(|e| format!("--log-level {:?}: {e}", config.log_level))?;
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Building and running the server: load the fixtures, bind, serve until a
+//! shutdown signal, let in-flight requests finish.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::{Config, Settings};
+use crate::state::AppState;
+use crate::store::{FixtureFiles, Problems, Seed, Store};
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub enum StartupError {
+    /// The fixtures are invalid (exit status 2).
+    Fixtures(Problems),
+    /// The configuration is inconsistent (exit status 2).
+    Config(String),
+    /// The address could not be bound (exit status 1).
+    Bind(SocketAddr, std::io::Error),
+}
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fixtures(problems) => write!(f, "invalid fixtures:\n{problems}"),
+            Self::Config(message) => f.write_str(message),
+            Self::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+/// The fixture files `config` asks for: a directory, or the built-in set.
+pub fn fixture_files(config: &Config) -> Result<FixtureFiles, Problems> {
+    match &config.fixtures {
+        Some(dir) => FixtureFiles::read_dir(dir),
+        None => Ok(FixtureFiles::builtin()),
+    }
+}
+
+/// A loaded store and a bound listener, ready to serve.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Loads the fixtures, then binds: a bad fixture set never opens a port.
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let files = fixture_files(config).map_err(StartupError::Fixtures)?;
+        let store = Store::load(Seed { files }).map_err(StartupError::Fixtures)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartupError::Bind(config.listen, e))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind(config.listen, e))?;
+        let settings = Settings::new(config, local_addr).map_err(StartupError::Config)?;
+        if settings.admin_token.is_none() && !local_addr.ip().is_loopback() {
+            tracing::warn!(
+                "listening on {local_addr} without --admin-token: anyone who can reach this \
+                 address can change doublure's data and clock through /__doublure/"
+            );
+        }
+        let state = AppState::new(store, Clock::system(), settings);
+        Ok(Self {
+            listener,
+            local_addr,
+            state,
+        })
+    }
+
+    /// Serves `state` on an already bound listener (tests pick the state,
+    /// e.g. a frozen clock, and bind port 0).
+    pub fn from_parts(listener: TcpListener, state: AppState) -> std::io::Result<Self> {
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            local_addr,
+            state,
+        })
+    }
+
+    /// The address actually bound (the real port when port 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The state the server runs with.
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then waits for in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!("doublure listening on http://{}", self.local_addr);
+        axum::serve(self.listener, crate::app(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

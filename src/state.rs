@@ -1,0 +1,56 @@
+//! The state every handler receives: the store, the emulated clock, the
+//! runtime settings and each API's own runtime state (token revocations,
+//! used nonces). Cloning it is cheap: everything is behind an `Arc`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::{Problems, Store};
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub clock: Arc<Clock>,
+    pub settings: Arc<Settings>,
+    pub logora: Arc<crate::logora::Runtime>,
+    pub wcs: Arc<crate::wcs::Runtime>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Clock, settings: Settings) -> Self {
+        Self {
+            store: Arc::new(store),
+            clock: Arc::new(clock),
+            settings: Arc::new(settings),
+            logora: Arc::new(crate::logora::Runtime::default()),
+            wcs: Arc::new(crate::wcs::Runtime::default()),
+        }
+    }
+
+    /// The built-in fixtures, a clock frozen at [`TEST_NOW`] and
+    /// [`Settings::for_tests`]: what most tests start from.
+    pub fn for_tests() -> Self {
+        let store = Store::builtin().unwrap_or_else(|p| panic!("built-in fixtures: {p}"));
+        Self::new(store, Clock::frozen(test_now()), Settings::for_tests())
+    }
+
+    /// Back to the seed: data, API runtime state and clock.
+    pub fn reset(&self) -> Result<(), Problems> {
+        self.store.reset()?;
+        self.logora.reset();
+        self.wcs.reset();
+        self.clock.reset();
+        Ok(())
+    }
+}
+
+/// The instant the test clock is frozen at.
+pub const TEST_NOW: &str = "2026-01-15T10:00:00Z";
+
+/// [`TEST_NOW`] as a time.
+pub fn test_now() -> DateTime<Utc> {
+    TEST_NOW.parse().unwrap_or_default()
+}

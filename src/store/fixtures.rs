@@ -1,0 +1,390 @@
+//! Fixture files: where they come from (the built-in set compiled into the
+//! binary, or a directory), and the checks shared by every collection.
+//!
+//! A fixture directory holds one JSON array per collection
+//! (`logora/users.json`, `wcs/forms.json`, …). Every problem found while
+//! loading is collected, not just the first, and each names the file, the
+//! item and the field, so a user can fix a directory in one pass.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The fixture files compiled into the binary, from the repository's
+/// `fixtures/` directory. Each API module lists its own.
+pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+    crate::logora::model::BUILTIN_FILES
+        .iter()
+        .chain(crate::wcs::model::BUILTIN_FILES)
+        .copied()
+}
+
+/// Every collection file name a fixture directory may hold.
+pub fn known_files() -> impl Iterator<Item = &'static str> {
+    builtin_files().map(|(name, _)| name)
+}
+
+/// A set of fixture files, keyed by their path relative to the fixture root
+/// (`logora/users.json`).
+#[derive(Debug, Clone)]
+pub struct FixtureFiles {
+    /// How file names are shown in messages: the directory as given, or
+    /// `<built-in>` for the compiled-in set.
+    root: String,
+    files: BTreeMap<String, String>,
+}
+
+impl FixtureFiles {
+    /// The built-in fixtures.
+    pub fn builtin() -> Self {
+        Self {
+            root: "<built-in>".to_owned(),
+            files: builtin_files()
+                .map(|(name, text)| (name.to_owned(), text.to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Files given in memory (used by state import and by tests).
+    pub fn from_map(root: impl Into<String>, files: BTreeMap<String, String>) -> Self {
+        Self {
+            root: root.into(),
+            files,
+        }
+    }
+
+    /// Reads every `*.json` file under `dir/logora/` and `dir/wcs/`. A file
+    /// that is not a known collection is reported, so a typo in a file name
+    /// does not silently leave a collection empty.
+    pub fn read_dir(dir: &Path) -> Result<Self, Problems> {
+        let root = dir.display().to_string().trim_end_matches('/').to_owned();
+        let mut problems = Problems::default();
+        let mut files = BTreeMap::new();
+        if !dir.is_dir() {
+            problems.push(Problem::file(&root, "not a directory"));
+            return Err(problems);
+        }
+        let known: Vec<&str> = known_files().collect();
+        for api in ["logora", "wcs"] {
+            let sub = dir.join(api);
+            let Ok(entries) = std::fs::read_dir(&sub) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths {
+                if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                    continue;
+                }
+                let name = format!(
+                    "{api}/{}",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                );
+                let shown = format!("{root}/{name}");
+                if !known.contains(&name.as_str()) {
+                    let expected: Vec<&str> = known
+                        .iter()
+                        .copied()
+                        .filter(|k| k.starts_with(api))
+                        .collect();
+                    problems.push(Problem::file(
+                        &shown,
+                        format!(
+                            "unknown fixture file; expected one of: {}",
+                            expected.join(", ")
+                        ),
+                    ));
+                    continue;
+                }
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        files.insert(name, text);
+                    }
+                    Err(e) => problems.push(Problem::file(&shown, format!("cannot read: {e}"))),
+                }
+            }
+        }
+        if files.is_empty() && problems.is_empty() {
+            problems.push(Problem::file(
+                &root,
+                "no fixture files found (expected logora/*.json or wcs/*.json)",
+            ));
+        }
+        problems.into_result(Self { root, files })
+    }
+
+    /// How `name` is shown in messages.
+    pub fn shown(&self, name: &str) -> String {
+        format!("{}/{name}", self.root)
+    }
+
+    /// The raw text of one file, if present.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.files.get(name).map(String::as_str)
+    }
+
+    /// Parses the collection `name` into typed items.
+    ///
+    /// An absent file is an empty collection. Each item that fails to
+    /// deserialize is reported with its position, its `id_key` value when it
+    /// has one, and the path of the offending field; the others are kept so
+    /// that reference checks can still run and report everything at once.
+    pub fn collection<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        id_key: &str,
+        problems: &mut Problems,
+    ) -> Vec<Item<T>> {
+        let Some(text) = self.text(name) else {
+            return Vec::new();
+        };
+        let file = self.shown(name);
+        let values: Vec<Value> = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Array(values)) => values,
+            Ok(_) => {
+                problems.push(Problem::file(&file, "expected a JSON array of items"));
+                return Vec::new();
+            }
+            Err(e) => {
+                problems.push(Problem::file(&file, format!("invalid JSON: {e}")));
+                return Vec::new();
+            }
+        };
+        let mut items = Vec::with_capacity(values.len());
+        for (index, value) in values.into_iter().enumerate() {
+            let at = ItemRef {
+                file: file.clone(),
+                number: index + 1,
+                id: value.get(id_key).map(id_text),
+            };
+            match serde_path_to_error::deserialize::<_, T>(&value) {
+                Ok(data) => items.push(Item { at, data }),
+                Err(e) => {
+                    let path = e.path().to_string();
+                    let inner = e.into_inner().to_string();
+                    let message = if path == "." || path.is_empty() {
+                        inner
+                    } else {
+                        format!("field {path}: {inner}")
+                    };
+                    problems.push(at.problem(message));
+                }
+            }
+        }
+        items
+    }
+}
+
+fn id_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A parsed fixture item and where it came from.
+#[derive(Debug, Clone)]
+pub struct Item<T> {
+    pub at: ItemRef,
+    pub data: T,
+}
+
+/// Where an item stands: its file, its position (counted from 1) and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRef {
+    pub file: String,
+    pub number: usize,
+    pub id: Option<String>,
+}
+
+impl ItemRef {
+    /// A problem with this item; `message` should name the field.
+    pub fn problem(&self, message: impl Into<String>) -> Problem {
+        Problem {
+            file: self.file.clone(),
+            item: Some((self.number, self.id.clone())),
+            message: message.into(),
+        }
+    }
+}
+
+/// One thing wrong with a fixture set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    /// Position (from 1) and id of the item, when the problem is an item's.
+    pub item: Option<(usize, Option<String>)>,
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with a whole file.
+    pub fn file(file: &str, message: impl Into<String>) -> Self {
+        Self {
+            file: file.to_owned(),
+            item: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.file)?;
+        match &self.item {
+            Some((n, Some(id))) => write!(f, "item {n} (id {id}): ")?,
+            Some((n, None)) => write!(f, "item {n}: ")?,
+            None => {}
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Every problem found in a fixture set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn push(&mut self, problem: Problem) {
+        self.0.push(problem);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was found wrong.
+    pub fn into_result<T>(self, value: T) -> Result<T, Problems> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Reports every item whose key was already seen in the same collection.
+    pub fn check_unique<T, K: Ord + fmt::Display>(
+        &mut self,
+        items: &[Item<T>],
+        field: &str,
+        key: impl Fn(&T) -> K,
+    ) {
+        let mut seen = std::collections::BTreeMap::new();
+        for item in items {
+            let k = key(&item.data);
+            if let Some(first) = seen.get(&k) {
+                self.push(
+                    item.at
+                        .problem(format!("{field} {k} is already used by item {first}")),
+                );
+            } else {
+                seen.insert(k, item.at.number);
+            }
+        }
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Thing {
+        id: u64,
+        #[allow(dead_code)]
+        name: String,
+    }
+
+    fn files(text: &str) -> FixtureFiles {
+        FixtureFiles::from_map(
+            "fx",
+            [("wcs/things.json".to_owned(), text.to_owned())].into(),
+        )
+    }
+
+    fn load(text: &str) -> (Vec<Item<Thing>>, Vec<String>) {
+        let mut problems = Problems::default();
+        let items = files(text).collection::<Thing>("wcs/things.json", "id", &mut problems);
+        (items, problems.0.iter().map(|p| p.to_string()).collect())
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_named_with_its_item_and_id() {
+        let (items, problems) = load(r#"[{"id": 1, "name": "a"}, {"id": 7, "name": 3}]"#);
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            problems,
+            [
+                "fx/wcs/things.json: item 2 (id 7): field name: invalid type: integer `3`, expected a string"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_and_a_missing_field_are_both_reported() {
+        let (_, problems) = load(r#"[{"id": 1, "name": "a", "nmae": "b"}, {"id": 2}]"#);
+        assert_eq!(problems.len(), 2);
+        assert!(
+            problems[0]
+                .starts_with("fx/wcs/things.json: item 1 (id 1): field nmae: unknown field `nmae`"),
+            "{}",
+            problems[0]
+        );
+        assert_eq!(
+            problems[1],
+            "fx/wcs/things.json: item 2 (id 2): missing field `name`"
+        );
+    }
+
+    #[test]
+    fn invalid_json_names_the_file_and_the_line() {
+        let (_, problems) = load("[{\"id\": 1,\n oops}]");
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0]
+                .starts_with("fx/wcs/things.json: invalid JSON: key must be a string at line 2"),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_an_array_is_reported() {
+        let (_, problems) = load(r#"{"id": 1}"#);
+        assert_eq!(
+            problems,
+            ["fx/wcs/things.json: expected a JSON array of items"]
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_first_item_using_them() {
+        let (items, _) = load(r#"[{"id": 4, "name": "a"}, {"id": 4, "name": "b"}]"#);
+        let mut problems = Problems::default();
+        problems.check_unique(&items, "id", |t| t.id);
+        assert_eq!(
+            problems.to_string(),
+            "fx/wcs/things.json: item 2 (id 4): id 4 is already used by item 1"
+        );
+    }
+}
