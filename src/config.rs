@@ -107,6 +107,36 @@ pub struct Config {
         value_name = "FILTER"
     )]
     pub log_level: String,
+
+    /// Reload the --fixtures directory whenever one of its files changes
+    /// (checked every second); an invalid change is logged and the last good
+    /// data keeps serving.
+    #[arg(long, env = "DOUBLURE_WATCH", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub watch: bool,
+
+    /// How many requests the journal (/__doublure/requests) keeps.
+    #[arg(
+        long,
+        env = "DOUBLURE_JOURNAL_SIZE",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
+    pub journal_size: usize,
+
+    /// Seed of the generator behind fault probabilities: the same seed and
+    /// the same calls give the same failures.
+    #[arg(
+        long,
+        env = "DOUBLURE_FAULT_SEED",
+        default_value_t = 0,
+        value_name = "N"
+    )]
+    pub fault_seed: u64,
+
+    /// Honour the X-Doublure-Fault request header (a browser demo's way to
+    /// make one call slow or failing); `false` ignores it.
+    #[arg(long, env = "DOUBLURE_FAULT_HEADER", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub fault_header: bool,
 }
 
 impl Default for Config {
@@ -122,6 +152,12 @@ pub struct Settings {
     pub public_url: String,
     pub admin_token: Option<String>,
     pub cors: CorsOrigins,
+    /// The fixture directory, when not the built-in set (reload reads it).
+    pub fixtures: Option<std::path::PathBuf>,
+    pub journal_size: usize,
+    pub fault_seed: u64,
+    pub fault_header: bool,
+    pub watch: bool,
 }
 
 impl Settings {
@@ -135,6 +171,11 @@ impl Settings {
             public_url,
             admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
             cors: CorsOrigins::parse(&config.cors_origin)?,
+            fixtures: config.fixtures.clone(),
+            journal_size: config.journal_size,
+            fault_seed: config.fault_seed,
+            fault_header: config.fault_header,
+            watch: config.watch,
         })
     }
 
@@ -144,6 +185,11 @@ impl Settings {
             public_url: "http://localhost:8080".to_owned(),
             admin_token: None,
             cors: CorsOrigins::Any,
+            fixtures: None,
+            journal_size: crate::admin::journal::DEFAULT_CAPACITY,
+            fault_seed: 0,
+            fault_header: true,
+            watch: false,
         }
     }
 }

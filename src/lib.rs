@@ -14,7 +14,7 @@ pub mod state;
 pub mod store;
 pub mod wcs;
 
-mod routing;
+pub mod routing;
 
 pub use routing::app;
 pub use state::AppState;

@@ -4,6 +4,7 @@
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
@@ -20,7 +21,23 @@ pub fn app(state: AppState) -> Router {
         .merge(apis)
         .merge(crate::admin::router(&state))
         .fallback(fallback)
+        // Outermost last: the journal sees what faults did. Both cover
+        // unknown paths too, and pass `/__doublure/` through untouched.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::admin::faults::inject,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::admin::journal::record,
+        ))
         .with_state(state)
+}
+
+/// Whether a path is the control plane's, which the journal and faults
+/// leave alone.
+pub fn is_admin_path(path: &str) -> bool {
+    path.starts_with("/__doublure/") || path == "/__doublure"
 }
 
 /// Response headers a browser app may read: Logora's pagination headers.

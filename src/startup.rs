@@ -102,6 +102,14 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if self.state.settings.watch {
+            match crate::admin::reload::watch(self.state.clone(), std::time::Duration::from_secs(1))
+            {
+                // The receiver is dropped: results are logged by the watcher.
+                Some(_) => tracing::info!("watching the fixture directory for changes"),
+                None => tracing::warn!("--watch needs --fixtures DIR; nothing to watch"),
+            }
+        }
         tracing::info!("doublure listening on http://{}", self.local_addr);
         axum::serve(self.listener, crate::app(self.state))
             .with_graceful_shutdown(shutdown)

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::admin::faults::Faults;
+use crate::admin::journal::Journal;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::{Problems, Store};
@@ -17,6 +19,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub logora: Arc<crate::logora::Runtime>,
     pub wcs: Arc<crate::wcs::Runtime>,
+    pub journal: Arc<Journal>,
+    pub faults: Arc<Faults>,
 }
 
 impl AppState {
@@ -24,6 +28,8 @@ impl AppState {
         Self {
             store: Arc::new(store),
             clock: Arc::new(clock),
+            journal: Arc::new(Journal::new(settings.journal_size)),
+            faults: Arc::new(Faults::new(settings.fault_seed)),
             settings: Arc::new(settings),
             logora: Arc::new(crate::logora::Runtime::default()),
             wcs: Arc::new(crate::wcs::Runtime::default()),
@@ -37,12 +43,15 @@ impl AppState {
         Self::new(store, Clock::frozen(test_now()), Settings::for_tests())
     }
 
-    /// Back to the seed: data, API runtime state and clock.
+    /// Back to the seed: data, API runtime state (tokens, revocations,
+    /// nonces), journal, faults and clock.
     pub fn reset(&self) -> Result<(), Problems> {
         self.store.reset()?;
         self.logora.reset();
         self.wcs.reset();
         self.clock.reset();
+        self.journal.clear();
+        self.faults.clear();
         Ok(())
     }
 }

@@ -56,6 +56,25 @@ impl FixtureFiles {
         }
     }
 
+    /// Files given in memory, refusing names that are no known collection
+    /// (state import).
+    pub fn checked_map(root: &str, files: BTreeMap<String, String>) -> Result<Self, Problems> {
+        let known: Vec<&str> = known_files().collect();
+        let mut problems = Problems::default();
+        for name in files.keys() {
+            if !known.contains(&name.as_str()) {
+                problems.push(Problem::file(
+                    &format!("{root}/{name}"),
+                    format!(
+                        "unknown fixture file; expected one of: {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        problems.into_result(Self::from_map(root, files))
+    }
+
     /// Reads every `*.json` file under `dir/logora/` and `dir/wcs/`. A file
     /// that is not a known collection is reported, so a typo in a file name
     /// does not silently leave a collection empty.

@@ -1,0 +1,77 @@
+//! The control plane's error body: `{"error": "<what is wrong>"}` with a
+//! status that says whose fault it is, plus a `problems` list when fixture
+//! validation refused a change.
+
+use axum::Json;
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::store::Problems;
+
+/// An error answered under `/__doublure/`.
+#[derive(Debug)]
+pub enum AdminError {
+    /// 400: the request body or a parameter is wrong.
+    BadRequest(String),
+    /// 400: the change would make the data invalid; nothing was changed.
+    Invalid(Problems),
+    /// 401: an admin token is configured and this request lacks it.
+    Unauthorized,
+    /// 404: no such thing.
+    NotFound(String),
+}
+
+impl AdminError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match self {
+            Self::BadRequest(message) | Self::NotFound(message) => json!({"error": message}),
+            Self::Invalid(problems) => json!({
+                "error": "invalid data: nothing was changed",
+                "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            }),
+            Self::Unauthorized => json!({
+                "error": "this control plane needs Authorization: Bearer <admin token>"
+            }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"doublure\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<Problems> for AdminError {
+    fn from(problems: Problems) -> Self {
+        Self::Invalid(problems)
+    }
+}
+
+/// `Json` whose rejections are [`AdminError`]s, so a bad body gets a
+/// clear message in the control plane's format.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(AdminError))]
+pub struct AdminJson<T>(pub T);
+
+impl From<JsonRejection> for AdminError {
+    fn from(rejection: JsonRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}

@@ -1,0 +1,88 @@
+//! Fixture reload: on demand (`POST /__doublure/reload`) or when a file of
+//! the fixture directory changes (`--watch`). An invalid change is reported
+//! and the last good data keeps serving.
+//!
+//! The watcher polls modification times once a second rather than relying
+//! on inotify: bind mounts into containers (Docker Desktop, some CI
+//! runners) often deliver no file events, and a dozen `stat` calls a second
+//! cost nothing.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::AppState;
+use crate::store::{FixtureFiles, Problems, Seed};
+
+/// Re-reads the fixtures the server was started with (the directory, or the
+/// built-in set) and makes them the new seed and data. Returns what was
+/// read; on error nothing changes.
+pub fn reload(state: &AppState) -> Result<String, Problems> {
+    let (files, source) = match &state.settings.fixtures {
+        Some(dir) => (FixtureFiles::read_dir(dir)?, dir.display().to_string()),
+        None => (FixtureFiles::builtin(), "<built-in>".to_owned()),
+    };
+    state.store.reseed(Seed { files })?;
+    Ok(source)
+}
+
+/// A fingerprint of the directory: every JSON file's path, size and
+/// modification time.
+fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut seen = Vec::new();
+    for api in ["logora", "wcs"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(api)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let meta = entry.metadata().ok();
+            seen.push((
+                path,
+                meta.as_ref().map_or(0, |m| m.len()),
+                meta.and_then(|m| m.modified().ok()),
+            ));
+        }
+    }
+    seen.sort();
+    seen
+}
+
+/// What one reload attempt gave, for logs and tests.
+pub type ReloadResult = Result<String, Problems>;
+
+/// Watches the fixture directory every `every` and reloads on change. The
+/// returned receiver sees each attempt's result.
+pub fn watch(
+    state: AppState,
+    every: Duration,
+) -> Option<tokio::sync::watch::Receiver<Option<ReloadResult>>> {
+    let dir = state.settings.fixtures.clone()?;
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    tokio::spawn(async move {
+        let mut last = fingerprint(&dir);
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let now = fingerprint(&dir);
+            if now == last {
+                continue;
+            }
+            last = now;
+            let result = reload(&state);
+            match &result {
+                Ok(source) => tracing::info!("fixtures reloaded from {source}"),
+                Err(problems) => tracing::error!(
+                    "fixture change refused, the previous data keeps serving:\n{problems}"
+                ),
+            }
+            if tx.send(Some(result)).is_err() {
+                break;
+            }
+        }
+    });
+    Some(rx)
+}
