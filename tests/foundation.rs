@@ -214,23 +214,20 @@ fn config_env_names() -> Vec<String> {
 fn dockerfile_env_names() -> Vec<String> {
     let dockerfile = include_str!("../Dockerfile");
     let mut names = Vec::new();
-    let mut in_env = false;
+    let mut continued = false;
     for line in dockerfile.lines() {
         let trimmed = line.trim();
-        let rest = if let Some(rest) = trimmed.strip_prefix("ENV ") {
-            in_env = true;
-            rest
-        } else if in_env {
-            trimmed
-        } else {
-            continue;
+        let rest = match trimmed.strip_prefix("ENV ") {
+            Some(rest) => rest,
+            None if continued => trimmed,
+            None => continue,
         };
         for word in rest.split_whitespace() {
             if let Some((name, _)) = word.split_once('=') {
                 names.push(name.to_owned());
             }
         }
-        in_env = trimmed.ends_with('\\');
+        continued = trimmed.ends_with('\\');
     }
     names
 }
