@@ -745,3 +745,62 @@ async fn reload_of_a_broken_directory_reports_it_and_keeps_the_old_data() {
     );
     assert_eq!(app.get("/__doublure/state").await.json(), before);
 }
+
+// ---- OpenAPI --------------------------------------------------------------
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_control_plane_route() {
+    let app = TestApp::new();
+    let response = app.get("/__doublure/openapi.json").await;
+    assert_eq!(response.status, StatusCode::OK);
+    let doc = response.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("/__doublure/health", vec!["get"]),
+        ("/__doublure/openapi.json", vec!["get"]),
+        ("/__doublure/reset", vec!["post"]),
+        ("/__doublure/reload", vec!["post"]),
+        ("/__doublure/state", vec!["get", "put"]),
+        ("/__doublure/clock", vec!["get", "put"]),
+        ("/__doublure/clock/advance", vec!["post"]),
+        ("/__doublure/requests", vec!["get", "delete"]),
+        ("/__doublure/faults", vec!["get", "post", "delete"]),
+        ("/__doublure/faults/{id}", vec!["delete"]),
+    ];
+    for (path, methods) in &expected {
+        let item = paths.get(*path).unwrap_or_else(|| panic!("{path} missing"));
+        let mut listed: Vec<&str> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        listed.sort();
+        let mut want = methods.clone();
+        want.sort();
+        assert_eq!(listed, want, "{path}");
+    }
+    assert!(doc["components"]["schemas"]["RuleSpec"].is_object());
+}
+
+#[tokio::test]
+async fn every_documented_route_exists_in_the_router() {
+    let app = TestApp::new();
+    let doc = app.get("/__doublure/openapi.json").await.json();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "999");
+            let response = app.json(&method.to_uppercase(), &uri, None, &[]).await;
+            assert_ne!(
+                response.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            assert!(
+                response.status != StatusCode::NOT_FOUND || response.json()["error"].is_string(),
+                "{method} {path} is routed"
+            );
+        }
+    }
+}

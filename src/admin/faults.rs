@@ -32,7 +32,7 @@ pub const FAULT_HEADER: &str = "x-doublure-fault";
 pub const MAX_LATENCY_MS: u64 = 60_000;
 
 /// A fault rule as sent by a client: every key optional but one effect.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Only this method (any case).
@@ -149,7 +149,7 @@ impl RuleSpec {
 }
 
 /// A stored rule.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Rule {
     pub id: u64,
     #[serde(flatten)]

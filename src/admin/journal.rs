@@ -55,7 +55,7 @@ const SECRET_PARAMS: &[&str] = &[
 ];
 
 /// One journal entry.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Entry {
     /// Increases by one per request since start (not reset by a clear), so
     /// a test can ask for what came after a known entry.
@@ -73,6 +73,7 @@ pub struct Entry {
     /// Why the request got this answer.
     pub outcome: Option<String>,
     #[serde(skip)]
+    #[schema(ignore)]
     at: DateTime<Utc>,
 }
 
@@ -90,8 +91,9 @@ struct Ring {
 }
 
 /// Filters of `GET /__doublure/requests`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filter {
     /// Only paths starting with this.
     pub path: Option<String>,

@@ -12,12 +12,15 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
 use subtle::ConstantTimeEq;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::store::{Data, FixtureFiles};
@@ -25,31 +28,52 @@ use error::{AdminError, AdminJson};
 
 /// The control plane's routes.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let protected = Router::new()
-        .route("/__doublure/reset", post(reset))
-        .route("/__doublure/reload", post(reload_now))
-        .route("/__doublure/state", get(get_state).put(put_state))
-        .route("/__doublure/clock", get(get_clock).put(put_clock))
-        .route("/__doublure/clock/advance", post(advance_clock))
-        .route(
-            "/__doublure/requests",
-            get(list_requests).delete(clear_requests),
-        )
-        .route(
-            "/__doublure/faults",
-            get(list_faults).post(add_fault).delete(clear_faults),
-        )
-        .route("/__doublure/faults/{id}", delete(remove_fault))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            require_admin_token,
-        ));
-    Router::new()
-        .route("/__doublure/health", get(health))
-        .merge(protected)
+    let (open, protected, _) = parts();
+    open.merge(protected.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        require_admin_token,
+    )))
 }
 
+/// The OpenAPI 3.1 document of the control plane, generated from the same
+/// handler list as the router, so the two cannot drift apart.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| parts().2)
+}
+
+/// The open routes (health), the protected ones, and their document.
+fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+    let (open, open_api) = OpenApiRouter::new()
+        .routes(routes!(health))
+        .split_for_parts();
+    let (protected, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi_json))
+        .routes(routes!(reset))
+        .routes(routes!(reload_now))
+        .routes(routes!(get_state, put_state))
+        .routes(routes!(get_clock, put_clock))
+        .routes(routes!(advance_clock))
+        .routes(routes!(list_requests, clear_requests))
+        .routes(routes!(list_faults, add_fault, clear_faults))
+        .routes(routes!(remove_fault))
+        .split_for_parts();
+    api.merge(open_api);
+    (open, protected, api)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "doublure control plane",
+        description = "Routes under /__doublure/ that arrange data, move the emulated clock, inject faults and read the request journal. With --admin-token, every route but health needs `Authorization: Bearer <token>`."
+    ),
+    components(schemas(faults::RuleSpec, faults::Rule, journal::Entry))
+)]
+struct ApiDoc;
+
 /// 200 once the store is loaded, which is before the listener is bound.
+#[utoipa::path(get, path = "/__doublure/health", tag = "health", responses((status = 200, description = "The store is loaded", body = Object, example = json!({"status": "ok"}))))]
 async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
@@ -80,17 +104,26 @@ async fn require_admin_token(
 
 /// Back to the loaded fixtures: data, tokens, revocations, nonces,
 /// journal, faults and clock.
+#[utoipa::path(post, path = "/__doublure/reset", tag = "data", responses((status = 200, description = "Back to the loaded fixtures: data, tokens, revocations, nonces, journal, faults and clock", body = Object), (status = 401, description = "Admin token missing or wrong")))]
 async fn reset(State(state): State<AppState>) -> Result<Json<Value>, AdminError> {
     state.reset()?;
     Ok(Json(json!({"status": "reset"})))
 }
 
+#[utoipa::path(post, path = "/__doublure/reload", tag = "data", responses((status = 200, description = "Fixtures re-read; they are the new reset point", body = Object), (status = 400, description = "Invalid fixtures: `problems` names file, item and field; the previous data keeps serving")))]
 async fn reload_now(State(state): State<AppState>) -> Result<Json<Value>, AdminError> {
     let source = reload::reload(&state)?;
     Ok(Json(json!({"status": "reloaded", "fixtures": source})))
 }
 
+/// The document itself.
+#[utoipa::path(get, path = "/__doublure/openapi.json", tag = "meta", responses((status = 200, description = "This OpenAPI 3.1 document", body = Object)))]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi().clone())
+}
+
 /// All data in the fixture format: `{"logora/users.json": [...], ...}`.
+#[utoipa::path(get, path = "/__doublure/state", tag = "data", responses((status = 200, description = "All data in the fixture format: file name to JSON array; each entry can be saved as that file of a fixture directory", body = Object)))]
 async fn get_state(State(state): State<AppState>) -> Json<Value> {
     let files = state.store.read(Data::export);
     Json(Value::Object(
@@ -103,6 +136,7 @@ async fn get_state(State(state): State<AppState>) -> Json<Value> {
 
 /// Replaces all data, after the fixture validation; invalid data leaves
 /// the current state serving.
+#[utoipa::path(put, path = "/__doublure/state", tag = "data", request_body(content = Object, description = "File name (`logora/users.json`, …) to JSON array, as GET returns"), responses((status = 200, description = "Replaced", body = Object), (status = 400, description = "Invalid: `problems` names file, item and field; nothing changed")))]
 async fn put_state(
     State(state): State<AppState>,
     AdminJson(body): AdminJson<Map<String, Value>>,
@@ -124,18 +158,23 @@ fn clock_body(state: &AppState) -> Json<Value> {
     }))
 }
 
+#[utoipa::path(get, path = "/__doublure/clock", tag = "clock", responses((status = 200, description = "The emulated time", body = Object, example = json!({"now": "2026-01-15T10:00:00Z", "frozen": true}))))]
 async fn get_clock(State(state): State<AppState>) -> Json<Value> {
     clock_body(&state)
 }
 
-#[derive(Debug, Deserialize)]
+/// A new emulated time and/or whether it stands still.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SetClock {
+    /// RFC 3339 instant.
     now: Option<DateTime<Utc>>,
+    /// Whether the clock stands still.
     frozen: Option<bool>,
 }
 
 /// Sets the time and/or freezes or unfreezes the clock.
+#[utoipa::path(put, path = "/__doublure/clock", tag = "clock", request_body = SetClock, responses((status = 200, description = "The emulated time after the change", body = Object), (status = 400, description = "Bad body")))]
 async fn put_clock(
     State(state): State<AppState>,
     AdminJson(body): AdminJson<SetClock>,
@@ -151,12 +190,15 @@ async fn put_clock(
     Ok(clock_body(&state))
 }
 
-#[derive(Debug, Deserialize)]
+/// How far to move the emulated clock.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Advance {
+    /// Seconds, negative to go back.
     seconds: f64,
 }
 
+#[utoipa::path(post, path = "/__doublure/clock/advance", tag = "clock", request_body = Advance, responses((status = 200, description = "The emulated time after the move", body = Object), (status = 400, description = "Bad body")))]
 async fn advance_clock(
     State(state): State<AppState>,
     AdminJson(body): AdminJson<Advance>,
@@ -176,6 +218,7 @@ async fn advance_clock(
     Ok(clock_body(&state))
 }
 
+#[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::Filter), responses((status = 200, description = "`{capacity, count, requests: [Entry]}`, oldest first", body = Object), (status = 400, description = "Bad filter")))]
 async fn list_requests(
     State(state): State<AppState>,
     query: Result<Query<journal::Filter>, axum::extract::rejection::QueryRejection>,
@@ -189,15 +232,18 @@ async fn list_requests(
     })))
 }
 
+#[utoipa::path(delete, path = "/__doublure/requests", tag = "journal", responses((status = 204, description = "Journal emptied")))]
 async fn clear_requests(State(state): State<AppState>) -> StatusCode {
     state.journal.clear();
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(get, path = "/__doublure/faults", tag = "faults", responses((status = 200, description = "`{faults: [Rule]}` in firing order", body = Object)))]
 async fn list_faults(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"faults": state.faults.list()}))
 }
 
+#[utoipa::path(post, path = "/__doublure/faults", tag = "faults", request_body = faults::RuleSpec, responses((status = 201, description = "The stored rule with its id", body = faults::Rule), (status = 400, description = "Invalid rule")))]
 async fn add_fault(
     State(state): State<AppState>,
     AdminJson(spec): AdminJson<faults::RuleSpec>,
@@ -206,11 +252,13 @@ async fn add_fault(
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
+#[utoipa::path(delete, path = "/__doublure/faults", tag = "faults", responses((status = 204, description = "Every rule removed")))]
 async fn clear_faults(State(state): State<AppState>) -> StatusCode {
     state.faults.clear();
     StatusCode::NO_CONTENT
 }
 
+#[utoipa::path(delete, path = "/__doublure/faults/{id}", tag = "faults", params(("id" = u64, Path, description = "Rule id")), responses((status = 204, description = "Removed"), (status = 404, description = "No such rule")))]
 async fn remove_fault(
     State(state): State<AppState>,
     Path(id): Path<String>,
