@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::AppState;
+use crate::admin::journal::Outcome;
 use crate::config::CorsOrigins;
 
 /// The whole application router.
@@ -85,13 +86,15 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
 
 /// Unknown paths: a Logora 404 under `/api/v1/`, a w.c.s. 404 elsewhere
 /// under `/api/`, a plain 404 otherwise.
-async fn fallback(uri: Uri) -> Response {
+async fn fallback(method: Method, uri: Uri) -> Response {
     let path = uri.path();
-    if path == "/api/v1" || path.starts_with("/api/v1/") {
+    let mut response = if path == "/api/v1" || path.starts_with("/api/v1/") {
         crate::logora::error::LogoraError::RouteNotFound.into_response()
     } else if path == "/api" || path.starts_with("/api/") {
         crate::wcs::error::WcsError::NotFound.into_response()
     } else {
         (StatusCode::NOT_FOUND, "Not Found\n").into_response()
-    }
+    };
+    Outcome::attach(&mut response, format!("no route for {method} {path}"));
+    response
 }

@@ -276,6 +276,7 @@ async fn the_journal_records_api_calls_with_secrets_redacted() {
         ])
     );
     assert_eq!(entry["status"], 404);
+    assert_eq!(entry["outcome"], "no route for GET /api/nothing/");
     assert!(entry["duration_ms"].is_number());
     assert!(!entry.to_string().contains("topsecret"));
 }

@@ -22,6 +22,8 @@ pub enum AdminError {
     Unauthorized,
     /// 404: no such thing.
     NotFound(String),
+    /// 409: the change clashes with what exists (an id already used).
+    Conflict(String),
 }
 
 impl AdminError {
@@ -30,6 +32,7 @@ impl AdminError {
             Self::BadRequest(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
         }
     }
 }
@@ -38,7 +41,9 @@ impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = match self {
-            Self::BadRequest(message) | Self::NotFound(message) => json!({"error": message}),
+            Self::BadRequest(message) | Self::NotFound(message) | Self::Conflict(message) => {
+                json!({"error": message})
+            }
             Self::Invalid(problems) => json!({
                 "error": "invalid data: nothing was changed",
                 "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),

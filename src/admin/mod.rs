@@ -3,6 +3,7 @@
 //! export and import, and fixture reload. No emulated path can reach this
 //! prefix, and CORS is never applied to it.
 
+pub mod collections;
 pub mod error;
 pub mod faults;
 pub mod journal;
@@ -57,6 +58,13 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_requests, clear_requests))
         .routes(routes!(list_faults, add_fault, clear_faults))
         .routes(routes!(remove_fault))
+        .routes(routes!(collections::list, collections::create))
+        .routes(routes!(
+            collections::read,
+            collections::replace,
+            collections::patch,
+            collections::remove
+        ))
         .split_for_parts();
     api.merge(open_api);
     (open, protected, api)

@@ -4,6 +4,9 @@ use serde_json::Value;
 
 use crate::store::{FixtureFiles, Problems};
 
+/// Collections the control plane can change: fixture file and id key.
+pub const COLLECTIONS: &[(&str, &str)] = &[];
+
 /// Fixture files compiled into the binary.
 pub const BUILTIN_FILES: &[(&str, &str)] = &[];
 
