@@ -20,7 +20,10 @@ fn main() {
     }
     let body = Bytes::from(std::fs::read(&args[2]).expect("body file"));
     let mut headers = HeaderMap::new();
-    for line in std::fs::read_to_string(&args[3]).expect("headers file").lines() {
+    for line in std::fs::read_to_string(&args[3])
+        .expect("headers file")
+        .lines()
+    {
         if let Some((name, value)) = line.split_once(':')
             && let (Ok(name), Ok(value)) = (
                 HeaderName::try_from(name.trim()),
@@ -40,7 +43,10 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args[1]).await.expect("bind");
-        println!("baseline listening on http://{}", listener.local_addr().expect("addr"));
+        println!(
+            "baseline listening on http://{}",
+            listener.local_addr().expect("addr")
+        );
         axum::serve(listener, app).await.expect("serve");
     });
 }
