@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod generate;
 pub mod healthcheck;
 pub mod logora;
 pub mod startup;

@@ -1,10 +1,10 @@
 //! The `doublure` binary: serves the emulated APIs, or runs one of the
-//! subcommands (`fixtures validate`, `healthcheck`).
+//! subcommands (`fixtures validate`, `fixtures generate`, `healthcheck`).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use doublure::config::{Cli, Command, Config, FixturesCommand, LogFormat};
+use doublure::config::{Cli, Command, Config, FixturesCommand, Generate, LogFormat};
 use doublure::startup::{Application, StartupError, shutdown_signal};
 use doublure::store::{Data, FixtureFiles};
 
@@ -12,6 +12,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Fixtures(FixturesCommand::Validate { dir })) => validate(&dir),
+        Some(Command::Fixtures(FixturesCommand::Generate { generate, out })) => {
+            generate_dir(&generate, &out)
+        }
         Some(Command::Healthcheck { url, listen }) => {
             let url = url.unwrap_or_else(|| doublure::healthcheck::default_url(listen));
             match runtime().block_on(doublure::healthcheck::check(&url)) {
@@ -48,6 +51,34 @@ fn validate(dir: &std::path::Path) -> ExitCode {
         Err(problems) => {
             eprintln!("{problems}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// A progress bar on standard error for `total` generated items; hidden
+/// when standard error is not a terminal, so logs and CI output stay clean.
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "generating {bar:40} {human_pos}/{human_len} items, {per_sec}, {eta} left",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn generate_dir(generate: &Generate, out: &std::path::Path) -> ExitCode {
+    let bar = progress_bar(doublure::generate::total(generate));
+    let result = doublure::generate::write_dir(generate, out, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    match result {
+        Ok(()) => {
+            println!("{}: fixture directory written", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("doublure: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -54,7 +54,11 @@ impl Application {
     /// Loads the fixtures, then binds: a bad fixture set never opens a port.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let files = fixture_files(config).map_err(StartupError::Fixtures)?;
-        let store = Store::load(Seed { files }).map_err(StartupError::Fixtures)?;
+        let seed = Seed {
+            files,
+            generate: config.generate(),
+        };
+        let store = Store::load(seed).map_err(StartupError::Fixtures)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartupError::Bind(config.listen, e))?;

@@ -21,7 +21,8 @@ pub fn reload(state: &AppState) -> Result<String, Problems> {
         Some(dir) => (FixtureFiles::read_dir(dir)?, dir.display().to_string()),
         None => (FixtureFiles::builtin(), "<built-in>".to_owned()),
     };
-    state.store.reseed(Seed { files })?;
+    let generate = state.store.seed().generate;
+    state.store.reseed(Seed { files, generate })?;
     Ok(source)
 }
 

@@ -20,6 +20,11 @@ impl LogoraData {
         Self {}
     }
 
+    /// Adds generated users (fixture format).
+    pub fn add_generated(&mut self, _users: Vec<Value>) -> Result<(), Problems> {
+        Ok(())
+    }
+
     /// The data in the fixture format.
     pub fn export(&self) -> Vec<(&'static str, Value)> {
         Vec::new()

@@ -39,16 +39,28 @@ impl Data {
     }
 }
 
-/// What the store is reset to: the fixture files it was started with.
+/// What the store is reset to: the fixture files it was started with and
+/// the data generated on top of them.
 #[derive(Debug, Clone)]
 pub struct Seed {
     pub files: FixtureFiles,
+    pub generate: crate::config::Generate,
 }
 
 impl Seed {
+    /// The fixture files alone.
+    pub fn files(files: FixtureFiles) -> Self {
+        Self {
+            files,
+            generate: crate::config::Generate::default(),
+        }
+    }
+
     /// Builds fresh data from the seed.
     pub fn build(&self) -> Result<Data, Problems> {
-        Data::load(&self.files)
+        let mut data = Data::load(&self.files)?;
+        crate::generate::add_to(&mut data, &self.generate, &|_| {})?;
+        Ok(data)
     }
 }
 
@@ -71,9 +83,7 @@ impl Store {
 
     /// The built-in fixtures.
     pub fn builtin() -> Result<Self, Problems> {
-        Self::load(Seed {
-            files: FixtureFiles::builtin(),
-        })
+        Self::load(Seed::files(FixtureFiles::builtin()))
     }
 
     /// Runs `f` with read access to the data.
