@@ -137,6 +137,17 @@ pub struct Config {
     /// make one call slow or failing); `false` ignores it.
     #[arg(long, env = "DOUBLURE_FAULT_HEADER", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub fault_header: bool,
+
+    /// Lifetime in seconds of the Logora access tokens /oauth/token issues
+    /// (Doorkeeper's default is 7200); a client's `token_lifetime` in the
+    /// fixtures overrides it.
+    #[arg(
+        long,
+        env = "DOUBLURE_LOGORA_TOKEN_LIFETIME",
+        default_value_t = 7200,
+        value_name = "SECONDS"
+    )]
+    pub logora_token_lifetime: u32,
 }
 
 impl Default for Config {
@@ -158,6 +169,8 @@ pub struct Settings {
     pub fault_seed: u64,
     pub fault_header: bool,
     pub watch: bool,
+    /// Default lifetime of Logora access tokens, in seconds.
+    pub logora_token_lifetime: u32,
 }
 
 impl Settings {
@@ -176,6 +189,7 @@ impl Settings {
             fault_seed: config.fault_seed,
             fault_header: config.fault_header,
             watch: config.watch,
+            logora_token_lifetime: config.logora_token_lifetime,
         })
     }
 
@@ -190,6 +204,7 @@ impl Settings {
             fault_seed: 0,
             fault_header: true,
             watch: false,
+            logora_token_lifetime: 7200,
         }
     }
 }
