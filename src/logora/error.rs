@@ -163,6 +163,13 @@ pub fn json_response(status: StatusCode, body: String) -> Response {
 impl IntoResponse for LogoraError {
     fn into_response(self) -> Response {
         let mut response = json_response(self.status(), self.body().to_string());
+        if self == Self::RouteNotFound {
+            // The router's fallback answers with axum's plain JSON type.
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
         let headers = response.headers_mut();
         if let Some(value) = self
             .www_authenticate()
