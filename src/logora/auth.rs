@@ -30,9 +30,16 @@ impl Params {
     }
 }
 
-/// The merged parameters of a request, or `Err` when a JSON body is not a
-/// JSON object.
-pub fn params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Params, ()> {
+/// A JSON body that is not a JSON object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAnObject;
+
+/// The merged parameters of a request.
+pub fn params(
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Params, NotAnObject> {
     let mut pairs: Vec<(String, String)> = query
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
@@ -46,7 +53,7 @@ pub fn params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<P
     if is_json {
         if !body.iter().all(u8::is_ascii_whitespace) {
             let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
-                return Err(());
+                return Err(NotAnObject);
             };
             for (k, v) in map {
                 let text = match v {
@@ -165,7 +172,7 @@ mod tests {
             (p.get("client_id"), p.get("n"), p.get("x")),
             (Some("A"), Some("3"), None)
         );
-        assert_eq!(params(None, &h, b"{oops"), Err(()));
+        assert_eq!(params(None, &h, b"{oops"), Err(NotAnObject));
     }
 
     #[test]

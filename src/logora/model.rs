@@ -487,13 +487,12 @@ impl LogoraData {
             .map(|&i| &self.clients[i as usize])
     }
 
-    /// The sub-application filter of `name` in application `app`:
-    /// `Err(())` when the application has no such sub-application.
-    pub fn sub_key(&self, app: u64, name: &str) -> Result<u16, ()> {
+    /// The sub-application filter of `name` in application `app`, `None`
+    /// when the application has no such sub-application.
+    pub fn sub_key(&self, app: u64, name: &str) -> Option<u16> {
         self.application(app)
             .and_then(|a| a.sub_applications.iter().position(|s| s == name))
             .map(|i| i as u16)
-            .ok_or(())
     }
 
     /// Positions of the users of application `app` matching `filter`,

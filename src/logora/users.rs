@@ -42,7 +42,7 @@ fn authorize(
     headers: &HeaderMap,
     pairs: &[(String, String)],
     allow_api_key: bool,
-) -> Result<Caller, Response> {
+) -> Result<Caller, (LogoraError, String)> {
     if let Some(token) = auth::bearer_token(headers, pairs) {
         return match check_token(state, &token) {
             Ok(info) => Ok(Caller {
@@ -51,7 +51,7 @@ fn authorize(
                 scope_bits: info.scope_bits,
                 via: "token",
             }),
-            Err((problem, why)) => Err(fail(LogoraError::Token(problem), why)),
+            Err((problem, why)) => Err((LogoraError::Token(problem), why)),
         };
     }
     if allow_api_key && let Some(key) = pagination::last(pairs, "api_key") {
@@ -62,7 +62,7 @@ fn authorize(
                 scope_bits: 0b001,
                 via: "api_key",
             }),
-            None => Err(fail(
+            None => Err((
                 LogoraError::BadApiKey,
                 format!("api_key {key:?} is no client's API key"),
             )),
@@ -78,7 +78,7 @@ fn authorize(
     } else {
         "no access token (no Authorization: Bearer header, no access_token parameter)"
     };
-    Err(fail(LogoraError::Token(TokenProblem::Invalid), why))
+    Err((LogoraError::Token(TokenProblem::Invalid), why.to_owned()))
 }
 
 /// `GET /api/v1/users`.
@@ -90,7 +90,7 @@ pub async fn list(
     let pairs = query_pairs(query.as_deref());
     let caller = match authorize(&state, &headers, &pairs, true) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err((error, why)) => return fail(error, why),
     };
     let params = match pagination::parse(&pairs) {
         Ok(params) => params,
@@ -103,7 +103,10 @@ pub async fn list(
         let data = &data.logora;
         let sub = match &params.sub_application_name {
             None => Ok(None),
-            Some(name) => data.sub_key(caller.application_id, name).map(Some),
+            Some(name) => data
+                .sub_key(caller.application_id, name)
+                .map(Some)
+                .ok_or(()),
         };
         let positions: &[u32] = match sub {
             Ok(sub) => data.matching(
@@ -156,11 +159,11 @@ pub async fn list(
     answer(response, outcome)
 }
 
-fn needs_authentication(caller: &Caller) -> Result<(), Response> {
+fn needs_authentication(caller: &Caller) -> Result<(), (LogoraError, String)> {
     if caller.scope_bits & AUTHENTICATION != 0 {
         Ok(())
     } else {
-        Err(fail(
+        Err((
             LogoraError::Forbidden {
                 scope: "authentication",
             },
@@ -200,10 +203,10 @@ pub async fn anonymize(
     let pairs = query_pairs(query.as_deref());
     let caller = match authorize(&state, &headers, &pairs, false) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err((error, why)) => return fail(error, why),
     };
-    if let Err(response) = needs_authentication(&caller) {
-        return response;
+    if let Err((error, why)) = needs_authentication(&caller) {
+        return fail(error, why);
     }
     match state
         .store
@@ -224,10 +227,10 @@ pub async fn delete(
     let pairs = query_pairs(query.as_deref());
     let caller = match authorize(&state, &headers, &pairs, false) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err((error, why)) => return fail(error, why),
     };
-    if let Err(response) = needs_authentication(&caller) {
-        return response;
+    if let Err((error, why)) = needs_authentication(&caller) {
+        return fail(error, why);
     }
     match state
         .store
