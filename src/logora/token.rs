@@ -5,23 +5,32 @@
 //! the 32 bytes and signs them, so no token store grows with traffic and
 //! replicas loaded with the same fixtures accept each other's tokens:
 //!
-//! | bytes  | content                                                   |
-//! |--------|-----------------------------------------------------------|
-//! | 0..8   | issue time, epoch seconds (i64, big-endian)               |
-//! | 8..12  | lifetime in seconds (u32)                                 |
-//! | 12     | scope bits (public 1, authentication 2, admin 4)          |
-//! | 13..17 | first 4 bytes of SHA-256(client_id), to find the client   |
-//! | 17..32 | HMAC-SHA256(client_secret, bytes 0..17 ‖ client_id), cut  |
+//! | payload | content                                                 |
+//! |---------|---------------------------------------------------------|
+//! | 0..8    | issue time, epoch seconds (i64, big-endian)             |
+//! | 8..12   | lifetime in seconds (u32)                               |
+//! | 12      | scope bits (public 1, authentication 2, admin 4)        |
+//! | 13..17  | first 4 bytes of SHA-256(client_id), to find the client |
+//!
+//! The token is `tag ‖ (payload XOR SHA-256(tag))`, where `tag` is the first
+//! 15 bytes of HMAC-SHA256(client_secret, payload ‖ client_id). The mask
+//! only makes tokens look as random as Doorkeeper's (two tokens of the same
+//! second would otherwise share a visible prefix); the tag is the security.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::model::{Client, LogoraData, client_hash};
 
-const MAC_AT: usize = 17;
+const PAYLOAD: usize = 17;
+const TAG: usize = 32 - PAYLOAD;
+
+fn mask(tag: &[u8]) -> [u8; 32] {
+    Sha256::digest(tag).into()
+}
 
 /// What a token says about itself once its MAC is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,13 +62,18 @@ fn mac(secret: &str, head: &[u8], client_id: &str) -> [u8; 32] {
 
 /// A new token for `client`.
 pub fn encode(client: &Client, scope_bits: u8, created_at: i64, lifetime: u32) -> String {
+    let mut payload = [0u8; PAYLOAD];
+    payload[0..8].copy_from_slice(&created_at.to_be_bytes());
+    payload[8..12].copy_from_slice(&lifetime.to_be_bytes());
+    payload[12] = scope_bits;
+    payload[13..17].copy_from_slice(&client_hash(&client.client_id));
+    let tag = mac(&client.client_secret, &payload, &client.client_id);
+    let mask = mask(&tag[..TAG]);
     let mut bytes = [0u8; 32];
-    bytes[0..8].copy_from_slice(&created_at.to_be_bytes());
-    bytes[8..12].copy_from_slice(&lifetime.to_be_bytes());
-    bytes[12] = scope_bits;
-    bytes[13..17].copy_from_slice(&client_hash(&client.client_id));
-    let tag = mac(&client.client_secret, &bytes[..MAC_AT], &client.client_id);
-    bytes[MAC_AT..].copy_from_slice(&tag[..32 - MAC_AT]);
+    bytes[..TAG].copy_from_slice(&tag[..TAG]);
+    for (i, b) in payload.iter().enumerate() {
+        bytes[TAG + i] = b ^ mask[i];
+    }
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -71,19 +85,25 @@ pub fn decode(data: &LogoraData, token: &str) -> Option<TokenInfo> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
     let bytes: [u8; 32] = bytes.try_into().ok()?;
-    let hash = [bytes[13], bytes[14], bytes[15], bytes[16]];
+    let tag = &bytes[..TAG];
+    let mask = mask(tag);
+    let mut payload = [0u8; PAYLOAD];
+    for (i, b) in payload.iter_mut().enumerate() {
+        *b = bytes[TAG + i] ^ mask[i];
+    }
+    let hash = [payload[13], payload[14], payload[15], payload[16]];
     let client = data.clients_with_hash(hash).find(|c| {
-        let tag = mac(&c.client_secret, &bytes[..MAC_AT], &c.client_id);
-        bool::from(tag[..32 - MAC_AT].ct_eq(&bytes[MAC_AT..]))
+        let expected = mac(&c.client_secret, &payload, &c.client_id);
+        bool::from(expected[..TAG].ct_eq(tag))
     })?;
     let mut created = [0u8; 8];
-    created.copy_from_slice(&bytes[0..8]);
+    created.copy_from_slice(&payload[0..8]);
     let mut lifetime = [0u8; 4];
-    lifetime.copy_from_slice(&bytes[8..12]);
+    lifetime.copy_from_slice(&payload[8..12]);
     Some(TokenInfo {
         client_id: client.client_id.clone(),
         application_id: client.application_id,
-        scope_bits: bytes[12],
+        scope_bits: payload[12],
         created_at: i64::from_be_bytes(created),
         lifetime: u32::from_be_bytes(lifetime),
     })
@@ -117,12 +137,21 @@ mod tests {
     }
 
     #[test]
+    fn tokens_of_the_same_second_share_no_visible_prefix() {
+        let data = data();
+        let client = data.client("API_KEY").unwrap();
+        let a = encode(client, 1, 1_768_471_200, 7200);
+        let b = encode(client, 2, 1_768_471_200, 7200);
+        assert_ne!(a[..4], b[..4]);
+    }
+
+    #[test]
     fn a_tampered_token_or_one_signed_with_another_secret_is_refused() {
         let data = data();
         let mut client = data.client("API_KEY").unwrap().clone();
         let token = encode(&client, 1, 1_768_471_200, 7200);
         let mut chars: Vec<char> = token.chars().collect();
-        chars[2] = if chars[2] == 'A' { 'B' } else { 'A' };
+        chars[30] = if chars[30] == 'A' { 'B' } else { 'A' };
         assert_eq!(decode(&data, &chars.iter().collect::<String>()), None);
         client.client_secret = "OLD_SECRET".to_owned();
         assert_eq!(
