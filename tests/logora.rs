@@ -982,3 +982,30 @@ async fn the_seed_pages_curl_examples_give_the_seed_pages_answers() {
     // Field order too, as the page shows it.
     assert_eq!(response.text(), expected.to_string());
 }
+
+#[tokio::test]
+async fn a_json_body_that_is_not_an_object_is_invalid_request() {
+    let app = TestApp::new();
+    let response = app
+        .json(
+            "POST",
+            "/oauth/token",
+            Some(json!(["client_credentials"])),
+            &[],
+        )
+        .await;
+    assert_doorkeeper_error(
+        &response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.",
+    );
+}
+
+#[tokio::test]
+async fn a_token_wins_over_an_api_key_when_both_are_sent() {
+    let app = TestApp::new();
+    let other = token_for(&app, "OTHER_API_KEY", "OTHER_API_SECRET", "public").await;
+    let response = users(&app, "?api_key=API_KEY", &other).await;
+    assert_eq!(ids(&response.json()), [101, 102, 103, 104, 105, 106]);
+}
