@@ -194,7 +194,7 @@ pub fn client_hash(client_id: &str) -> [u8; 4] {
 }
 
 /// A list filter: `None` means any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FilterKey {
     /// Index in the application's `sub_applications`.
     pub sub: Option<u16>,
@@ -202,11 +202,25 @@ pub struct FilterKey {
     pub selected: Option<bool>,
 }
 
+impl FilterKey {
+    /// Slot of this filter in [`AppIndex::lists`].
+    fn slot(self) -> usize {
+        let tri = |b: Option<bool>| match b {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        let sub = self.sub.map_or(0, |s| usize::from(s) + 1);
+        sub * 9 + tri(self.expert) * 3 + tri(self.selected)
+    }
+}
+
 /// What a users request of one application reads.
 #[derive(Debug, Clone, Default)]
 struct AppIndex {
-    /// Positions in `users`, sorted by user id, per filter combination.
-    lists: HashMap<FilterKey, Vec<u32>>,
+    /// Positions in `users`, sorted by user id, per filter combination
+    /// (indexed by [`FilterKey::slot`]).
+    lists: Vec<Vec<u32>>,
     /// Position of each user by uid.
     by_uid: HashMap<String, u32>,
 }
@@ -422,7 +436,16 @@ impl LogoraData {
         let mut apps: HashMap<u64, AppIndex> = self
             .applications
             .iter()
-            .map(|a| (a.id, AppIndex::default()))
+            .map(|a| {
+                let slots = (a.sub_applications.len() + 1) * 9;
+                (
+                    a.id,
+                    AppIndex {
+                        lists: vec![Vec::new(); slots],
+                        by_uid: HashMap::new(),
+                    },
+                )
+            })
             .collect();
         for p in order {
             let u = &self.users[p as usize];
@@ -440,15 +463,15 @@ impl LogoraData {
             for s in subs {
                 for e in [None, Some(u.is_expert)] {
                     for sel in [None, Some(u.is_selected)] {
-                        index
-                            .lists
-                            .entry(FilterKey {
-                                sub: s,
-                                expert: e,
-                                selected: sel,
-                            })
-                            .or_default()
-                            .push(p);
+                        let slot = FilterKey {
+                            sub: s,
+                            expert: e,
+                            selected: sel,
+                        }
+                        .slot();
+                        if let Some(list) = index.lists.get_mut(slot) {
+                            list.push(p);
+                        }
                     }
                 }
             }
@@ -500,7 +523,7 @@ impl LogoraData {
     pub fn matching(&self, app: u64, filter: FilterKey) -> &[u32] {
         self.apps
             .get(&app)
-            .and_then(|i| i.lists.get(&filter))
+            .and_then(|i| i.lists.get(filter.slot()))
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
