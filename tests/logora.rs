@@ -1009,3 +1009,57 @@ async fn a_token_wins_over_an_api_key_when_both_are_sent() {
     let response = users(&app, "?api_key=API_KEY", &other).await;
     assert_eq!(ids(&response.json()), [101, 102, 103, 104, 105, 106]);
 }
+
+#[test]
+fn the_token_lifetime_flag_reaches_the_settings() {
+    use clap::Parser;
+    let cli = doublure::config::Cli::try_parse_from(["doublure", "--logora-token-lifetime", "60"])
+        .unwrap();
+    assert_eq!(cli.serve.logora_token_lifetime, 60);
+    let settings =
+        doublure::config::Settings::new(&cli.serve, "127.0.0.1:8080".parse().unwrap()).unwrap();
+    assert_eq!(settings.logora_token_lifetime, 60);
+    let default = doublure::config::Cli::try_parse_from(["doublure"]).unwrap();
+    assert_eq!(default.serve.logora_token_lifetime, 7200);
+}
+
+#[tokio::test]
+async fn a_client_added_through_the_control_plane_gets_tokens_at_once() {
+    let app = TestApp::new();
+    let response = app
+        .json(
+            "POST",
+            "/__doublure/logora/clients",
+            Some(
+                json!({"client_id": "NEW_KEY", "client_secret": "NEW_SECRET",
+                "application_id": 2, "scopes": "public"}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let token = token_for(&app, "NEW_KEY", "NEW_SECRET", "public").await;
+    assert_eq!(
+        ids(&users(&app, "", &token).await.json()),
+        [101, 102, 103, 104, 105, 106]
+    );
+    let bad = app
+        .json(
+            "POST",
+            "/__doublure/logora/clients",
+            Some(json!({"client_id": "BAD", "client_secret": "S",
+                "application_id": 9, "scopes": "public write"})),
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let problems = bad.json()["problems"].to_string();
+    assert!(
+        problems.contains("field application_id: no application 9"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("field scopes: unknown scope \\\"write\\\""),
+        "{problems}"
+    );
+}
