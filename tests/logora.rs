@@ -1063,3 +1063,35 @@ async fn a_client_added_through_the_control_plane_gets_tokens_at_once() {
         "{problems}"
     );
 }
+
+#[tokio::test]
+async fn no_scope_asked_by_a_client_without_public_is_invalid_scope() {
+    let app = TestApp::new();
+    let added = app
+        .json(
+            "POST",
+            "/__doublure/logora/clients",
+            Some(
+                json!({"client_id": "SSO_KEY", "client_secret": "SSO_SECRET",
+                "application_id": 1, "scopes": "authentication"}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED);
+    let response = app
+        .post_form(
+            "/oauth/token",
+            "grant_type=client_credentials&client_id=SSO_KEY&client_secret=SSO_SECRET",
+            &[],
+        )
+        .await;
+    assert_doorkeeper_error(
+        &response,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope",
+        "The requested scope is invalid, unknown, or malformed.",
+    );
+    let asked = token_for(&app, "SSO_KEY", "SSO_SECRET", "authentication").await;
+    assert_eq!(asked.len(), 43);
+}

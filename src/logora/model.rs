@@ -221,15 +221,14 @@ struct AppIndex {
     /// Positions in `users`, sorted by user id, per filter combination
     /// (indexed by [`FilterKey::slot`]).
     lists: Vec<Vec<u32>>,
-    /// Position of each user by uid.
-    by_uid: HashMap<String, u32>,
 }
 
 /// All Logora data.
 #[derive(Debug, Clone, Default)]
 pub struct LogoraData {
-    pub applications: Vec<Application>,
-    pub clients: Vec<Client>,
+    // Private: every change goes through a method that keeps the indexes.
+    applications: Vec<Application>,
+    clients: Vec<Client>,
     users: Vec<User>,
     rendered: Vec<Arc<str>>,
     apps: HashMap<u64, AppIndex>,
@@ -361,43 +360,48 @@ impl LogoraData {
             .iter()
             .map(|a| (a.id, &a.sub_applications))
             .collect();
+        // Borrowed keys: a million cloned strings would cost more than the
+        // check itself.
         let mut ids: HashSet<u64> = self.users.iter().map(|u| u.id).collect();
-        let mut uids: HashSet<(u64, String)> = HashSet::new();
-        let mut slugs: HashSet<(u64, String)> = HashSet::new();
+        let mut uids: HashSet<(u64, &str)> = HashSet::new();
+        let mut slugs: HashSet<(u64, &str)> = HashSet::new();
         for u in &self.users {
             if let Some(uid) = &u.uid {
-                uids.insert((u.application_id, uid.clone()));
+                uids.insert((u.application_id, uid));
             }
-            slugs.insert((u.application_id, u.slug.clone()));
+            slugs.insert((u.application_id, &u.slug));
         }
         for (n, user) in users.iter().enumerate() {
-            let at = crate::store::ItemRef {
-                file: "added users".to_owned(),
-                number: n + 1,
-                id: Some(user.id.to_string()),
-            };
             let mut found = user_problems(user, &app_subs);
             if !ids.insert(user.id) {
                 found.push(format!("id {} is already used", user.id));
             }
             if let Some(uid) = &user.uid
-                && !uids.insert((user.application_id, uid.clone()))
+                && !uids.insert((user.application_id, uid))
             {
                 found.push(format!(
                     "uid {uid:?} is already used in application {}",
                     user.application_id
                 ));
             }
-            if !slugs.insert((user.application_id, user.slug.clone())) {
+            if !slugs.insert((user.application_id, &user.slug)) {
                 found.push(format!(
                     "slug {:?} is already used in application {}",
                     user.slug, user.application_id
                 ));
             }
-            for p in found {
-                problems.push(at.problem(p));
+            if !found.is_empty() {
+                let at = crate::store::ItemRef {
+                    file: "added users".to_owned(),
+                    number: n + 1,
+                    id: Some(user.id.to_string()),
+                };
+                for p in found {
+                    problems.push(at.problem(p));
+                }
             }
         }
+        drop((ids, uids, slugs));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -442,7 +446,6 @@ impl LogoraData {
                     a.id,
                     AppIndex {
                         lists: vec![Vec::new(); slots],
-                        by_uid: HashMap::new(),
                     },
                 )
             })
@@ -475,11 +478,18 @@ impl LogoraData {
                     }
                 }
             }
-            if let Some(uid) = &u.uid {
-                index.by_uid.insert(uid.clone(), p);
-            }
         }
         self.apps = apps;
+    }
+
+    /// All applications, in fixture order.
+    pub fn applications(&self) -> &[Application] {
+        &self.applications
+    }
+
+    /// All clients, in fixture order.
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
     }
 
     /// All users, in fixture order.
@@ -536,9 +546,12 @@ impl LogoraData {
             .unwrap_or("null")
     }
 
-    /// Position of the user `uid` of application `app`.
-    fn position_by_uid(&self, app: u64, uid: &str) -> Option<u32> {
-        self.apps.get(&app)?.by_uid.get(uid).copied()
+    /// Position of the user `uid` of application `app`. A scan: anonymize
+    /// and delete are rare, and a uid index would cost a string per user.
+    fn position_by_uid(&self, app: u64, uid: &str) -> Option<usize> {
+        self.users
+            .iter()
+            .position(|u| u.application_id == app && u.uid.as_deref() == Some(uid))
     }
 
     /// Anonymizes the user `uid` of application `app` as Logora does: name,
@@ -546,22 +559,19 @@ impl LogoraData {
     /// Returns the user's id, or `None` when there is no such user.
     pub fn anonymize(&mut self, app: u64, uid: &str) -> Option<u64> {
         let p = self.position_by_uid(app, uid)?;
-        let user = self.users.get_mut(p as usize)?;
+        let user = self.users.get_mut(p)?;
         user.uid = None;
         user.full_name = ANONYMOUS_NAME.to_owned();
         user.email = None;
         user.image_url = None;
         let id = user.id;
-        self.rendered[p as usize] = user.render();
-        if let Some(index) = self.apps.get_mut(&app) {
-            index.by_uid.remove(uid);
-        }
+        self.rendered[p] = user.render();
         Some(id)
     }
 
     /// Deletes the user `uid` of application `app`; returns its id.
     pub fn delete(&mut self, app: u64, uid: &str) -> Option<u64> {
-        let p = self.position_by_uid(app, uid)? as usize;
+        let p = self.position_by_uid(app, uid)?;
         let user = self.users.remove(p);
         self.rendered.remove(p);
         self.rebuild();
@@ -645,8 +655,8 @@ mod tests {
         let again = LogoraData::load(&FixtureFiles::from_map("x", files), &mut problems);
         assert!(problems.is_empty(), "{problems}");
         assert_eq!(again.users(), data.users());
-        assert_eq!(again.clients, data.clients);
-        assert_eq!(again.applications, data.applications);
+        assert_eq!(again.clients(), data.clients());
+        assert_eq!(again.applications(), data.applications());
     }
 
     #[test]
