@@ -160,7 +160,9 @@ pub fn is_rails_time(text: &str) -> bool {
     text.len() == 24
         && text.as_bytes()[19] == b'.'
         && text.ends_with('Z')
-        && chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.3fZ").is_ok()
+        && text.as_bytes()[10] == b'T'
+        // RFC 3339 parsing needs no format string: a million users load fast.
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok()
 }
 
 /// The scope bits of a space-separated scope list, or the first unknown
@@ -362,9 +364,11 @@ impl LogoraData {
             .collect();
         // Borrowed keys: a million cloned strings would cost more than the
         // check itself.
-        let mut ids: HashSet<u64> = self.users.iter().map(|u| u.id).collect();
-        let mut uids: HashSet<(u64, &str)> = HashSet::new();
-        let mut slugs: HashSet<(u64, &str)> = HashSet::new();
+        let total = self.users.len() + users.len();
+        let mut ids: HashSet<u64> = HashSet::with_capacity(total);
+        ids.extend(self.users.iter().map(|u| u.id));
+        let mut uids: HashSet<(u64, &str)> = HashSet::with_capacity(total);
+        let mut slugs: HashSet<(u64, &str)> = HashSet::with_capacity(total);
         for u in &self.users {
             if let Some(uid) = &u.uid {
                 uids.insert((u.application_id, uid));
