@@ -1,29 +1,482 @@
-//! Emulation of Logora's server API: OAuth 2.0 client-credentials tokens
-//! (Doorkeeper) and the users list. Upstream behaviour: ../shared/spec/logora.md
-//! and the Logora "Données utilisateurs" page.
+//! Emulation of Logora's server API: the OAuth 2.0 server (Doorkeeper's
+//! client-credentials flow, revocation, introspection and token info) and the
+//! users API (list, anonymize, delete). Upstream behaviour:
+//! ../shared/spec/logora.md (§3 Doorkeeper, §4 pagination, §5 choices) and
+//! the Logora "Données utilisateurs" page (../shared/seeds).
 
+pub mod auth;
 pub mod error;
 pub mod model;
+pub mod pagination;
+pub mod token;
+pub mod users;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
 
 use crate::AppState;
+use crate::admin::journal::Outcome;
+use error::{LogoraError, TokenProblem, json_response};
+use model::{Client, scope_bits, scope_text};
+use token::TokenInfo;
 
 /// Logora's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/oauth/token", post(token_endpoint))
+        .route("/oauth/revoke", post(revoke_endpoint))
+        .route("/oauth/introspect", post(introspect_endpoint))
+        .route("/oauth/token/info", get(token_info_endpoint))
+        .route("/api/v1/users", get(users::list))
+        .route("/api/v1/users/{uid}/anonymize", post(users::anonymize))
+        .route("/api/v1/users/{uid}", delete(users::delete))
 }
 
-/// The client a bearer token was issued to, if it is one of ours.
-pub fn client_id_of_token(_state: &AppState, _token: &str) -> Option<String> {
-    None
-}
+/// How many minted tokens [`live_tokens`] remembers.
+pub const RECENT_TOKENS: usize = 1000;
 
-/// Runtime state that is not fixture data (revoked tokens).
+/// Runtime state that is not fixture data: revoked tokens (pruned once
+/// expired) and a bounded record of recently minted tokens.
 #[derive(Debug, Default)]
-pub struct Runtime {}
+pub struct Runtime {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Revoked token to the epoch second it would have expired at.
+    revoked: HashMap<String, i64>,
+    recent: VecDeque<Minted>,
+}
+
+#[derive(Debug, Clone)]
+struct Minted {
+    token: String,
+    client_id: String,
+    scope: String,
+    created_at: i64,
+    expires_at: i64,
+}
 
 impl Runtime {
     /// Forgets everything (control-plane reset).
-    pub fn reset(&self) {}
+    pub fn reset(&self) {
+        let mut inner = self.lock();
+        inner.revoked.clear();
+        inner.recent.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_revoked(&self, token: &str) -> bool {
+        self.lock().revoked.contains_key(token)
+    }
+}
+
+fn now(state: &AppState) -> i64 {
+    state.clock.now().timestamp()
+}
+
+/// A token checked as a protected route checks it: revoked first, then
+/// expiry by the emulated clock (Doorkeeper's order).
+pub fn check_token(state: &AppState, token: &str) -> Result<TokenInfo, (TokenProblem, String)> {
+    let Some(info) = state.store.read(|data| token::decode(&data.logora, token)) else {
+        return Err((
+            TokenProblem::Invalid,
+            "no token of any client (unknown, malformed, or signed with another secret)".to_owned(),
+        ));
+    };
+    if state.logora.is_revoked(token) {
+        return Err((
+            TokenProblem::Revoked,
+            format!("token of {} was revoked", info.client_id),
+        ));
+    }
+    let now = now(state);
+    if now > info.expires_at() {
+        return Err((
+            TokenProblem::Expired,
+            format!(
+                "token of {} expired {} s ago",
+                info.client_id,
+                now - info.expires_at()
+            ),
+        ));
+    }
+    Ok(info)
+}
+
+/// The client a bearer token was issued to, for a valid, unexpired,
+/// unrevoked token.
+pub fn client_id_of_token(state: &AppState, token: &str) -> Option<String> {
+    check_token(state, token).ok().map(|info| info.client_id)
+}
+
+/// Issues a token to `client_id` as `/oauth/token` does after the client
+/// authenticated; `scope` is the space-separated request (`None` or blank:
+/// the default `public`). Returns the `/oauth/token` success body.
+pub fn mint(state: &AppState, client_id: &str, scope: Option<&str>) -> Result<Value, LogoraError> {
+    let client = state
+        .store
+        .read(|data| data.logora.client(client_id).cloned())
+        .ok_or_else(LogoraError::invalid_client)?;
+    mint_for(state, &client, scope).map_err(|(e, _)| e)
+}
+
+fn mint_for(
+    state: &AppState,
+    client: &Client,
+    scope: Option<&str>,
+) -> Result<Value, (LogoraError, String)> {
+    let allowed = scope_bits(&client.scopes).unwrap_or(0);
+    let bits = match scope.filter(|s| !s.trim().is_empty()) {
+        // Doorkeeper's default scope, limited to the client's own.
+        None => {
+            if allowed & 1 == 0 {
+                return Err((
+                    LogoraError::invalid_scope(),
+                    format!(
+                        "invalid_scope: no scope asked and {} may not have the default scope public (allowed: {})",
+                        client.client_id, client.scopes
+                    ),
+                ));
+            }
+            1
+        }
+        Some(asked) => match scope_bits(asked) {
+            Err(unknown) => {
+                return Err((
+                    LogoraError::invalid_scope(),
+                    format!("invalid_scope: unknown scope {unknown:?}"),
+                ));
+            }
+            Ok(bits) if bits & !allowed != 0 => {
+                return Err((
+                    LogoraError::invalid_scope(),
+                    format!(
+                        "invalid_scope: {} may only have {:?}, asked {asked:?}",
+                        client.client_id, client.scopes
+                    ),
+                ));
+            }
+            Ok(bits) => bits,
+        },
+    };
+    let lifetime = client
+        .token_lifetime
+        .unwrap_or(state.settings.logora_token_lifetime);
+    let created_at = now(state);
+    let access_token = token::encode(client, bits, created_at, lifetime);
+    let scope = scope_text(bits);
+    {
+        let mut inner = state.logora.lock();
+        if inner.recent.len() >= RECENT_TOKENS {
+            inner.recent.pop_front();
+        }
+        inner.recent.push_back(Minted {
+            token: access_token.clone(),
+            client_id: client.client_id.clone(),
+            scope: scope.clone(),
+            created_at,
+            expires_at: created_at + i64::from(lifetime),
+        });
+    }
+    Ok(json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "scope": scope,
+        "created_at": created_at,
+    }))
+}
+
+/// Tokens minted recently (the last [`RECENT_TOKENS`]) that still work:
+/// `{access_token, client_id, scope, created_at, expires_at}` each.
+pub fn live_tokens(state: &AppState) -> Vec<Value> {
+    let recent: Vec<Minted> = state.logora.lock().recent.iter().cloned().collect();
+    recent
+        .into_iter()
+        .filter(|m| check_token(state, &m.token).is_ok())
+        .map(|m| {
+            json!({
+                "access_token": m.token,
+                "client_id": m.client_id,
+                "scope": m.scope,
+                "created_at": m.created_at,
+                "expires_at": m.expires_at,
+            })
+        })
+        .collect()
+}
+
+/// Revokes a token; `false` when it is no token of ours.
+pub fn revoke(state: &AppState, token: &str) -> bool {
+    let Some(info) = state.store.read(|data| token::decode(&data.logora, token)) else {
+        return false;
+    };
+    let now = now(state);
+    let mut inner = state.logora.lock();
+    // Expired tokens fail anyway: forgetting them keeps the set small.
+    inner.revoked.retain(|_, expires_at| *expires_at >= now);
+    inner.revoked.insert(token.to_owned(), info.expires_at());
+    true
+}
+
+/// Attaches `outcome` and answers.
+fn answer(mut response: Response, outcome: impl Into<String>) -> Response {
+    Outcome::attach(&mut response, outcome);
+    response
+}
+
+fn fail(error: LogoraError, outcome: impl Into<String>) -> Response {
+    answer(error.into_response(), outcome)
+}
+
+/// A Doorkeeper success body with its cache headers (spec §5.4).
+fn oauth_ok(body: &Value) -> Response {
+    let mut response = json_response(StatusCode::OK, body.to_string());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The client a request authenticates as, or why it does not.
+fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &auth::Params,
+) -> Result<Client, String> {
+    let Some((id, secret, source)) = auth::client_credentials(headers, params) else {
+        return Err("no client authentication (no Basic header, no client_id)".to_owned());
+    };
+    let how = match source {
+        auth::CredentialSource::Basic => "HTTP Basic",
+        auth::CredentialSource::Params => "client_id/client_secret parameters",
+    };
+    let Some(client) = state.store.read(|d| d.logora.client(&id).cloned()) else {
+        return Err(format!("unknown client_id {id:?} (by {how})"));
+    };
+    if bool::from(client.client_secret.as_bytes().ct_eq(secret.as_bytes())) {
+        Ok(client)
+    } else if secret.is_empty() {
+        Err(format!("no client_secret for {id} (by {how})"))
+    } else {
+        Err(format!("wrong client_secret for {id} (by {how})"))
+    }
+}
+
+/// `POST /oauth/token`: the client-credentials grant.
+async fn token_endpoint(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(params) = auth::params(query.as_deref(), &headers, &body) else {
+        return fail(
+            LogoraError::invalid_request(error::INVALID_REQUEST),
+            "invalid_request: the JSON body is not a JSON object",
+        );
+    };
+    match params.present("grant_type") {
+        None => {
+            return fail(
+                LogoraError::invalid_request(error::MISSING_GRANT_TYPE),
+                "invalid_request: no grant_type",
+            );
+        }
+        Some("client_credentials") => {}
+        Some(other) => {
+            return fail(
+                LogoraError::unsupported_grant_type(),
+                format!(
+                    "unsupported_grant_type: {other:?} (doublure emulates client_credentials only)"
+                ),
+            );
+        }
+    }
+    let client = match authenticate(&state, &headers, &params) {
+        Ok(client) => client,
+        Err(why) => {
+            return fail(
+                LogoraError::invalid_client(),
+                format!("invalid_client: {why}"),
+            );
+        }
+    };
+    let ignored = if params.get("scopes").is_some() && params.get("scope").is_none() {
+        " (the `scopes` parameter is ignored, as Doorkeeper ignores it: send `scope`)"
+    } else {
+        ""
+    };
+    match mint_for(&state, &client, params.get("scope")) {
+        Ok(body) => answer(
+            oauth_ok(&body),
+            format!(
+                "token issued to {}, scope {}, expires in {} s{ignored}",
+                client.client_id,
+                body["scope"].as_str().unwrap_or(""),
+                body["expires_in"]
+            ),
+        ),
+        Err((error, why)) => fail(error, why),
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009 as Doorkeeper answers it).
+async fn revoke_endpoint(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = auth::params(query.as_deref(), &headers, &body).unwrap_or_default();
+    let client = match authenticate(&state, &headers, &params) {
+        Ok(client) => client,
+        Err(why) => {
+            return fail(
+                LogoraError::RevokeUnauthorized,
+                format!("revoke refused: {why}"),
+            );
+        }
+    };
+    let token = params.get("token").unwrap_or("");
+    let info = state.store.read(|d| token::decode(&d.logora, token));
+    match info {
+        None => answer(
+            oauth_ok(&json!({})),
+            "revoke: no such token, nothing to do (RFC 7009 answers 200)",
+        ),
+        Some(info) if info.client_id != client.client_id => fail(
+            LogoraError::RevokeUnauthorized,
+            format!(
+                "revoke refused: the token belongs to {}, not {}",
+                info.client_id, client.client_id
+            ),
+        ),
+        Some(info) => {
+            revoke(&state, token);
+            answer(
+                oauth_ok(&json!({})),
+                format!("token of {} revoked", info.client_id),
+            )
+        }
+    }
+}
+
+/// `POST /oauth/introspect` (RFC 7662 as Doorkeeper answers it).
+async fn introspect_endpoint(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let params = auth::params(query.as_deref(), &headers, &body).unwrap_or_default();
+    let token = params.get("token").unwrap_or("").to_owned();
+    // The caller is a client (Basic or parameters) or holds another token.
+    let caller = if let Some(bearer) = auth::bearer_header(&headers) {
+        if bearer == token {
+            return fail(
+                LogoraError::Token(TokenProblem::Invalid),
+                "introspect refused: the caller's bearer token is the token introspected",
+            );
+        }
+        match check_token(&state, &bearer) {
+            Ok(info) => info.client_id,
+            Err((problem, why)) => {
+                return fail(
+                    LogoraError::Token(problem),
+                    format!("introspect refused: caller's {why}"),
+                );
+            }
+        }
+    } else if auth::client_credentials(&headers, &params).is_some() {
+        match authenticate(&state, &headers, &params) {
+            Ok(client) => client.client_id,
+            Err(why) => {
+                return fail(
+                    LogoraError::invalid_client(),
+                    format!("introspect refused: invalid_client: {why}"),
+                );
+            }
+        }
+    } else {
+        return fail(
+            LogoraError::invalid_request(error::INTROSPECT_UNAUTHORIZED),
+            "introspect refused: no client credentials and no bearer token",
+        );
+    };
+    match check_token(&state, &token) {
+        Ok(info) if info.client_id == caller => answer(
+            oauth_ok(&json!({
+                "active": true,
+                "scope": scope_text(info.scope_bits),
+                "client_id": info.client_id,
+                "token_type": "Bearer",
+                "exp": info.expires_at(),
+                "iat": info.created_at,
+            })),
+            format!("introspect: active token of {}", info.client_id),
+        ),
+        Ok(info) => answer(
+            oauth_ok(&json!({"active": false})),
+            format!(
+                "introspect: token of {} asked by {caller}: inactive for them",
+                info.client_id
+            ),
+        ),
+        Err((_, why)) => answer(
+            oauth_ok(&json!({"active": false})),
+            format!("introspect: inactive: {why}"),
+        ),
+    }
+}
+
+/// `GET /oauth/token/info`.
+async fn token_info_endpoint(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let pairs: Vec<(String, String)> = query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let Some(token) = auth::bearer_token(&headers, &pairs) else {
+        return fail(
+            LogoraError::Token(TokenProblem::Invalid),
+            "token info: no bearer token",
+        );
+    };
+    match check_token(&state, &token) {
+        Ok(info) => {
+            let text = scope_text(info.scope_bits);
+            let scopes: Vec<&str> = text.split_whitespace().collect();
+            answer(
+                oauth_ok(&json!({
+                    "resource_owner_id": null,
+                    "scope": scopes,
+                    "expires_in": info.expires_at() - now(&state),
+                    "application": {"uid": info.client_id},
+                    "created_at": info.created_at,
+                })),
+                format!("token info for {}", info.client_id),
+            )
+        }
+        Err((problem, why)) => fail(LogoraError::Token(problem), format!("token info: {why}")),
+    }
 }

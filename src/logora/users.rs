@@ -1,0 +1,242 @@
+//! Logora's users API: `GET /api/v1/users` (seed page; filters from its
+//! 2021-12..2023-07 version, pagination from spec §4/§5.7), and
+//! `POST /api/v1/users/{uid}/anonymize` and `DELETE /api/v1/users/{uid}`
+//! (docs/faq/data.md and rgpd.md; bodies as spec §5.10 recommends).
+//!
+//! Access is Doorkeeper's `doorkeeper_authorize!` (spec §3, §5.1): a bearer
+//! token of one of the application's clients, or on the list the current
+//! docs' `api_key=<client_id>`. Each caller sees only its application.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use super::error::{LogoraError, TokenProblem, json_response};
+use super::model::FilterKey;
+use super::pagination::{self, Page};
+use super::{answer, auth, check_token, fail};
+use crate::AppState;
+
+/// Scope bit of `authentication`, which anonymize and delete need.
+const AUTHENTICATION: u8 = 0b010;
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub client_id: String,
+    pub application_id: u64,
+    pub scope_bits: u8,
+    /// "token" or "api_key", for outcomes.
+    pub via: &'static str,
+}
+
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// The caller of a protected route, or its refusal with the reason.
+fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+    allow_api_key: bool,
+) -> Result<Caller, (LogoraError, String)> {
+    if let Some(token) = auth::bearer_token(headers, pairs) {
+        return match check_token(state, &token) {
+            Ok(info) => Ok(Caller {
+                client_id: info.client_id,
+                application_id: info.application_id,
+                scope_bits: info.scope_bits,
+                via: "token",
+            }),
+            Err((problem, why)) => Err((LogoraError::Token(problem), why)),
+        };
+    }
+    if allow_api_key && let Some(key) = pagination::last(pairs, "api_key") {
+        return match state.store.read(|d| d.logora.client(key).cloned()) {
+            Some(client) => Ok(Caller {
+                client_id: client.client_id,
+                application_id: client.application_id,
+                scope_bits: 0b001,
+                via: "api_key",
+            }),
+            None => Err((
+                LogoraError::BadApiKey,
+                format!("api_key {key:?} is no client's API key"),
+            )),
+        };
+    }
+    let why = if auth::has_authentication_header(headers) {
+        tracing::warn!(
+            "a Logora request sent `Authentication: Bearer …`: that header is not read, \
+             send the token in `Authorization: Bearer …`"
+        );
+        "no access token: the `Authentication` header is not read (the seed page's typo); \
+         send `Authorization: Bearer <token>`"
+    } else {
+        "no access token (no Authorization: Bearer header, no access_token parameter)"
+    };
+    Err((LogoraError::Token(TokenProblem::Invalid), why.to_owned()))
+}
+
+/// `GET /api/v1/users`.
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let pairs = query_pairs(query.as_deref());
+    let caller = match authorize(&state, &headers, &pairs, true) {
+        Ok(caller) => caller,
+        Err((error, why)) => return fail(error, why),
+    };
+    let params = match pagination::parse(&pairs) {
+        Ok(params) => params,
+        Err(message) => {
+            let why = format!("bad parameter: {message}");
+            return fail(LogoraError::BadParameter(message), why);
+        }
+    };
+    let (body, total, page) = state.store.read(|data| {
+        let data = &data.logora;
+        let sub = match &params.sub_application_name {
+            None => Ok(None),
+            Some(name) => data
+                .sub_key(caller.application_id, name)
+                .map(Some)
+                .ok_or(()),
+        };
+        let positions: &[u32] = match sub {
+            Ok(sub) => data.matching(
+                caller.application_id,
+                FilterKey {
+                    sub,
+                    expert: params.is_expert,
+                    selected: params.is_selected,
+                },
+            ),
+            Err(()) => &[],
+        };
+        let page = Page::of(positions.len(), params.page, params.per_page);
+        let slice = &positions[page.start..page.end];
+        let mut body = String::with_capacity(32 + slice.len() * 700);
+        body.push_str("{\"success\":true,\"data\":[");
+        for (i, &p) in slice.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(data.rendered(p));
+        }
+        body.push_str("]}");
+        (body, positions.len(), page)
+    });
+    let base = format!("{}/api/v1/users", state.settings.public_url);
+    let mut response = json_response(StatusCode::OK, body);
+    for (name, value) in pagination::headers(&page, total, params.countless, &base, &pairs) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
+        }
+    }
+    let outcome = if page.page > page.pages {
+        format!(
+            "page {} is past the end ({} pages, {total} users): empty page, for {} by {}",
+            page.page, page.pages, caller.client_id, caller.via
+        )
+    } else {
+        format!(
+            "page {} of {}, {} users of {total}, for {} by {}",
+            page.page,
+            page.pages,
+            page.items(),
+            caller.client_id,
+            caller.via
+        )
+    };
+    answer(response, outcome)
+}
+
+fn needs_authentication(caller: &Caller) -> Result<(), (LogoraError, String)> {
+    if caller.scope_bits & AUTHENTICATION != 0 {
+        Ok(())
+    } else {
+        Err((
+            LogoraError::Forbidden {
+                scope: "authentication",
+            },
+            format!(
+                "forbidden: token of {} has scope {:?}, this route needs authentication",
+                caller.client_id,
+                super::model::scope_text(caller.scope_bits)
+            ),
+        ))
+    }
+}
+
+fn success(outcome: String) -> Response {
+    answer(
+        json_response(StatusCode::OK, "{\"success\":true}".to_owned()),
+        outcome,
+    )
+}
+
+fn not_found(uid: &str, caller: &Caller) -> Response {
+    fail(
+        LogoraError::UserNotFound(format!("Couldn't find User with 'uid'={uid}")),
+        format!(
+            "no user with uid {uid:?} in application {} (client {})",
+            caller.application_id, caller.client_id
+        ),
+    )
+}
+
+/// `POST /api/v1/users/{uid}/anonymize`.
+pub async fn anonymize(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let pairs = query_pairs(query.as_deref());
+    let caller = match authorize(&state, &headers, &pairs, false) {
+        Ok(caller) => caller,
+        Err((error, why)) => return fail(error, why),
+    };
+    if let Err((error, why)) = needs_authentication(&caller) {
+        return fail(error, why);
+    }
+    match state
+        .store
+        .write(|d| d.logora.anonymize(caller.application_id, &uid))
+    {
+        Some(id) => success(format!("user {id} (uid {uid:?}) anonymized")),
+        None => not_found(&uid, &caller),
+    }
+}
+
+/// `DELETE /api/v1/users/{uid}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(uid): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let pairs = query_pairs(query.as_deref());
+    let caller = match authorize(&state, &headers, &pairs, false) {
+        Ok(caller) => caller,
+        Err((error, why)) => return fail(error, why),
+    };
+    if let Err((error, why)) = needs_authentication(&caller) {
+        return fail(error, why);
+    }
+    match state
+        .store
+        .write(|d| d.logora.delete(caller.application_id, &uid))
+    {
+        Some(id) => success(format!("user {id} (uid {uid:?}) deleted")),
+        None => not_found(&uid, &caller),
+    }
+}

@@ -1,0 +1,79 @@
+//! Many generated users through `LogoraData::add_users`: pages stay right
+//! at the far end. `DOUBLURE_SCALE_USERS` sets how many (default 20,000;
+//! the benchmark uses 1,000,000).
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+
+#[tokio::test]
+async fn a_page_at_the_far_end_of_many_generated_users_is_right() {
+    let n: u64 = std::env::var("DOUBLURE_SCALE_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let app = TestApp::new();
+    let template = app
+        .state
+        .store
+        .read(|d| d.logora.users().iter().find(|u| u.id == 21).cloned())
+        .unwrap();
+    let users: Vec<_> = (0..n)
+        .map(|i| {
+            let mut u = template.clone();
+            u.id = 1_000_000 + i;
+            u.uid = Some(format!("gen-{i}"));
+            u.slug = format!("gen-{i}");
+            u.is_expert = i % 2 == 0;
+            u
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    app.state
+        .store
+        .write(|d| d.logora.add_users(users))
+        .unwrap();
+    eprintln!("add_users({n}): {:?}", started.elapsed());
+    let last_page = (48 + n).div_ceil(100);
+    let started = std::time::Instant::now();
+    let response = app
+        .get(&format!(
+            "/api/v1/users?api_key=API_KEY&per_page=100&page={last_page}"
+        ))
+        .await;
+    eprintln!("last page: {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    app.get(&format!(
+        "/api/v1/users?api_key=API_KEY&per_page=100&page={last_page}"
+    ))
+    .await;
+    eprintln!("again: {:?}", started.elapsed());
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.header("total"), (48 + n).to_string());
+    let body = response.json();
+    let last = body["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["id"], 1_000_000 + n - 1);
+    let experts = app
+        .get(
+            "/api/v1/users?api_key=API_KEY&is_expert=true&sub_application_name=app-test&per_page=1",
+        )
+        .await;
+    // Generated experts (half of n) plus the built-in app-test experts.
+    let builtin: u64 = app.state.store.read(|d| {
+        d.logora
+            .users()
+            .iter()
+            .filter(|u| {
+                u.id < 1_000_000
+                    && u.is_expert
+                    && u.sub_application_name == "app-test"
+                    && u.application_id == 1
+            })
+            .count() as u64
+    });
+    assert_eq!(
+        experts.header("total"),
+        (builtin + n.div_ceil(2)).to_string()
+    );
+}
