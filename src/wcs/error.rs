@@ -1,32 +1,98 @@
-//! w.c.s.'s error bodies: `{"err": 1, "err_class", "err_code", "err_desc"}`.
+//! w.c.s.'s error bodies: `{"err": 1, "err_class", "err_code", "err_desc"}`
+//! with the statuses of upstream's error classes (spec §1.2,
+//! `qommon/errors.py`), including the two errors answered with HTTP 200.
 
-use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// An error answered by the w.c.s. API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WcsError {
     /// 404 `Page not found` / `not-found`, no description.
     NotFound,
+    /// 403 `Access denied` / `access-denied` (AccessForbiddenError).
+    Forbidden(String),
+    /// 403 `unknown-name-id` (UnknownNameIdAccessForbiddenError).
+    UnknownNameId,
+    /// HTTP **200** `Access denied` with an explicit code
+    /// (HttpResponse200Error: `missing-user`, `unknown-name-id`).
+    Denied200 { code: &'static str, desc: String },
+    /// 401 with `WWW-Authenticate: Basic realm="<realm>"`.
+    Unauthorized { realm: String, desc: Option<String> },
+    /// 400 `Invalid request`; `None` for `get_int_or_400`'s bare error.
+    BadRequest(Option<String>),
+    /// 405 `Method not allowed`.
+    MethodNotAllowed,
+    /// 500 `{"err": 1}` (upstream crashed).
+    Internal,
 }
 
 impl WcsError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) | Self::UnknownNameId => StatusCode::FORBIDDEN,
+            Self::Denied200 { .. } => StatusCode::OK,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON body, keys in upstream's order.
+    pub fn body(&self) -> Value {
+        let (class, code, desc): (&str, &str, Option<String>) = match self {
+            Self::NotFound => ("Page not found", "not-found", None),
+            Self::Forbidden(d) => ("Access denied", "access-denied", Some(d.clone())),
+            Self::UnknownNameId => (
+                "Access denied",
+                "unknown-name-id",
+                Some("Unknown NameID.".into()),
+            ),
+            Self::Denied200 { code, desc } => ("Access denied", code, Some(desc.clone())),
+            Self::Unauthorized { desc, .. } => {
+                ("Access denied", "access-unauthorized", desc.clone())
+            }
+            Self::BadRequest(d) => ("Invalid request", "invalid-request", d.clone()),
+            Self::MethodNotAllowed => ("Method not allowed", "method-not-allowed", None),
+            Self::Internal => return json!({"err": 1}),
+        };
+        json!({"err": 1, "err_class": class, "err_code": code, "err_desc": desc})
+    }
+
+    /// The error of an unknown NameID on the forms and drafts endpoints.
+    pub fn unknown_name_id_200() -> Self {
+        Self::Denied200 {
+            code: "unknown-name-id",
+            desc: "Unknown NameID.".into(),
+        }
+    }
+
+    /// The error of a missing user on the forms and drafts endpoints.
+    pub fn missing_user_200() -> Self {
+        Self::Denied200 {
+            code: "missing-user",
+            desc: "No user specified.".into(),
         }
     }
 }
 
 impl IntoResponse for WcsError {
     fn into_response(self) -> Response {
-        let body = match self {
-            Self::NotFound => json!({
-                "err": 1, "err_class": "Page not found", "err_code": "not-found", "err_desc": null
-            }),
-        };
-        (self.status(), Json(body)).into_response()
+        let body = super::json::dumps(&self.body());
+        let mut response = (
+            self.status(),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+        if let Self::Unauthorized { realm, .. } = &self
+            && let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
+        {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        response
     }
 }
