@@ -1,5 +1,5 @@
 //! The `doublure` binary: serves the emulated APIs, or runs one of the
-//! subcommands (`fixtures validate`, `healthcheck`).
+//! subcommands (`fixtures validate`, `sign`, `healthcheck`).
 
 use std::process::ExitCode;
 
@@ -12,6 +12,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Fixtures(FixturesCommand::Validate { dir })) => validate(&dir),
+        Some(Command::Sign {
+            url,
+            orig,
+            key,
+            email,
+            name_id,
+            algo,
+            fixtures,
+        }) => sign(&url, &orig, key, email, name_id, &algo, fixtures),
         Some(Command::Healthcheck { url, listen }) => {
             let url = url.unwrap_or_else(|| doublure::healthcheck::default_url(listen));
             match runtime().block_on(doublure::healthcheck::check(&url)) {
@@ -35,6 +44,65 @@ fn runtime() -> tokio::runtime::Runtime {
         Err(e) => {
             eprintln!("doublure: cannot start the async runtime: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// `doublure sign`: the user parameter goes in before signing, so the
+/// signature covers it.
+fn sign(
+    url: &str,
+    orig: &str,
+    key: Option<String>,
+    email: Option<String>,
+    name_id: Option<String>,
+    algo: &str,
+    fixtures: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let key = match key {
+        Some(k) => k,
+        None => {
+            let files = match fixtures {
+                Some(dir) => match FixtureFiles::read_dir(&dir) {
+                    Ok(f) => f,
+                    Err(p) => {
+                        eprintln!("{p}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => FixtureFiles::builtin(),
+            };
+            let found = Data::load(&files)
+                .ok()
+                .and_then(|d| d.wcs.access(orig).map(|a| a.access_key.clone()));
+            match found {
+                Some(k) => k,
+                None => {
+                    eprintln!("doublure sign: no API access {orig:?} in the fixtures; pass --key");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let mut url = url.to_owned();
+    let user = email
+        .map(|e| ("email", e))
+        .or_else(|| name_id.map(|n| ("NameID", n)));
+    if let Some((name, value)) = user {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        url = format!(
+            "{url}{sep}{name}={}",
+            doublure::wcs::signature::quote(&value)
+        );
+    }
+    match doublure::wcs::signature::sign_url(&url, orig, &key, algo, chrono::Utc::now(), None) {
+        Ok(signed) => {
+            println!("{signed}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("doublure sign: {e}");
+            ExitCode::from(2)
         }
     }
 }
