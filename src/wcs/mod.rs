@@ -302,17 +302,17 @@ async fn bound_index(
         };
         let i = match bind(data, &auth, &x) {
             Ok(i) => i,
-            Err(r) => return r,
+            Err((e, why)) => return respond_err(e, why),
         };
         profile_of(data, &Who::User(i), &auth)
     })
 }
 
 /// The access check and lookup of `/api/users/<x>/` (spec §5).
-fn bind(data: &WcsData, auth: &Auth, x: &str) -> Result<usize, Response> {
+fn bind(data: &WcsData, auth: &Auth, x: &str) -> Result<usize, (WcsError, String)> {
     match &auth.who {
         Who::Api(i) if data.api_accesses[*i].restrict_to_anonymised_data => {
-            return Err(respond_err(
+            return Err((
                 WcsError::Forbidden("Restricted API access.".into()),
                 format!(
                     "API access {} is restricted to anonymised data",
@@ -324,7 +324,7 @@ fn bind(data: &WcsData, auth: &Auth, x: &str) -> Result<usize, Response> {
         Who::User(i) if !auth.signed && data.users[*i].is_admin => {}
         _ if auth.signed => {}
         _ => {
-            return Err(respond_err(
+            return Err((
                 WcsError::Forbidden("Unsigned request or user has no access to backoffice.".into()),
                 format!(
                     "{}: {} is not an admin",
@@ -341,7 +341,7 @@ fn bind(data: &WcsData, auth: &Auth, x: &str) -> Result<usize, Response> {
     by_id
         .or_else(|| data.index.user_by_name_id.get(x).copied())
         .ok_or_else(|| {
-            respond_err(
+            (
                 WcsError::NotFound,
                 format!("no user with id or NameID {x:?}"),
             )
@@ -370,7 +370,7 @@ fn listing(
         let bound_user = match bound {
             Some(x) => match bind(data, &auth, x) {
                 Ok(i) => Some(i),
-                Err(r) => return r,
+                Err((e, why)) => return respond_err(e, why),
             },
             None => None,
         };
