@@ -115,10 +115,14 @@ impl Runtime {
 }
 
 fn respond_json(value: &Value, outcome: impl Into<String>) -> Response {
+    respond_body(json::dumps(value), outcome)
+}
+
+fn respond_body(body: String, outcome: impl Into<String>) -> Response {
     let mut r = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        json::dumps(value),
+        body,
     )
         .into_response();
     Outcome::attach(&mut r, outcome);
@@ -497,14 +501,15 @@ async fn users_list(State(state): State<AppState>, uri: Uri, headers: HeaderMap)
             Err((e, why)) => return respond_err(e, why),
         };
         let found = query::search_users(data, &params);
-        let items: Vec<Value> = found
-            .iter()
-            .map(|&i| render::user_list_item(data, &data.users[i]))
-            .collect();
-        respond_json(
-            &json!({"data": items, "err": 0}),
-            format!("{}: {} users", auth.how, found.len()),
-        )
+        let mut body = String::from("{\"data\": [");
+        for (n, &i) in found.iter().enumerate() {
+            if n > 0 {
+                body.push_str(", ");
+            }
+            body.push_str(data.user_list_json(i));
+        }
+        body.push_str("], \"err\": 0}");
+        respond_body(body, format!("{}: {} users", auth.how, found.len()))
     })
 }
 

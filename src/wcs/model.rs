@@ -238,6 +238,9 @@ pub struct Index {
     pub user_by_email: HashMap<String, usize>,
     /// Name identifier to the first non-deleted user holding it.
     pub user_by_name_id: HashMap<String, usize>,
+    /// Each user's directory item, rendered once on first use (a million
+    /// generated users are not all rendered at load).
+    pub list_json: Vec<std::sync::OnceLock<String>>,
 }
 
 fn parse_time(s: &str) -> Option<NaiveDateTime> {
@@ -465,6 +468,9 @@ impl WcsData {
         ix.user_by_id = position(&self.users, |u| u.id);
         ix.user_by_email.clear();
         ix.user_by_name_id.clear();
+        ix.list_json = (0..self.users.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
         for (i, u) in self.users.iter().enumerate() {
             if u.deleted {
                 continue;
@@ -518,6 +524,16 @@ impl WcsData {
         }
         for v in ix.forms_by_role.values_mut() {
             v.sort_by_key(key);
+        }
+    }
+
+    /// User `i`'s `/api/users/` item as Python's json.dumps writes it.
+    pub fn user_list_json(&self, i: usize) -> &str {
+        match self.index.list_json.get(i) {
+            Some(cell) => cell.get_or_init(|| {
+                super::json::dumps(&super::render::user_list_item(self, &self.users[i]))
+            }),
+            None => "null",
         }
     }
 
@@ -617,7 +633,45 @@ mod tests {
         f.user_id = Some(5000);
         data.add_generated(vec![u.clone()], vec![f]).unwrap();
         assert_eq!(data.index.forms_by_user[&5000].len(), 1);
-        let err = data.add_generated(vec![u], vec![]).unwrap_err();
+        let err = data.add_generated(vec![u.clone()], vec![]).unwrap_err();
+        assert_eq!(data.users.len(), 13);
+        let mut bad = data.forms[0].clone();
+        bad.id = 9001;
+        bad.formdef_id = "nope".into();
+        let err2 = data.add_generated(vec![], vec![bad]).unwrap_err();
+        assert!(
+            err2.to_string()
+                .contains("unknown form definition \"nope\""),
+            "{err2}"
+        );
         assert!(err.to_string().contains("id 5000 is already used"));
+    }
+
+    #[test]
+    fn a_hundred_thousand_generated_users_are_indexed_and_rendered_on_demand() {
+        let mut problems = Problems::default();
+        let mut data = WcsData::load(&FixtureFiles::builtin(), &mut problems);
+        let template = data.users[0].clone();
+        let users: Vec<User> = (0..100_000)
+            .map(|n| User {
+                id: 100_000 + n,
+                name: format!("Gén {n:06}"),
+                email: Some(format!("gen{n}@example.org")),
+                name_identifiers: vec![format!("gen-{n}")],
+                ..template.clone()
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        data.add_generated(users, vec![]).unwrap();
+        assert!(start.elapsed().as_secs() < 20);
+        let i = data.index.user_by_email["gen99999@example.org"];
+        assert!(
+            data.user_list_json(i)
+                .starts_with(r#"{"user_display_name": "G\u00e9n 099999""#)
+        );
+        assert_eq!(
+            data.index.user_by_name_id["gen-5"],
+            data.index.user_by_id[&100_005]
+        );
     }
 }
