@@ -303,9 +303,11 @@ pub fn parse_timestamp(ts: &str) -> Result<DateTime<Utc>, String> {
     }
     let date = NaiveDate::from_ymd_opt(parts[0] as i32, parts[1], parts[2])
         .ok_or_else(|| "day is out of range for month".to_string())?;
-    let secs = parts[5].min(59);
+    if parts[5] > 59 {
+        return Err("second must be in 0..59".into());
+    }
     let time = date
-        .and_hms_opt(parts[3], parts[4], secs)
+        .and_hms_opt(parts[3], parts[4], parts[5])
         .ok_or_else(mismatch)?;
     Ok(time.and_utc())
 }
