@@ -1040,3 +1040,38 @@ async fn a_reset_forgets_used_nonces() {
     app.json("POST", "/__doublure/reset", None, &[]).await;
     assert_eq!(app.get(&url).await.status, StatusCode::OK);
 }
+
+// ---- control plane and fixture checks ----
+
+#[tokio::test]
+async fn a_user_created_through_the_control_plane_can_be_signed_for() {
+    let app = TestApp::new();
+    let r = app
+        .json(
+            "POST",
+            "/__doublure/wcs/users",
+            Some(json!({"id": 42, "name": "Nouvelle Personne", "email": "nouvelle@example.org"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app
+        .get(&demo(&app, "/api/user/?email=nouvelle%40example.org"))
+        .await;
+    assert_eq!(r.json()["id"], 42);
+    let r = app
+        .json(
+            "POST",
+            "/__doublure/wcs/forms",
+            Some(json!({"id": 77, "formdef_id": "1", "user_id": 42, "status": "nope", "receipt_time": "2026-01-01 00:00:00"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("field status: unknown status \\\"nope\\\""),
+        "{}",
+        r.text()
+    );
+}

@@ -623,6 +623,50 @@ mod tests {
     }
 
     #[test]
+    fn every_broken_reference_and_duplicate_is_reported() {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(
+            "wcs/roles.json".to_string(),
+            r#"[{"id": "1", "name": "A", "slug": "a"}]"#.to_string(),
+        );
+        map.insert("wcs/categories.json".into(), "[]".into());
+        map.insert(
+            "wcs/formdefs.json".into(),
+            r#"[{"id": "1", "name": "F", "slug": "f", "category_id": "9", "backoffice_submission_roles": ["8"], "statuses": [{"id": "new", "name": "N"}, {"id": "new", "name": "N"}]}]"#.into(),
+        );
+        map.insert(
+            "wcs/users.json".into(),
+            r#"[{"id": 1, "roles": ["7"]}, {"id": 1}, {"id": 2, "nickname": "x"}]"#.into(),
+        );
+        map.insert(
+            "wcs/api_accesses.json".into(),
+            r#"[{"access_identifier": "a", "access_key": "k", "roles": ["6"]}]"#.into(),
+        );
+        map.insert(
+            "wcs/forms.json".into(),
+            r#"[{"id": 1, "formdef_id": "2", "status": "new", "receipt_time": "yesterday", "concerned_roles": ["_user:99", "5"]}]"#.into(),
+        );
+        let mut problems = Problems::default();
+        WcsData::load(&FixtureFiles::from_map("d", map), &mut problems);
+        let text = problems.to_string();
+        for expected in [
+            "d/wcs/users.json: item 2 (id 1): id 1 is already used by item 1",
+            "d/wcs/users.json: item 3 (id 2): field nickname: unknown field `nickname`",
+            "d/wcs/users.json: item 1 (id 1): field roles: unknown role \"7\"",
+            "d/wcs/formdefs.json: item 1 (id 1): field category_id: unknown category \"9\"",
+            "field backoffice_submission_roles: unknown role \"8\"",
+            "field statuses: status id \"new\" is repeated",
+            "d/wcs/api_accesses.json: item 1 (id a): field roles: unknown role \"6\"",
+            "d/wcs/forms.json: item 1 (id 1): field formdef_id: unknown form definition \"2\"",
+            "field receipt_time: \"yesterday\" is not a time",
+            "field concerned_roles: unknown role \"_user:99\"",
+            "field concerned_roles: unknown role \"5\"",
+        ] {
+            assert!(text.contains(expected), "{expected}\n---\n{text}");
+        }
+    }
+
+    #[test]
     fn generated_users_and_forms_are_added_and_checked() {
         let mut problems = Problems::default();
         let mut data = WcsData::load(&FixtureFiles::builtin(), &mut problems);
