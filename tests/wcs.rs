@@ -974,7 +974,7 @@ async fn roles_and_limit_filter_the_directory() {
     let r = app.get(&demo(&app, "/api/users/?roles=1,2")).await;
     assert_eq!(
         names(&r),
-        ["Fred Cuadrado", "\u{c9}lo\u{ef}se Dub\u{153}uf"]
+        ["\u{c9}lo\u{ef}se Dub\u{153}uf", "Fred Cuadrado"]
     );
     let r = app.get(&demo(&app, "/api/users/?q=jean&limit=1")).await;
     assert_eq!(names(&r), ["Jean Darmette"]);

@@ -230,7 +230,7 @@ pub struct Index {
     pub forms_by_role: HashMap<String, Vec<usize>>,
     /// Parsed receipt time of each form.
     pub receipt: Vec<NaiveDateTime>,
-    /// Users ordered by name (then id), for the directory.
+    /// Users ordered by unaccented lower-case name, then name, then id.
     pub users_by_name: Vec<usize>,
     /// Lower-cased, unaccented name of each user.
     pub ascii_names: Vec<String>,
@@ -490,10 +490,12 @@ impl WcsData {
             .map(|u| crate::wcs::text::unaccent(&u.name).to_lowercase())
             .collect();
         let mut order: Vec<usize> = (0..self.users.len()).collect();
+        // Like a French collation: accents and case only break ties.
+        let ascii = &ix.ascii_names;
         order.sort_by(|&a, &b| {
-            self.users[a]
-                .name
-                .cmp(&self.users[b].name)
+            ascii[a]
+                .cmp(&ascii[b])
+                .then_with(|| self.users[a].name.cmp(&self.users[b].name))
                 .then(self.users[a].id.cmp(&self.users[b].id))
         });
         ix.users_by_name = order;
