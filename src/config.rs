@@ -30,8 +30,8 @@ pub enum Command {
     /// Work with fixture directories.
     #[command(subcommand)]
     Fixtures(FixturesCommand),
-    /// Print URL signed like w.c.s.'s reference signer (orig, algo,
-    /// timestamp, nonce, then signature), ready for curl.
+    /// Print URL signed for w.c.s. as its reference signer does (orig,
+    /// algo, timestamp, nonce, then signature), ready for curl.
     Sign {
         /// The URL to sign, query string included.
         url: String,

@@ -204,7 +204,7 @@ fn profile_of(data: &WcsData, who: &Who, auth: &Auth) -> Response {
 }
 
 /// Quixote's missing trailing slash: 301 without a query string, 404 with.
-async fn missing_slash(State(state): State<AppState>, uri: Uri) -> Response {
+async fn missing_slash(uri: Uri) -> Response {
     match uri.query() {
         None => {
             let to = format!("{}/", uri.path());
@@ -218,7 +218,6 @@ async fn missing_slash(State(state): State<AppState>, uri: Uri) -> Response {
                 &mut r,
                 format!("directory without trailing slash: redirect to {to}"),
             );
-            let _ = state;
             r
         }
         Some(_) => respond_err(
