@@ -1075,3 +1075,61 @@ async fn a_user_created_through_the_control_plane_can_be_signed_for() {
         r.text()
     );
 }
+
+#[tokio::test]
+async fn a_browser_preflight_on_a_wcs_route_is_allowed() {
+    let app = TestApp::new();
+    for path in ["/api/user/", "/api/users/", "/api/user/forms", "/user"] {
+        let r = app
+            .send(
+                axum::http::Request::builder()
+                    .method("OPTIONS")
+                    .uri(path)
+                    .header("origin", "http://front.test")
+                    .header("access-control-request-method", "GET")
+                    .header("access-control-request-headers", "authorization")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert_eq!(r.header("access-control-allow-origin"), "*", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn preferences_take_a_small_json_object_from_a_known_user() {
+    let app = TestApp::new();
+    let r = app.get("/api/user/preferences").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    let r = app
+        .json(
+            "POST",
+            "/api/user/preferences",
+            Some(json!({"a": "b"})),
+            &[],
+        )
+        .await;
+    assert_denied(&r, "User not authenticated.");
+    let url = demo(&app, &with("/api/user/preferences", FRED));
+    let r = app.json("POST", &url, Some(json!({"a": "b"})), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), r#"{"err": 0}"#);
+    let r = app
+        .json("POST", &url, Some(json!({"a": "b".repeat(2000)})), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json(),
+        json!({"err": 1, "err_class": "Invalid request", "err_code": "invalid-request", "err_desc": "Too much data."})
+    );
+    let r = app
+        .json(
+            "POST",
+            &demo(&app, "/api/users/5/preferences"),
+            Some(json!({"x": 1})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.text(), r#"{"err": 0}"#);
+}

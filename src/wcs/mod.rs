@@ -16,10 +16,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
@@ -44,6 +45,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/users/{x}", api(missing_slash))
         .route("/api/users/{x}/forms", api(bound_forms))
         .route("/api/users/{x}/drafts", api(bound_drafts))
+        .route(
+            "/api/user/preferences",
+            post(user_preferences).fallback(method_not_allowed),
+        )
+        .route(
+            "/api/users/{x}/preferences",
+            post(bound_preferences).fallback(method_not_allowed),
+        )
 }
 
 fn api<H, T>(handler: H) -> MethodRouter<AppState>
@@ -517,5 +526,77 @@ fn can_submit_backoffice(data: &WcsData, roles: &[String]) -> bool {
         f.backoffice_submission_roles
             .iter()
             .any(|r| roles.contains(r))
+    })
+}
+
+async fn user_preferences(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    preferences(&state, &uri, &headers, None, &body)
+}
+
+async fn bound_preferences(
+    State(state): State<AppState>,
+    Path(x): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    preferences(&state, &uri, &headers, Some(&x), &body)
+}
+
+/// `POST …/preferences` (spec §5): upstream merges a JSON object into the
+/// user's preferences, which none of the emulated GET endpoints return, so
+/// they are checked and acknowledged, not kept.
+fn preferences(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    bound: Option<&str>,
+    body: &[u8],
+) -> Response {
+    with_auth(state, uri, headers, |data, auth| {
+        let auth = match auth {
+            Ok(a) => a,
+            Err(e) => return auth_failure(e),
+        };
+        let user = match bound {
+            Some(x) => match bind(data, &auth, x) {
+                Ok(i) => Some(i),
+                Err((e, why)) => return respond_err(e, why),
+            },
+            None => match auth.who {
+                Who::User(i) => Some(i),
+                _ => None,
+            },
+        };
+        let Some(user) = user else {
+            return respond_err(
+                WcsError::Forbidden("User not authenticated.".into()),
+                format!("{}: {}", auth.how, who_words(data, &auth.who)),
+            );
+        };
+        if body.len() > 1000 {
+            return respond_err(
+                WcsError::BadRequest(Some("Too much data.".into())),
+                format!("preferences body of {} bytes (at most 1000)", body.len()),
+            );
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(_)) => respond_json(
+                &json!({"err": 0}),
+                format!(
+                    "preferences of {} accepted",
+                    who_words(data, &Who::User(user))
+                ),
+            ),
+            _ => respond_err(
+                WcsError::BadRequest(None),
+                "preferences body is not a JSON object",
+            ),
+        }
     })
 }
