@@ -447,16 +447,33 @@ fn listing(
         let drafts_only = kind != Listing::Forms;
         let selected = query::select(data, target, &params, drafts_only, caller_roles.as_deref());
         let user = &data.users[target];
-        let items: Vec<Value> = selected
-            .iter()
-            .map(|(i, readable)| match kind {
-                Listing::Legacy => render::legacy_draft(data, &base, *i),
-                _ => render::form_item(data, &base, *i, params.full, *readable),
-            })
-            .collect();
+        let mut body = String::from("{\"err\": 0, \"data\": [");
+        for (n, (i, readable)) in selected.iter().enumerate() {
+            if n > 0 {
+                body.push_str(", ");
+            }
+            match kind {
+                Listing::Legacy => json::write(&mut body, &render::legacy_draft(data, &base, *i)),
+                _ if params.full => json::write(
+                    &mut body,
+                    &render::form_item(data, &base, *i, true, *readable),
+                ),
+                _ => {
+                    // `readable` is the item's last key: the rest is
+                    // rendered once per form.
+                    body.push_str(&data.form_json_head(*i, &base));
+                    body.push_str(if *readable {
+                        ", \"readable\": true}"
+                    } else {
+                        ", \"readable\": false}"
+                    });
+                }
+            }
+        }
+        body.push_str("]}");
         let what = if drafts_only { "drafts" } else { "forms" };
-        respond_json(
-            &json!({"err": 0, "data": items}),
+        respond_body(
+            body,
             format!(
                 "{}: user {}: {} {what}",
                 auth.how,

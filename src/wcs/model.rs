@@ -241,6 +241,10 @@ pub struct Index {
     /// Each user's directory item, rendered once on first use (a million
     /// generated users are not all rendered at load).
     pub list_json: Vec<std::sync::OnceLock<String>>,
+    /// Each form's listing item without its final `readable` key and
+    /// closing brace, rendered once on first use, with the public URL it
+    /// was rendered for.
+    pub form_json: Vec<std::sync::OnceLock<(String, String)>>,
 }
 
 fn parse_time(s: &str) -> Option<NaiveDateTime> {
@@ -508,6 +512,9 @@ impl WcsData {
             .iter()
             .map(|f| parse_time(&f.receipt_time).unwrap_or_default())
             .collect();
+        ix.form_json = (0..self.forms.len())
+            .map(|_| std::sync::OnceLock::new())
+            .collect();
         ix.forms_by_user.clear();
         ix.forms_by_role.clear();
         for (i, f) in self.forms.iter().enumerate() {
@@ -536,6 +543,29 @@ impl WcsData {
                 super::json::dumps(&super::render::user_list_item(self, &self.users[i]))
             }),
             None => "null",
+        }
+    }
+
+    /// Form `i`'s listing item (no `full`) up to, not including, its
+    /// final `, "readable": …}`.
+    pub fn form_json_head(&self, i: usize, base: &str) -> std::borrow::Cow<'_, str> {
+        let render = || {
+            let s = super::json::dumps(&super::render::form_item(self, base, i, false, true));
+            match s.strip_suffix(", \"readable\": true}") {
+                Some(head) => head.to_owned(),
+                None => s,
+            }
+        };
+        match self.index.form_json.get(i) {
+            Some(cell) => {
+                let (b, head) = cell.get_or_init(|| (base.to_owned(), render()));
+                if b == base {
+                    std::borrow::Cow::Borrowed(head.as_str())
+                } else {
+                    std::borrow::Cow::Owned(render())
+                }
+            }
+            None => std::borrow::Cow::Owned(render()),
         }
     }
 
