@@ -1133,3 +1133,16 @@ async fn preferences_take_a_small_json_object_from_a_known_user() {
         .await;
     assert_eq!(r.text(), r#"{"err": 0}"#);
 }
+
+#[tokio::test]
+async fn a_bound_user_with_a_malformed_escape_is_not_found() {
+    let app = TestApp::new();
+    let r = app.get(&demo(&app, "/api/users/%ff%fe/forms")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["err_code"], "not-found");
+    let r = app.get(&demo(&app, "/api/users/marc-andre-nameid/")).await;
+    assert_eq!(
+        r.json()["user_display_name"],
+        "Marc-Andr\u{e9} C\u{f4}t\u{e9}"
+    );
+}

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -283,36 +283,33 @@ async fn myspace_drafts(State(state): State<AppState>, uri: Uri, headers: Header
     listing(&state, &uri, &headers, None, Listing::Legacy)
 }
 
-async fn bound_forms(
-    State(state): State<AppState>,
-    Path(x): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    listing(&state, &uri, &headers, Some(&x), Listing::Forms)
+async fn bound_forms(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    listing(
+        &state,
+        &uri,
+        &headers,
+        Some(&bound_segment(&uri)),
+        Listing::Forms,
+    )
 }
 
-async fn bound_drafts(
-    State(state): State<AppState>,
-    Path(x): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    listing(&state, &uri, &headers, Some(&x), Listing::Drafts)
+async fn bound_drafts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    listing(
+        &state,
+        &uri,
+        &headers,
+        Some(&bound_segment(&uri)),
+        Listing::Drafts,
+    )
 }
 
-async fn bound_index(
-    State(state): State<AppState>,
-    Path(x): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+async fn bound_index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     with_auth(&state, &uri, &headers, |data, auth| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),
         };
-        let i = match bind(data, &auth, &x) {
+        let i = match bind(data, &auth, &bound_segment(&uri)) {
             Ok(i) => i,
             Err((e, why)) => return respond_err(e, why),
         };
@@ -557,12 +554,11 @@ async fn user_preferences(
 
 async fn bound_preferences(
     State(state): State<AppState>,
-    Path(x): Path<String>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    preferences(&state, &uri, &headers, Some(&x), &body)
+    preferences(&state, &uri, &headers, Some(&bound_segment(&uri)), &body)
 }
 
 /// `POST …/preferences` (spec §5): upstream merges a JSON object into the
@@ -616,4 +612,17 @@ fn preferences(
             ),
         }
     })
+}
+
+/// The `<x>` of `/api/users/<x>/…`, percent-decoded (lossily, so a
+/// malformed escape is a lookup that finds nobody, not a rejection).
+fn bound_segment(uri: &Uri) -> String {
+    let raw = uri
+        .path()
+        .strip_prefix("/api/users/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
 }
