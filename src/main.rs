@@ -84,17 +84,7 @@ fn sign(
             }
         }
     };
-    let mut url = url.to_owned();
-    let user = email
-        .map(|e| ("email", e))
-        .or_else(|| name_id.map(|n| ("NameID", n)));
-    if let Some((name, value)) = user {
-        let sep = if url.contains('?') { '&' } else { '?' };
-        url = format!(
-            "{url}{sep}{name}={}",
-            doublure::wcs::signature::quote(&value)
-        );
-    }
+    let url = doublure::wcs::signature::with_user(url, email.as_deref(), name_id.as_deref());
     match doublure::wcs::signature::sign_url(&url, orig, &key, algo, chrono::Utc::now(), None) {
         Ok(signed) => {
             println!("{signed}");

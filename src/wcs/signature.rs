@@ -332,6 +332,25 @@ pub fn quote(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SET).to_string()
 }
 
+/// Adds `email=` (or else `NameID=`) to `url`'s query, before signing,
+/// so the signature covers the chosen user.
+pub fn with_user(url: &str, email: Option<&str>, name_id: Option<&str>) -> String {
+    let user = email
+        .map(|e| ("email", e))
+        .or_else(|| name_id.map(|n| ("NameID", n)));
+    match user {
+        Some((name, value)) => {
+            let (base, fragment) = match url.split_once('#') {
+                Some((b, f)) => (b, format!("#{f}")),
+                None => (url, String::new()),
+            };
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}{name}={}{fragment}", quote(value))
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// The reference signer (`sign_url`/`sign_query`): appends `orig`,
 /// `algo`, `timestamp` and `nonce` to the query, signs, then appends
 /// `&signature=`. `nonce: None` draws 128 random bits in hex; `Some("")`
@@ -554,6 +573,19 @@ mod tests {
             "5678",
         );
         assert_eq!(verify(&q, now(), keys).unwrap().orig, "salut");
+    }
+
+    #[test]
+    fn the_user_goes_in_the_query_before_signing() {
+        assert_eq!(
+            with_user("/api/user/", Some("a+b@x"), None),
+            "/api/user/?email=a%2Bb%40x"
+        );
+        assert_eq!(
+            with_user("/api/user/?q=1", None, Some("n 1")),
+            "/api/user/?q=1&NameID=n%201"
+        );
+        assert_eq!(with_user("/x", None, None), "/x");
     }
 
     #[test]
