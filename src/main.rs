@@ -72,9 +72,13 @@ fn sign(
                 },
                 None => FixtureFiles::builtin(),
             };
-            let found = Data::load(&files)
-                .ok()
-                .and_then(|d| d.wcs.access(orig).map(|a| a.access_key.clone()));
+            let found = match Data::load(&files) {
+                Ok(d) => d.wcs.access(orig).map(|a| a.access_key.clone()),
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    return ExitCode::from(2);
+                }
+            };
             match found {
                 Some(k) => k,
                 None => {
