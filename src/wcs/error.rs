@@ -96,3 +96,69 @@ impl IntoResponse for WcsError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_class_has_upstreams_status_and_body() {
+        let cases = [
+            (
+                WcsError::NotFound,
+                404,
+                json!({"err": 1, "err_class": "Page not found", "err_code": "not-found", "err_desc": null}),
+            ),
+            (
+                WcsError::Forbidden("Invalid orig.".into()),
+                403,
+                json!({"err": 1, "err_class": "Access denied", "err_code": "access-denied", "err_desc": "Invalid orig."}),
+            ),
+            (
+                WcsError::UnknownNameId,
+                403,
+                json!({"err": 1, "err_class": "Access denied", "err_code": "unknown-name-id", "err_desc": "Unknown NameID."}),
+            ),
+            (
+                WcsError::missing_user_200(),
+                200,
+                json!({"err": 1, "err_class": "Access denied", "err_code": "missing-user", "err_desc": "No user specified."}),
+            ),
+            (
+                WcsError::unknown_name_id_200(),
+                200,
+                json!({"err": 1, "err_class": "Access denied", "err_code": "unknown-name-id", "err_desc": "Unknown NameID."}),
+            ),
+            (
+                WcsError::BadRequest(None),
+                400,
+                json!({"err": 1, "err_class": "Invalid request", "err_code": "invalid-request", "err_desc": null}),
+            ),
+            (
+                WcsError::MethodNotAllowed,
+                405,
+                json!({"err": 1, "err_class": "Method not allowed", "err_code": "method-not-allowed", "err_desc": null}),
+            ),
+            (WcsError::Internal, 500, json!({"err": 1})),
+        ];
+        for (e, status, body) in cases {
+            assert_eq!(e.status().as_u16(), status, "{e:?}");
+            assert_eq!(e.body(), body, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_401_carries_a_basic_challenge() {
+        let e = WcsError::Unauthorized {
+            realm: "wcs api".into(),
+            desc: None,
+        };
+        assert_eq!(e.body()["err_code"], "access-unauthorized");
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            r.headers()[header::WWW_AUTHENTICATE],
+            "Basic realm=\"wcs api\""
+        );
+    }
+}
