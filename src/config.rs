@@ -30,6 +30,31 @@ pub enum Command {
     /// Work with fixture directories.
     #[command(subcommand)]
     Fixtures(FixturesCommand),
+    /// Print URL signed for w.c.s. as its reference signer does (orig,
+    /// algo, timestamp, nonce, then signature), ready for curl.
+    Sign {
+        /// The URL to sign, query string included.
+        url: String,
+        /// The API access identifier (`orig`).
+        #[arg(long)]
+        orig: String,
+        /// Its key [default: looked up in the built-in or --fixtures API
+        /// accesses]
+        #[arg(long)]
+        key: Option<String>,
+        /// Act as the user with this email (added to the query).
+        #[arg(long, conflicts_with = "name_id")]
+        email: Option<String>,
+        /// Act as the user with this NameID (added to the query).
+        #[arg(long = "name-id")]
+        name_id: Option<String>,
+        /// HMAC algorithm (md5, sha1, sha256, sha512, sha3_256, blake2b, …).
+        #[arg(long, default_value = "sha256")]
+        algo: String,
+        /// Fixture directory to look the key up in.
+        #[arg(long, env = "DOUBLURE_FIXTURES", value_name = "DIR")]
+        fixtures: Option<PathBuf>,
+    },
     /// Exit 0 when a running doublure answers its health check, else 1
     /// (for a Docker HEALTHCHECK in an image with no curl).
     Healthcheck {

@@ -1,5 +1,6 @@
 //! The `doublure` binary: serves the emulated APIs, or runs one of the
-//! subcommands (`fixtures validate`, `fixtures generate`, `healthcheck`).
+//! subcommands (`fixtures validate`, `fixtures generate`, `sign`,
+//! `healthcheck`).
 
 use std::process::ExitCode;
 
@@ -15,6 +16,15 @@ fn main() -> ExitCode {
         Some(Command::Fixtures(FixturesCommand::Generate { generate, out })) => {
             generate_dir(&generate, &out)
         }
+        Some(Command::Sign {
+            url,
+            orig,
+            key,
+            email,
+            name_id,
+            algo,
+            fixtures,
+        }) => sign(&url, &orig, key, email, name_id, &algo, fixtures),
         Some(Command::Healthcheck { url, listen }) => {
             let url = url.unwrap_or_else(|| doublure::healthcheck::default_url(listen));
             match runtime().block_on(doublure::healthcheck::check(&url)) {
@@ -38,6 +48,59 @@ fn runtime() -> tokio::runtime::Runtime {
         Err(e) => {
             eprintln!("doublure: cannot start the async runtime: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// `doublure sign`: the user parameter goes in before signing, so the
+/// signature covers it.
+fn sign(
+    url: &str,
+    orig: &str,
+    key: Option<String>,
+    email: Option<String>,
+    name_id: Option<String>,
+    algo: &str,
+    fixtures: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let key = match key {
+        Some(k) => k,
+        None => {
+            let files = match fixtures {
+                Some(dir) => match FixtureFiles::read_dir(&dir) {
+                    Ok(f) => f,
+                    Err(p) => {
+                        eprintln!("{p}");
+                        return ExitCode::from(2);
+                    }
+                },
+                None => FixtureFiles::builtin(),
+            };
+            let found = match Data::load(&files) {
+                Ok(d) => d.wcs.access(orig).map(|a| a.access_key.clone()),
+                Err(problems) => {
+                    eprintln!("{problems}");
+                    return ExitCode::from(2);
+                }
+            };
+            match found {
+                Some(k) => k,
+                None => {
+                    eprintln!("doublure sign: no API access {orig:?} in the fixtures; pass --key");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let url = doublure::wcs::signature::with_user(url, email.as_deref(), name_id.as_deref());
+    match doublure::wcs::signature::sign_url(&url, orig, &key, algo, chrono::Utc::now(), None) {
+        Ok(signed) => {
+            println!("{signed}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("doublure sign: {e}");
+            ExitCode::from(2)
         }
     }
 }
