@@ -28,7 +28,10 @@ async fn a_request_in_flight_at_shutdown_is_answered_before_the_server_ends() {
     }
     served.stop().await.expect("a clean stop");
 
-    let response = in_flight.await.expect("task").expect("an answer, not a reset");
+    let response = in_flight
+        .await
+        .expect("task")
+        .expect("an answer, not a reset");
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body, json!({"success": false, "error": "Not found"}));

@@ -9,6 +9,7 @@
 
 pub mod french;
 pub mod logora;
+pub mod wcs;
 
 use std::io::Write;
 use std::path::Path;
@@ -116,6 +117,63 @@ fn logora_target(files: &[(&'static str, Value)]) -> Option<logora::Target> {
     })
 }
 
+/// Where generated w.c.s. users and forms go in `files`: ids after the
+/// highest ones, forms of the enabled form definitions.
+fn wcs_target(files: &[(&'static str, Value)]) -> wcs::Target {
+    let items = |name: &str| {
+        files
+            .iter()
+            .find(|(f, _)| *f == name)
+            .and_then(|(_, v)| v.as_array())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
+    let next = |name: &str| {
+        items(name)
+            .iter()
+            .filter_map(|i| i["id"].as_u64())
+            .max()
+            .unwrap_or(0)
+            + 1
+    };
+    wcs::Target {
+        first_user_id: next("wcs/users.json"),
+        first_form_id: next("wcs/forms.json"),
+        formdefs: items("wcs/formdefs.json")
+            .iter()
+            .filter(|d| d["disabled"] != Value::Bool(true))
+            .filter_map(|d| {
+                Some(wcs::FormDef {
+                    id: d["id"].as_str()?.to_owned(),
+                    statuses: d["statuses"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+                        .collect(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Generated w.c.s. users and their forms, in the fixture format.
+fn wcs_items(
+    generate: &Generate,
+    files: &[(&'static str, Value)],
+    progress: &(dyn Fn(u64) + Sync),
+) -> (Vec<Value>, Vec<Value>) {
+    let target = wcs_target(files);
+    let users = wcs::users(generate.wcs_users, generate.seed, &target, progress);
+    let forms = wcs::forms(
+        generate.wcs_users,
+        generate.forms_per_user,
+        generate.seed,
+        &target,
+        progress,
+    );
+    (users, forms)
+}
+
 /// Writes a fixture directory into `out`: the built-in fixtures plus the
 /// generated items, one item per line so the files stay diffable and the
 /// same arguments always give the same bytes.
@@ -131,6 +189,11 @@ pub fn write_dir(
             logora_target(&files).ok_or("the built-in fixtures have no Logora application")?;
         let users = logora::users(generate.logora_users, generate.seed, &target, progress);
         append(&mut files, "logora/users.json", users);
+    }
+    if generate.wcs_users > 0 {
+        let (users, forms) = wcs_items(generate, &files, progress);
+        append(&mut files, "wcs/users.json", users);
+        append(&mut files, "wcs/forms.json", forms);
     }
     for (name, value) in &files {
         let path = out.join(name);
@@ -186,7 +249,33 @@ pub fn add_to(
         let users = logora::users(generate.logora_users, generate.seed, &target, progress);
         data.logora.add_generated(users)?;
     }
+    if generate.wcs_users > 0 {
+        let (users, forms) = wcs_items(generate, &files, progress);
+        let users = typed(users, "wcs/users.json")?;
+        let forms = typed(forms, "wcs/forms.json")?;
+        data.wcs.add_generated(users, forms)?;
+    }
     Ok(())
+}
+
+/// Generated items as the model's types; a failure here is a generator bug,
+/// reported like a fixture problem rather than a panic.
+fn typed<T: serde::de::DeserializeOwned>(
+    items: Vec<Value>,
+    file: &str,
+) -> Result<Vec<T>, Problems> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(n, v)| {
+            serde_json::from_value(v).map_err(|e| {
+                Problems(vec![crate::store::Problem::file(
+                    &format!("generated {file}"),
+                    format!("item {}: {e}", n + 1),
+                )])
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
