@@ -768,6 +768,14 @@ async fn the_openapi_document_lists_every_control_plane_route() {
         ("/__doublure/requests", vec!["get", "delete"]),
         ("/__doublure/faults", vec!["get", "post", "delete"]),
         ("/__doublure/faults/{id}", vec!["delete"]),
+        ("/__doublure/logora/tokens", vec!["get", "post"]),
+        ("/__doublure/logora/tokens/{token}", vec!["delete"]),
+        ("/__doublure/wcs/sign", vec!["post"]),
+        ("/__doublure/{api}/{collection}", vec!["get", "post"]),
+        (
+            "/__doublure/{api}/{collection}/{id}",
+            vec!["delete", "get", "patch", "put"],
+        ),
     ];
     for (path, methods) in &expected {
         let item = paths.get(*path).unwrap_or_else(|| panic!("{path} missing"));
@@ -791,7 +799,11 @@ async fn every_documented_route_exists_in_the_router() {
     let doc = app.get("/__doublure/openapi.json").await.json();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let uri = path.replace("{id}", "999");
+            let uri = path
+                .replace("{id}", "999")
+                .replace("{token}", "not-a-token")
+                .replace("{api}", "logora")
+                .replace("{collection}", "users");
             let response = app.json(&method.to_uppercase(), &uri, None, &[]).await;
             assert_ne!(
                 response.status,

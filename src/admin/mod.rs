@@ -8,6 +8,7 @@ pub mod error;
 pub mod faults;
 pub mod journal;
 pub mod reload;
+pub mod shortcuts;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -58,6 +59,9 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_requests, clear_requests))
         .routes(routes!(list_faults, add_fault, clear_faults))
         .routes(routes!(remove_fault))
+        .routes(routes!(shortcuts::mint, shortcuts::list))
+        .routes(routes!(shortcuts::revoke))
+        .routes(routes!(shortcuts::sign))
         .routes(routes!(collections::list, collections::create))
         .routes(routes!(
             collections::read,
@@ -76,7 +80,13 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         title = "doublure control plane",
         description = "Routes under /__doublure/ that arrange data, move the emulated clock, inject faults and read the request journal. With --admin-token, every route but health needs `Authorization: Bearer <token>`."
     ),
-    components(schemas(faults::RuleSpec, faults::Rule, journal::Entry))
+    components(schemas(
+        faults::RuleSpec,
+        faults::Rule,
+        journal::Entry,
+        shortcuts::MintRequest,
+        shortcuts::SignRequest
+    ))
 )]
 struct ApiDoc;
 

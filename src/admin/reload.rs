@@ -62,8 +62,10 @@ pub fn watch(
 ) -> Option<tokio::sync::watch::Receiver<Option<ReloadResult>>> {
     let dir = state.settings.fixtures.clone()?;
     let (tx, rx) = tokio::sync::watch::channel(None);
+    // Taken now, not when the task first runs, so a change made right
+    // after the watch starts is not mistaken for the starting point.
+    let mut last = fingerprint(&dir);
     tokio::spawn(async move {
-        let mut last = fingerprint(&dir);
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

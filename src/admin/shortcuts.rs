@@ -1,0 +1,153 @@
+//! Shortcuts past the emulated protocols, for tests that want a credential
+//! without performing the exchange: Logora tokens minted, listed and revoked
+//! directly (same code as `/oauth/token` and `/oauth/revoke`), and w.c.s.
+//! URLs signed with the reference signer (same code as `doublure sign`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{AdminError, AdminJson};
+use crate::AppState;
+use crate::logora::error::LogoraError;
+
+/// What to mint.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    /// A client of `logora/clients.json`.
+    pub client_id: String,
+    /// Space-separated scopes, within the client's; default `public`.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// Mints a Logora token for a client, as a successful `/oauth/token` would.
+#[utoipa::path(post, path = "/__doublure/logora/tokens", tag = "credentials", request_body = MintRequest,
+    responses((status = 201, description = "The /oauth/token success body", body = Object,
+        example = json!({"access_token": "…43 characters…", "token_type": "Bearer", "expires_in": 7200, "scope": "public", "created_at": 1768471200})),
+        (status = 400, description = "A scope the client may not have"), (status = 404, description = "No such client")))]
+pub async fn mint(
+    State(state): State<AppState>,
+    AdminJson(request): AdminJson<MintRequest>,
+) -> Result<(StatusCode, Json<Value>), AdminError> {
+    match crate::logora::mint(&state, &request.client_id, request.scope.as_deref()) {
+        Ok(body) => Ok((StatusCode::CREATED, Json(body))),
+        Err(LogoraError::OAuth {
+            code, description, ..
+        }) if code == "invalid_client" => Err(AdminError::NotFound(format!(
+            "no client {:?} in logora/clients.json ({description})",
+            request.client_id
+        ))),
+        Err(LogoraError::OAuth {
+            code, description, ..
+        }) => Err(AdminError::BadRequest(format!("{code}: {description}"))),
+        Err(other) => Err(AdminError::BadRequest(format!("{other:?}"))),
+    }
+}
+
+/// Lists the live tokens among the last 1000 minted.
+#[utoipa::path(get, path = "/__doublure/logora/tokens", tag = "credentials",
+    responses((status = 200, description = "`{\"tokens\": [{access_token, client_id, scope, created_at, expires_at}]}`: unexpired, unrevoked tokens among the last 1000 minted", body = Object)))]
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"tokens": crate::logora::live_tokens(&state)}))
+}
+
+/// Revokes a token, as `/oauth/revoke` would.
+#[utoipa::path(delete, path = "/__doublure/logora/tokens/{token}", tag = "credentials",
+    params(("token" = String, Path, description = "The access token")),
+    responses((status = 200, description = "Revoked: the APIs now answer \"The access token was revoked\"", body = Object),
+        (status = 404, description = "Not a token doublure issued")))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    if crate::logora::revoke(&state, &token) {
+        Ok(Json(json!({"revoked": token})))
+    } else {
+        Err(AdminError::NotFound(format!(
+            "{token:?} is not a token doublure issued"
+        )))
+    }
+}
+
+/// What to sign.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignRequest {
+    /// A URL or a path (`/api/user/forms?full=on`); a path is made absolute
+    /// with `--public-url`.
+    pub url: String,
+    /// An API access of `wcs/api_accesses.json`.
+    pub orig: String,
+    /// Its key; default: the one in the fixtures.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The user, by e-mail address…
+    #[serde(default)]
+    pub email: Option<String>,
+    /// …or by NameID.
+    #[serde(default)]
+    pub name_id: Option<String>,
+    /// HMAC digest; default `sha256`.
+    #[serde(default)]
+    pub algo: Option<String>,
+    /// Add a random nonce (single use); default true. Without one the URL
+    /// can be replayed for 30 seconds.
+    #[serde(default)]
+    pub nonce: Option<bool>,
+}
+
+/// Signs a w.c.s. URL with the reference signer, at the emulated time.
+#[utoipa::path(post, path = "/__doublure/wcs/sign", tag = "credentials", request_body = SignRequest,
+    responses((status = 200, description = "`{\"url\": \"<signed URL>\"}`, valid for 30 seconds of the emulated clock", body = Object),
+        (status = 400, description = "Both email and name_id, or an unknown algo"), (status = 404, description = "No API access with that orig and no key given")))]
+pub async fn sign(
+    State(state): State<AppState>,
+    AdminJson(request): AdminJson<SignRequest>,
+) -> Result<Json<Value>, AdminError> {
+    if request.email.is_some() && request.name_id.is_some() {
+        return Err(AdminError::BadRequest(
+            "give email or name_id, not both".to_owned(),
+        ));
+    }
+    let key = match request.key {
+        Some(key) => key,
+        None => state
+            .store
+            .read(|d| d.wcs.access(&request.orig).map(|a| a.access_key.clone()))
+            .ok_or_else(|| {
+                AdminError::NotFound(format!(
+                    "no API access {:?} in wcs/api_accesses.json; give its key",
+                    request.orig
+                ))
+            })?,
+    };
+    let url = if request.url.starts_with('/') {
+        format!("{}{}", state.settings.public_url, request.url)
+    } else {
+        request.url
+    };
+    let url = crate::wcs::signature::with_user(
+        &url,
+        request.email.as_deref(),
+        request.name_id.as_deref(),
+    );
+    let nonce = if request.nonce.unwrap_or(true) {
+        None
+    } else {
+        Some("")
+    };
+    let signed = crate::wcs::signature::sign_url(
+        &url,
+        &request.orig,
+        &key,
+        request.algo.as_deref().unwrap_or("sha256"),
+        state.clock.now(),
+        nonce,
+    )
+    .map_err(AdminError::BadRequest)?;
+    Ok(Json(json!({"url": signed})))
+}

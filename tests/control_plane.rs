@@ -1,0 +1,321 @@
+//! The control plane driving the emulated APIs: credentials minted and
+//! signed without the protocols, expiry by the clock, nonces forgotten by
+//! reset, collections changed at once, state exported and loaded back, and
+//! a broken file under --watch.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use doublure::AppState;
+use doublure::config::Settings;
+use doublure::store::{Data, FixtureFiles, Seed, Store};
+use serde_json::{Value, json};
+
+async fn token(app: &TestApp, client_id: &str, scope: Option<&str>) -> String {
+    let response = app
+        .json(
+            "POST",
+            "/__doublure/logora/tokens",
+            Some(json!({"client_id": client_id, "scope": scope})),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    response.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn users(app: &TestApp, token: &str, query: &str) -> common::TestResponse {
+    app.get_with(
+        &format!("/api/v1/users{query}"),
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_minted_token_works_until_the_clock_moves_7201_seconds() {
+    let app = TestApp::new();
+    let token = token(&app, "API_KEY", None).await;
+    assert_eq!(token.len(), 43);
+    assert_eq!(users(&app, &token, "").await.status, StatusCode::OK);
+
+    let moved = app
+        .json(
+            "POST",
+            "/__doublure/clock/advance",
+            Some(json!({"seconds": 7201})),
+            &[],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK);
+    let expired = users(&app, &token, "").await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        expired.header("www-authenticate"),
+        "Bearer realm=\"Doorkeeper\", error=\"invalid_token\", error_description=\"The access token expired\""
+    );
+}
+
+#[tokio::test]
+async fn minted_tokens_are_listed_and_one_revoked_is_refused() {
+    let app = TestApp::new();
+    let token = token(&app, "API_KEY", Some("public authentication")).await;
+    let listed = app.get("/__doublure/logora/tokens").await.json();
+    assert_eq!(listed["tokens"][0]["access_token"], token.as_str());
+    assert_eq!(listed["tokens"][0]["client_id"], "API_KEY");
+    assert_eq!(listed["tokens"][0]["scope"], "public authentication");
+
+    let revoked = app
+        .json(
+            "DELETE",
+            &format!("/__doublure/logora/tokens/{token}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let refused = users(&app, &token, "").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        refused
+            .header("www-authenticate")
+            .contains("The access token was revoked")
+    );
+    assert_eq!(
+        app.get("/__doublure/logora/tokens").await.json(),
+        json!({"tokens": []})
+    );
+
+    let again = app
+        .json("DELETE", "/__doublure/logora/tokens/nonsense", None, &[])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn minting_for_an_unknown_client_or_scope_is_refused_clearly() {
+    let app = TestApp::new();
+    let unknown = app
+        .json(
+            "POST",
+            "/__doublure/logora/tokens",
+            Some(json!({"client_id": "NOPE"})),
+            &[],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("no client \"NOPE\"")
+    );
+    let scope = app
+        .json(
+            "POST",
+            "/__doublure/logora/tokens",
+            Some(json!({"client_id": "API_KEY", "scope": "everything"})),
+            &[],
+        )
+        .await;
+    assert_eq!(scope.status, StatusCode::BAD_REQUEST);
+    assert!(
+        scope.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid_scope: ")
+    );
+}
+
+async fn sign(app: &TestApp, body: Value) -> String {
+    let response = app
+        .json("POST", "/__doublure/wcs/sign", Some(body), &[])
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    let url = response.json()["url"].as_str().unwrap().to_owned();
+    url.strip_prefix("http://localhost:8080")
+        .expect("absolute from --public-url")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_nonce_refused_as_replayed_is_accepted_again_after_reset() {
+    let app = TestApp::new();
+    let path = sign(
+        &app,
+        json!({"url": "/api/user/forms", "orig": "demo", "email": "fred@example.net"}),
+    )
+    .await;
+    assert!(path.contains("&nonce="), "{path}");
+    let first = app.get(&path).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert_eq!(first.json()["data"].as_array().unwrap().len(), 3);
+
+    let replay = app.get(&path).await;
+    assert_eq!(replay.status, StatusCode::FORBIDDEN);
+    assert_eq!(replay.json()["err_desc"], "Nonce already used.");
+
+    assert_eq!(
+        app.json("POST", "/__doublure/reset", None, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(app.get(&path).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn signing_needs_a_known_orig_or_a_key_and_one_user_at_most() {
+    let app = TestApp::new();
+    let unknown = app
+        .json(
+            "POST",
+            "/__doublure/wcs/sign",
+            Some(json!({"url": "/api/user/", "orig": "nobody"})),
+            &[],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let both = app
+        .json(
+            "POST",
+            "/__doublure/wcs/sign",
+            Some(json!({"url": "/api/user/", "orig": "demo", "email": "a@b.c", "name_id": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+    let wrong_key = sign(
+        &app,
+        json!({"url": "/api/user/", "orig": "demo", "key": "not-the-key", "email": "fred@example.net"}),
+    )
+    .await;
+    let refused = app.get(&wrong_key).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["err_desc"], "Invalid signature.");
+}
+
+#[tokio::test]
+async fn a_user_added_through_the_control_plane_is_listed_at_once_and_can_be_removed() {
+    let app = TestApp::new();
+    let token = token(&app, "API_KEY", None).await;
+    let before: u64 = users(&app, &token, "")
+        .await
+        .header("total")
+        .parse()
+        .unwrap();
+
+    let mut user = app.get("/__doublure/logora/users/21").await.json();
+    user["id"] = json!(9001);
+    user["uid"] = json!("9b2f4d7e-1111-4222-8333-944455556666");
+    user["slug"] = json!("jeanne-test");
+    user["full_name"] = json!("Jeanne Test");
+    let created = app
+        .json("POST", "/__doublure/logora/users", Some(user), &[])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+    let after = users(&app, &token, "?per_page=100").await;
+    assert_eq!(after.header("total"), (before + 1).to_string());
+    let listed = after.json();
+    let last = listed["data"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["id"], 9001);
+    assert_eq!(last["full_name"], "Jeanne Test");
+    assert!(
+        last.get("application_id").is_none(),
+        "doublure fields stay private"
+    );
+
+    let removed = app
+        .json("DELETE", "/__doublure/logora/users/9001", None, &[])
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let total: u64 = users(&app, &token, "")
+        .await
+        .header("total")
+        .parse()
+        .unwrap();
+    assert_eq!(total, before);
+}
+
+#[tokio::test]
+async fn an_invalid_item_is_refused_naming_the_field_and_nothing_changes() {
+    let app = TestApp::new();
+    let mut form = app.get("/__doublure/wcs/forms").await.json()[0].clone();
+    form["id"] = json!(77_777);
+    form["user_id"] = json!(424_242);
+    let refused = app
+        .json("POST", "/__doublure/wcs/forms", Some(form), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let text = refused.text();
+    assert!(
+        text.contains("wcs/forms.json") && text.contains("424242"),
+        "{text}"
+    );
+    assert_eq!(
+        app.get("/__doublure/wcs/forms/77777").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_exported_state_loads_back_as_a_fixture_directory() {
+    let app = TestApp::new();
+    let state = app.get("/__doublure/state").await.json();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, items) in state.as_object().unwrap() {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(items).unwrap()).unwrap();
+    }
+    let files = FixtureFiles::read_dir(dir.path()).expect("a readable directory");
+    let data = Data::load(&files).expect("a valid directory");
+    let reexported: serde_json::Map<String, Value> = data
+        .export()
+        .into_iter()
+        .map(|(name, items)| (name.to_owned(), items))
+        .collect();
+    assert_eq!(Value::Object(reexported), state);
+}
+
+#[tokio::test]
+async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in doublure::store::fixtures::builtin_files() {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let files = FixtureFiles::read_dir(dir.path()).unwrap();
+    let store = Store::load(Seed::files(files)).unwrap();
+    let mut settings = Settings::for_tests();
+    settings.fixtures = Some(dir.path().to_owned());
+    let state = AppState::new(
+        store,
+        doublure::clock::Clock::frozen(doublure::state::test_now()),
+        settings,
+    );
+    let app = TestApp::with_state(state.clone());
+    let token = token(&app, "API_KEY", None).await;
+    let before = users(&app, &token, "?per_page=5").await.text();
+
+    let mut results = doublure::admin::reload::watch(state, std::time::Duration::from_millis(20))
+        .expect("a watcher");
+    std::fs::write(dir.path().join("logora/users.json"), "[{\"id\": ").unwrap();
+    results.changed().await.expect("a reload attempt");
+    let problems = results
+        .borrow()
+        .clone()
+        .expect("an attempt")
+        .expect_err("refused");
+    assert!(
+        problems.to_string().contains("logora/users.json"),
+        "{problems}"
+    );
+
+    let after = users(&app, &token, "?per_page=5").await;
+    assert_eq!(after.status, StatusCode::OK);
+    assert_eq!(after.text(), before);
+}
