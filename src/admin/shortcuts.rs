@@ -36,8 +36,10 @@ pub async fn mint(
     match crate::logora::mint(&state, &request.client_id, request.scope.as_deref()) {
         Ok(body) => Ok((StatusCode::CREATED, Json(body))),
         Err(LogoraError::OAuth {
-            code, description, ..
-        }) if code == "invalid_client" => Err(AdminError::NotFound(format!(
+            code: "invalid_client",
+            description,
+            ..
+        }) => Err(AdminError::NotFound(format!(
             "no client {:?} in logora/clients.json ({description})",
             request.client_id
         ))),
