@@ -1,0 +1,220 @@
+//! Generated data: deterministic, valid through the fixture checks, served
+//! on top of the fixtures, and paged and filtered exactly like a plain scan.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use doublure::AppState;
+use doublure::clock::Clock;
+use doublure::config::{Generate, Settings};
+use doublure::store::{Data, FixtureFiles, Seed, Store};
+use serde_json::{Value, json};
+
+fn options(logora: usize, wcs: usize) -> Generate {
+    Generate {
+        logora_users: logora,
+        wcs_users: wcs,
+        forms_per_user: 3,
+        seed: 11,
+    }
+}
+
+fn read_all(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for api in ["logora", "wcs"] {
+        let mut names: Vec<_> = std::fs::read_dir(dir.join(api))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        for path in names {
+            files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files
+}
+
+#[test]
+fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
+    let (one, two, other) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    doublure::generate::write_dir(&options(3000, 400), one.path(), &|_| {}).unwrap();
+    doublure::generate::write_dir(&options(3000, 400), two.path(), &|_| {}).unwrap();
+    let strip = |files: Vec<(String, Vec<u8>)>, dir: &std::path::Path| {
+        files
+            .into_iter()
+            .map(|(name, bytes)| (name.replace(&dir.display().to_string(), ""), bytes))
+            .collect::<Vec<_>>()
+    };
+    let first = strip(read_all(one.path()), one.path());
+    assert_eq!(first, strip(read_all(two.path()), two.path()));
+    let mut seeded = options(3000, 400);
+    seeded.seed = 12;
+    doublure::generate::write_dir(&seeded, other.path(), &|_| {}).unwrap();
+    assert_ne!(first, strip(read_all(other.path()), other.path()));
+
+    let data = Data::load(&FixtureFiles::read_dir(one.path()).unwrap()).expect("valid");
+    let exported: std::collections::BTreeMap<_, _> = data.export().into_iter().collect();
+    let builtin = Data::load(&FixtureFiles::builtin()).unwrap();
+    let builtin: std::collections::BTreeMap<_, _> = builtin.export().into_iter().collect();
+    let count =
+        |m: &std::collections::BTreeMap<&str, Value>, f: &str| m[f].as_array().unwrap().len();
+    assert_eq!(
+        count(&exported, "logora/users.json"),
+        count(&builtin, "logora/users.json") + 3000
+    );
+    assert_eq!(
+        count(&exported, "wcs/users.json"),
+        count(&builtin, "wcs/users.json") + 400
+    );
+    assert_eq!(
+        count(&exported, "wcs/forms.json"),
+        count(&builtin, "wcs/forms.json") + 1200
+    );
+}
+
+fn served(generate: Generate) -> TestApp {
+    let store = Store::load(Seed {
+        files: FixtureFiles::builtin(),
+        generate,
+    })
+    .expect("generated data loads");
+    TestApp::with_state(AppState::new(
+        store,
+        Clock::frozen(doublure::state::test_now()),
+        Settings::for_tests(),
+    ))
+}
+
+async fn token(app: &TestApp) -> String {
+    let response = app
+        .json(
+            "POST",
+            "/__doublure/logora/tokens",
+            Some(json!({"client_id": "API_KEY"})),
+            &[],
+        )
+        .await;
+    response.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn generated_users_are_served_on_top_of_the_fixtures() {
+    let app = served(options(5000, 50));
+    let token = token(&app).await;
+    let auth = format!("Bearer {token}");
+    // The seed page's example still starts with its two users.
+    let seed = app
+        .get_with(
+            "/api/v1/users?page=1&per_page=10&is_expert=false&is_selected=false&sub_application_name=app-test",
+            &[("authorization", &auth)],
+        )
+        .await;
+    let ids: Vec<i64> = seed.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    // Generated users get ids after the fixtures' own, so the seed's users
+    // still come first.
+    assert_eq!(ids[..2], [21, 26]);
+    assert!(ids[2..].iter().all(|id| *id > 100), "{ids:?}");
+
+    // A generated w.c.s. user is reachable by a signed call.
+    let email = app
+        .get("/__doublure/wcs/users")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let signed = app
+        .json(
+            "POST",
+            "/__doublure/wcs/sign",
+            Some(
+                json!({"url": "/api/user/forms?include-drafts=on", "orig": "demo", "email": email}),
+            ),
+            &[],
+        )
+        .await
+        .json()["url"]
+        .as_str()
+        .unwrap()
+        .replace("http://localhost:8080", "");
+    let forms = app.get(&signed).await;
+    assert_eq!(forms.status, StatusCode::OK, "{}", forms.text());
+    assert_eq!(forms.json()["data"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn filtered_and_paginated_answers_equal_a_plain_scan_of_generated_data() {
+    let app = served(options(4000, 0));
+    let token = token(&app).await;
+    let auth = format!("Bearer {token}");
+    let all: Vec<Value> = app
+        .get("/__doublure/logora/users")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .clone();
+    let application = all.iter().find(|u| u["id"] == 21).unwrap()["application_id"].clone();
+
+    for (query, keep) in [
+        (
+            "",
+            Box::new(|_: &Value| true) as Box<dyn Fn(&Value) -> bool>,
+        ),
+        (
+            "&is_expert=true",
+            Box::new(|u: &Value| u["is_expert"] == true),
+        ),
+        (
+            "&is_selected=false&sub_application_name=app-test",
+            Box::new(|u: &Value| {
+                u["is_selected"] == false && u["sub_application_name"] == "app-test"
+            }),
+        ),
+    ] {
+        let mut expected: Vec<i64> = all
+            .iter()
+            .filter(|u| u["application_id"] == application && keep(u))
+            .map(|u| u["id"].as_i64().unwrap())
+            .collect();
+        expected.sort_unstable();
+        let mut got = Vec::new();
+        let mut page = 1;
+        loop {
+            let response = app
+                .get_with(
+                    &format!("/api/v1/users?per_page=100&page={page}{query}"),
+                    &[("authorization", &auth)],
+                )
+                .await;
+            assert_eq!(response.status, StatusCode::OK);
+            assert_eq!(
+                response.header("total"),
+                expected.len().to_string(),
+                "{query}"
+            );
+            let data = response.json()["data"].as_array().unwrap().clone();
+            if data.is_empty() {
+                break;
+            }
+            got.extend(data.iter().map(|u| u["id"].as_i64().unwrap()));
+            page += 1;
+        }
+        assert_eq!(got, expected, "{query}");
+        assert!(expected.len() > 100, "{query} spans several pages");
+    }
+}
