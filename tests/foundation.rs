@@ -253,3 +253,14 @@ fn the_dockerfile_listens_on_every_interface_as_non_root_with_a_healthcheck() {
     assert!(dockerfile.contains("USER nonroot"));
     assert!(dockerfile.contains(r#"CMD ["/usr/local/bin/doublure", "healthcheck"]"#));
 }
+
+#[test]
+fn the_readme_configuration_table_lists_every_environment_variable() {
+    let readme = include_str!("../README.md");
+    for name in config_env_names() {
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "README's configuration table lacks {name}"
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! The README's pytest example, run for real against a served doublure, so
+//! the example cannot drift from what doublure answers. CI installs pytest
+//! and sets DOUBLURE_REQUIRE_PYTEST=1; elsewhere the test says it was
+//! skipped when pytest is missing.
+
+mod common;
+
+use common::Served;
+use doublure::AppState;
+
+fn pytest_available() -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", "import pytest"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_pytest_example_passes_against_a_served_doublure() {
+    if !pytest_available() {
+        assert!(
+            std::env::var_os("DOUBLURE_REQUIRE_PYTEST").is_none(),
+            "DOUBLURE_REQUIRE_PYTEST is set but python3 cannot import pytest"
+        );
+        eprintln!("skipped: python3 with pytest is not installed");
+        return;
+    }
+    let served = Served::start(AppState::for_tests()).await;
+    let url = served.url("");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "examples/python",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DOUBLURE_URL", url)
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .expect("pytest finished");
+    assert!(
+        output.status.success(),
+        "pytest failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    served.stop().await.expect("a clean stop");
+}
