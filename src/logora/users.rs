@@ -200,21 +200,14 @@ pub async fn anonymize(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let pairs = query_pairs(query.as_deref());
-    let caller = match authorize(&state, &headers, &pairs, false) {
-        Ok(caller) => caller,
-        Err((error, why)) => return fail(error, why),
-    };
-    if let Err((error, why)) = needs_authentication(&caller) {
-        return fail(error, why);
-    }
-    match state
-        .store
-        .write(|d| d.logora.anonymize(caller.application_id, &uid))
-    {
-        Some(id) => success(format!("user {id} (uid {uid:?}) anonymized")),
-        None => not_found(&uid, &caller),
-    }
+    change_user(
+        &state,
+        &uid,
+        query.as_deref(),
+        &headers,
+        "anonymized",
+        |d, app, uid| d.logora.anonymize(app, uid),
+    )
 }
 
 /// `DELETE /api/v1/users/{uid}`.
@@ -224,19 +217,37 @@ pub async fn delete(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let pairs = query_pairs(query.as_deref());
-    let caller = match authorize(&state, &headers, &pairs, false) {
+    change_user(
+        &state,
+        &uid,
+        query.as_deref(),
+        &headers,
+        "deleted",
+        |d, app, uid| d.logora.delete(app, uid),
+    )
+}
+
+/// Anonymize and delete alike: a caller with the `authentication` scope,
+/// then `change` on the user with that uid in the caller's application
+/// (which returns the user's id, or `None` when there is no such user).
+fn change_user<I: std::fmt::Display>(
+    state: &AppState,
+    uid: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    done: &str,
+    change: impl FnOnce(&mut crate::store::Data, u64, &str) -> Option<I>,
+) -> Response {
+    let pairs = query_pairs(query);
+    let caller = match authorize(state, headers, &pairs, false) {
         Ok(caller) => caller,
         Err((error, why)) => return fail(error, why),
     };
     if let Err((error, why)) = needs_authentication(&caller) {
         return fail(error, why);
     }
-    match state
-        .store
-        .write(|d| d.logora.delete(caller.application_id, &uid))
-    {
-        Some(id) => success(format!("user {id} (uid {uid:?}) deleted")),
-        None => not_found(&uid, &caller),
+    match state.store.write(|d| change(d, caller.application_id, uid)) {
+        Some(id) => success(format!("user {id} (uid {uid:?}) {done}")),
+        None => not_found(uid, &caller),
     }
 }
