@@ -67,7 +67,7 @@ async fn a_page_at_the_far_end_of_many_generated_users_is_right() {
             .filter(|u| {
                 u.id < 1_000_000
                     && u.is_expert
-                    && u.sub_application_name == "app-test"
+                    && &*u.sub_application_name == "app-test"
                     && u.application_id == 1
             })
             .count() as u64

@@ -1,14 +1,18 @@
-//! Generated Logora users, in the fixture format of `logora/users.json`
-//! (the 18 fields of the API's example plus the application, the
-//! sub-application and the expert and selected flags).
+//! Generated Logora users (the 18 fields of the API's example plus the
+//! application, the sub-application and the expert and selected flags),
+//! built as the model's `User` directly: a million of them load in the
+//! time it takes to render them, with no JSON in between.
 
-use chrono::{DateTime, TimeDelta};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, TimeDelta, Timelike};
 use fake::Fake;
 use fake::faker::name::raw::{FirstName, LastName};
 use fake::locales::FR_FR;
 use fake::rand::RngExt;
 use fake::rand::rngs::StdRng;
-use serde_json::{Value, json};
+
+use crate::logora::model::{Level, User};
 
 use super::french::{CITIES, DESCRIPTIONS, INTERESTS, LEVELS, OCCUPATIONS, simplify};
 
@@ -24,18 +28,57 @@ pub struct Target {
 /// Stream number of Logora users in the seeding scheme.
 const STREAM: u64 = 1;
 
+/// The values users share, made once: a million users point to a few
+/// dozen strings instead of owning a million copies.
+struct Shared {
+    application_id: u64,
+    levels: Vec<Arc<Level>>,
+    descriptions: Vec<Arc<str>>,
+    cities: Vec<Arc<str>>,
+    occupations: Vec<Arc<str>>,
+    sub_applications: Vec<Arc<str>>,
+}
+
+impl Shared {
+    fn new(target: &Target) -> Self {
+        let strings = |list: &[&str]| list.iter().map(|s| Arc::from(*s)).collect();
+        Self {
+            application_id: target.application_id,
+            levels: LEVELS
+                .iter()
+                .map(|(id, name)| {
+                    Arc::new(Level {
+                        id: u64::from(*id),
+                        name: (*name).to_owned(),
+                        icon_url: format!("https://d2vtyvk9fq7442.cloudfront.net/level_{id}.png"),
+                    })
+                })
+                .collect(),
+            descriptions: strings(DESCRIPTIONS),
+            cities: strings(CITIES),
+            occupations: strings(OCCUPATIONS),
+            sub_applications: target
+                .sub_applications
+                .iter()
+                .map(|s| Arc::from(s.as_str()))
+                .collect(),
+        }
+    }
+}
+
 /// `count` users for `target`, deterministic for `seed`.
 pub fn users(
     count: usize,
     seed: u64,
     target: &Target,
     progress: &(dyn Fn(u64) + Sync),
-) -> Vec<Value> {
+) -> Vec<User> {
+    let shared = Shared::new(target);
     super::generate(
         count,
         seed,
         STREAM,
-        |rng, i| user(rng, target.first_id + i as u64, target),
+        |rng, i| user(rng, target.first_id + i as u64, &shared),
         progress,
     )
 }
@@ -44,16 +87,36 @@ fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
     list[rng.random_range(0..list.len())]
 }
 
+/// One of `list`, drawn as `pick` draws (same stream of numbers).
+fn pick_shared<T: ?Sized>(rng: &mut StdRng, list: &[Arc<T>]) -> Arc<T> {
+    Arc::clone(&list[rng.random_range(0..list.len())])
+}
+
 fn hex32(rng: &mut StdRng) -> String {
     format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
 }
 
+/// `2021-11-25T16:15:38.874Z`; by hand, as strftime parses its pattern
+/// for every one of a million users.
+fn rails_time(t: DateTime<chrono::Utc>) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_millis()
+    )
+}
+
 /// One user, id `id`.
-fn user(rng: &mut StdRng, id: u64, target: &Target) -> Value {
+fn user(rng: &mut StdRng, id: u64, shared: &Shared) -> User {
     let first: String = FirstName(FR_FR).fake_with_rng(rng);
     let last: String = LastName(FR_FR).fake_with_rng(rng);
     let full_name = format!("{first} {last}");
-    let (level_id, level_name) = LEVELS[rng.random_range(0..LEVELS.len())];
+    let level = pick_shared(rng, &shared.levels);
     let uid = uuid::Builder::from_random_bytes(rng.random::<[u8; 16]>()).into_uuid();
     let image_url = rng.random_bool(0.7).then(|| {
         format!(
@@ -70,38 +133,45 @@ fn user(rng: &mut StdRng, id: u64, target: &Target) -> Value {
     interests.dedup();
     let messages_count: u64 = rng.random_range(0..200);
     let votes_count: u64 = rng.random_range(0..1000);
-    let sub_application_name = target
+    let sub_application_name = shared
         .sub_applications
-        .get(rng.random_range(0..target.sub_applications.len().max(1)))
+        .get(rng.random_range(0..shared.sub_applications.len().max(1)))
         .cloned()
-        .unwrap_or_default();
-    json!({
-        "id": id,
-        "uid": uid.to_string(),
-        "image_url": image_url,
-        "full_name": full_name,
-        "level": {
-            "id": level_id,
-            "name": level_name,
-            "icon_url": format!("https://d2vtyvk9fq7442.cloudfront.net/level_{level_id}.png"),
-        },
-        "score": rng.random_range(0..500u64),
-        "slug": format!("{}-{id}", simplify(&full_name, '-')),
-        "points": messages_count * 3 + votes_count / 10,
-        "description": rng.random_bool(0.3).then(|| pick(rng, DESCRIPTIONS)),
-        "created_at": created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        "messages_count": messages_count,
-        "votes_count": votes_count,
-        "email": format!("{}.{id}@exemple.fr", simplify(&full_name, '.')),
-        "age": rng.random_bool(0.85).then(|| rng.random_range(18..86u64)),
-        "city": pick(rng, CITIES),
-        "occupation": pick(rng, OCCUPATIONS),
-        "interests": interests.join(","),
-        "application_id": target.application_id,
-        "sub_application_name": sub_application_name,
-        "is_expert": rng.random_bool(0.05),
-        "is_selected": rng.random_bool(0.1),
-    })
+        .unwrap_or_else(|| Arc::from(""));
+    let slug = format!("{}-{id}", simplify(&full_name, '-'));
+    let score = rng.random_range(0..500i64);
+    let description = rng
+        .random_bool(0.3)
+        .then(|| pick_shared(rng, &shared.descriptions));
+    let email = format!("{}.{id}@exemple.fr", simplify(&full_name, '.'));
+    let age = rng.random_bool(0.85).then(|| rng.random_range(18..86u32));
+    let city = pick_shared(rng, &shared.cities);
+    let occupation = pick_shared(rng, &shared.occupations);
+    let is_expert = rng.random_bool(0.05);
+    let is_selected = rng.random_bool(0.1);
+    User {
+        id,
+        uid: Some(uid.to_string()),
+        image_url,
+        full_name,
+        level,
+        score,
+        slug,
+        points: (messages_count * 3 + votes_count / 10) as i64,
+        description,
+        created_at: rails_time(created_at),
+        messages_count,
+        votes_count,
+        email: Some(email),
+        age,
+        city: Some(city),
+        occupation: Some(occupation),
+        interests: Some(interests.join(",")),
+        application_id: shared.application_id,
+        sub_application_name,
+        is_expert,
+        is_selected,
+    }
 }
 
 #[cfg(test)]
@@ -120,10 +190,11 @@ mod tests {
     fn generated_users_have_every_field_with_french_values() {
         let users = users(3, 42, &target(), &|_| {});
         assert_eq!(users.len(), 3);
-        let first = users[0].as_object().expect("an object");
+        let first = serde_json::to_value(&users[0]).expect("serializable");
+        let first = first.as_object().expect("an object");
         assert_eq!(first.len(), 21, "{first:?}");
         assert_eq!(first["id"], 1000);
-        assert_eq!(users[2]["id"], 1002);
+        assert_eq!(users[2].id, 1002);
         let name = first["full_name"].as_str().expect("a name");
         assert!(first["slug"].as_str().expect("slug").ends_with("-1000"));
         assert!(

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::store::{FixtureFiles, Item, Problem, Problems};
+use crate::store::{FixtureFiles, Item, Problems};
 
 /// Collections the control plane can change: fixture file and id key.
 pub const COLLECTIONS: &[(&str, &str)] = &[
@@ -86,22 +86,25 @@ pub struct User {
     pub uid: Option<String>,
     pub image_url: Option<String>,
     pub full_name: String,
-    pub level: Level,
+    /// Shared: a million generated users have six levels between them.
+    pub level: Arc<Level>,
     pub score: i64,
     pub slug: String,
     pub points: i64,
-    pub description: Option<String>,
+    /// The fields below that are `Arc<str>` repeat across users; generated
+    /// users share one copy of each value.
+    pub description: Option<Arc<str>>,
     /// `2021-11-25T16:15:38.874Z`: milliseconds and `Z`, as Rails renders.
     pub created_at: String,
     pub messages_count: u64,
     pub votes_count: u64,
     pub email: Option<String>,
     pub age: Option<u32>,
-    pub city: Option<String>,
-    pub occupation: Option<String>,
+    pub city: Option<Arc<str>>,
+    pub occupation: Option<Arc<str>>,
     pub interests: Option<String>,
     pub application_id: u64,
-    pub sub_application_name: String,
+    pub sub_application_name: Arc<str>,
     pub is_expert: bool,
     pub is_selected: bool,
 }
@@ -117,20 +120,26 @@ struct PublicUser<'a> {
     score: i64,
     slug: &'a str,
     points: i64,
-    description: &'a Option<String>,
+    description: &'a Option<Arc<str>>,
     created_at: &'a str,
     messages_count: u64,
     votes_count: u64,
     email: &'a Option<String>,
     age: Option<u32>,
-    city: &'a Option<String>,
-    occupation: &'a Option<String>,
+    city: &'a Option<Arc<str>>,
+    occupation: &'a Option<Arc<str>>,
     interests: &'a Option<String>,
 }
 
 impl User {
     /// The user as the API returns it.
     pub fn render(&self) -> Arc<str> {
+        self.render_with(&mut Vec::new())
+    }
+
+    /// `render`, with `buffer` as scratch space: rendering many users
+    /// through one buffer saves the reallocations of a growing string.
+    fn render_with(&self, buffer: &mut Vec<u8>) -> Arc<str> {
         let public = PublicUser {
             id: self.id,
             uid: &self.uid,
@@ -150,8 +159,13 @@ impl User {
             occupation: &self.occupation,
             interests: &self.interests,
         };
-        // Serializing plain strings and numbers cannot fail.
-        Arc::from(serde_json::to_string(&public).unwrap_or_default())
+        buffer.clear();
+        // Serializing plain strings and numbers into memory cannot fail, and
+        // serde_json writes valid UTF-8.
+        if serde_json::to_writer(&mut *buffer, &public).is_err() {
+            return Arc::from("null");
+        }
+        Arc::from(std::str::from_utf8(buffer).unwrap_or("null"))
     }
 }
 
@@ -333,24 +347,6 @@ impl LogoraData {
         data
     }
 
-    /// Adds generated users given in the fixture format (see
-    /// `crate::generate`), with the same checks as `add_users`.
-    pub fn add_generated(&mut self, users: Vec<Value>) -> Result<(), Problems> {
-        let mut problems = Problems::default();
-        let mut built = Vec::with_capacity(users.len());
-        for (n, value) in users.into_iter().enumerate() {
-            match serde_json::from_value::<User>(value) {
-                Ok(user) => built.push(user),
-                Err(e) => problems.push(Problem::file(
-                    "generated logora/users.json",
-                    format!("item {}: {e}", n + 1),
-                )),
-            }
-        }
-        problems.into_result(())?;
-        self.add_users(built)
-    }
-
     /// The data in the fixture format.
     pub fn export(&self) -> Vec<(&'static str, Value)> {
         let array = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Array(Vec::new()));
@@ -374,6 +370,29 @@ impl LogoraData {
     /// one's application, sub-application and the uniqueness of its id,
     /// uid and slug; nothing is added when one is wrong.
     pub fn add_users(&mut self, users: Vec<User>) -> Result<(), Problems> {
+        // Rendering is most of the work with a million users: it runs on
+        // every core while this thread checks; a refused batch wastes it,
+        // which only costs time on a path that ends in an error.
+        let (problems, rendered) = std::thread::scope(|scope| {
+            let rendered = scope.spawn(|| render_all(&users));
+            let problems = self.check_new_users(&users);
+            let rendered = rendered
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (problems, rendered)
+        });
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        append(&mut self.rendered, rendered);
+        append(&mut self.users, users);
+        self.rebuild();
+        Ok(())
+    }
+
+    /// The problems `users` would bring if added: each user's own, and ids,
+    /// uids and slugs already taken.
+    fn check_new_users(&self, users: &[User]) -> Problems {
         let mut problems = Problems::default();
         let app_subs: HashMap<u64, &Vec<String>> = self
             .applications
@@ -383,8 +402,18 @@ impl LogoraData {
         // Borrowed keys: a million cloned strings would cost more than the
         // check itself.
         let total = self.users.len() + users.len();
-        let mut ids: HashSet<u64> = HashSet::with_capacity(total);
-        ids.extend(self.users.iter().map(|u| u.id));
+        // New ids that rise above every old one cannot collide: generated
+        // users skip the biggest of the three sets.
+        let max_old = self.users.iter().map(|u| u.id).max();
+        let rising = users
+            .iter()
+            .try_fold(max_old, |last, u| (last < Some(u.id)).then_some(Some(u.id)))
+            .is_some();
+        let mut ids: HashSet<u64> = HashSet::new();
+        if !rising {
+            ids.reserve(total);
+            ids.extend(self.users.iter().map(|u| u.id));
+        }
         let mut uids: HashSet<(u64, &str)> = HashSet::with_capacity(total);
         let mut slugs: HashSet<(u64, &str)> = HashSet::with_capacity(total);
         for u in &self.users {
@@ -395,7 +424,7 @@ impl LogoraData {
         }
         for (n, user) in users.iter().enumerate() {
             let mut found = user_problems(user, &app_subs);
-            if !ids.insert(user.id) {
+            if !rising && !ids.insert(user.id) {
                 found.push(format!("id {} is already used", user.id));
             }
             if let Some(uid) = &user.uid
@@ -423,15 +452,7 @@ impl LogoraData {
                 }
             }
         }
-        drop((ids, uids, slugs));
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        self.rendered.reserve(users.len());
-        self.rendered.extend(users.iter().map(User::render));
-        self.users.extend(users);
-        self.rebuild();
-        Ok(())
+        problems
     }
 
     /// Rebuilds every index from `users` (rendered JSON is kept).
@@ -458,7 +479,10 @@ impl LogoraData {
             })
             .collect();
         let mut order: Vec<u32> = (0..self.users.len() as u32).collect();
-        order.sort_unstable_by_key(|&p| self.users[p as usize].id);
+        // Fixtures and generated users usually come in id order already.
+        if !self.users.is_sorted_by_key(|u| u.id) {
+            order.sort_unstable_by_key(|&p| self.users[p as usize].id);
+        }
         let mut apps: HashMap<u64, AppIndex> = self
             .applications
             .iter()
@@ -479,13 +503,11 @@ impl LogoraData {
             };
             let sub = sub_index
                 .get(&u.application_id)
-                .and_then(|m| m.get(u.sub_application_name.as_str()))
+                .and_then(|m| m.get(&*u.sub_application_name))
                 .copied();
-            let subs = match sub {
-                Some(_) => vec![None, sub],
-                None => vec![None],
-            };
-            for s in subs {
+            let subs = [None, sub];
+            let subs = if sub.is_some() { &subs[..] } else { &subs[..1] };
+            for &s in subs {
                 for e in [None, Some(u.is_expert)] {
                     for sel in [None, Some(u.is_selected)] {
                         let slot = FilterKey {
@@ -612,7 +634,7 @@ fn user_problems(u: &User, app_subs: &HashMap<u64, &Vec<String>>) -> Vec<String>
             u.application_id
         )),
         Some(subs) => {
-            if !subs.contains(&u.sub_application_name) {
+            if !subs.iter().any(|s| **s == *u.sub_application_name) {
                 found.push(format!(
                     "field sub_application_name: {:?} is not a sub-application of application {} ({})",
                     u.sub_application_name,
@@ -635,6 +657,43 @@ fn user_problems(u: &User, app_subs: &HashMap<u64, &Vec<String>>) -> Vec<String>
         found.push("field uid: must not be empty (null for an anonymized user)".to_owned());
     }
     found
+}
+
+/// Every user's JSON, rendered on every core, in order.
+fn render_all(users: &[User]) -> Vec<Arc<str>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = users.len().div_ceil(threads).max(1024);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = users
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(|| {
+                    let mut buffer = Vec::with_capacity(2048);
+                    part.iter()
+                        .map(|u| u.render_with(&mut buffer))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(users.len());
+        for part in parts {
+            all.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        all
+    })
+}
+
+/// Appends `items` to `list`. A million users dwarf the fixtures: moving
+/// the few old ones in front of the new ones is cheaper than copying the
+/// million.
+fn append<T>(list: &mut Vec<T>, mut items: Vec<T>) {
+    if list.len() < items.len() {
+        let old = std::mem::take(list);
+        items.splice(0..0, old);
+        *list = items;
+    } else {
+        list.extend(items);
+    }
 }
 
 /// Users per application, for messages.
@@ -731,6 +790,61 @@ mod tests {
         );
     }
 
+    /// `n` copies of the first fixture user with fresh ids from `first`.
+    fn fresh_users(data: &LogoraData, first: u64, n: u64) -> Vec<User> {
+        (0..n)
+            .map(|i| {
+                let mut user = data.users()[0].clone();
+                user.id = first + i;
+                user.uid = Some(format!("uid-{}", first + i));
+                user.slug = format!("slug-{}", first + i);
+                user
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_bigger_than_the_data_lands_after_it_with_its_json_aligned() {
+        let mut data = builtin();
+        let old: Vec<u64> = data.users().iter().map(|u| u.id).collect();
+        let batch = fresh_users(&data, 10_000, old.len() as u64 * 3);
+        data.add_users(batch).unwrap();
+        let ids: Vec<u64> = data.users().iter().map(|u| u.id).collect();
+        assert_eq!(ids[..old.len()], old[..]);
+        assert_eq!(ids[old.len()], 10_000);
+        for (p, user) in data.users().iter().enumerate() {
+            let json: Value = serde_json::from_str(data.rendered(p as u32)).unwrap();
+            assert_eq!(json["id"], user.id, "position {p}");
+        }
+    }
+
+    #[test]
+    fn rising_ids_still_have_their_uids_and_slugs_checked() {
+        let mut data = builtin();
+        let mut batch = fresh_users(&data, 10_000, 3);
+        batch[2].uid = batch[0].uid.clone();
+        batch[1].slug = data.users()[0].slug.clone();
+        let err = data.add_users(batch).unwrap_err().to_string();
+        assert!(
+            err.contains("item 3 (id 10002): uid \"uid-10000\" is already used in application 1"),
+            "{err}"
+        );
+        assert!(err.contains("item 2 (id 10001): slug"), "{err}");
+    }
+
+    #[test]
+    fn ids_repeated_within_a_batch_are_reported() {
+        let mut data = builtin();
+        let mut batch = fresh_users(&data, 10_000, 3);
+        batch[2].id = 10_000;
+        let err = data.add_users(batch).unwrap_err().to_string();
+        assert!(
+            err.contains("item 3 (id 10000): id 10000 is already used"),
+            "{err}"
+        );
+        assert_eq!(data.users().len(), builtin().users().len(), "nothing added");
+    }
+
     #[test]
     fn a_user_in_an_unknown_sub_application_is_reported() {
         let mut data = builtin();
@@ -738,7 +852,7 @@ mod tests {
         user.id = 6000;
         user.uid = None;
         user.slug = "x".to_owned();
-        user.sub_application_name = "nulle-part".to_owned();
+        user.sub_application_name = "nulle-part".into();
         let err = data.add_users(vec![user]).unwrap_err().to_string();
         assert!(
             err.contains("\"nulle-part\" is not a sub-application of application 1"),
