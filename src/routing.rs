@@ -1,11 +1,14 @@
-//! Puts the routers together: the two emulated APIs behind CORS, the
-//! control plane under `/__doublure/` without it, and a fallback that
-//! answers unknown paths in the format of the API their prefix belongs to.
+//! Puts the routers together: the two emulated APIs behind faults and CORS,
+//! the control plane under `/__doublure/` without either, and a fallback
+//! that answers unknown paths in the format of the API their prefix
+//! belongs to.
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::AppState;
@@ -14,20 +17,34 @@ use crate::config::CorsOrigins;
 
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
+    // Everything that is not the control plane, unknown paths included,
+    // goes through faults, then CORS: a browser demo reads an injected 503
+    // like any other answer of the API.
     let apis = Router::new()
         .merge(crate::logora::router())
         .merge(crate::wcs::router())
-        .layer(cors_layer(&state.settings.cors));
-    Router::new()
-        .merge(apis)
-        .merge(crate::admin::router(&state))
         .fallback(fallback)
-        // Outermost last: the journal sees what faults did. Both cover
-        // unknown paths too, and pass `/__doublure/` through untouched.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::admin::faults::inject,
         ))
+        .layer(cors_layer(&state.settings.cors))
+        .with_state(state.clone());
+    Router::new()
+        .merge(crate::admin::router(&state))
+        .fallback(move |request: Request| async move {
+            // Unknown control-plane paths stay out of CORS and faults.
+            if is_admin_path(request.uri().path()) {
+                fallback(request.method().clone(), request.uri().clone()).await
+            } else {
+                match apis.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            }
+        })
+        // Outermost: the journal sees what faults and CORS did, and passes
+        // `/__doublure/` through untouched.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::admin::journal::record,

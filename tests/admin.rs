@@ -623,6 +623,42 @@ async fn the_fault_header_fails_one_call_in_the_apis_format() {
 }
 
 #[tokio::test]
+async fn a_browser_reads_injected_failures_and_unknown_paths_through_cors() {
+    let app = TestApp::new();
+    let origin = ("origin", "http://front.test");
+    let rule = app
+        .json(
+            "POST",
+            "/__doublure/faults",
+            Some(json!({"path": "/api/user/*", "status": 429, "retry_after": 5})),
+            &[],
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED);
+    let limited = app.get_with("/api/user/forms", &[origin]).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.header("access-control-allow-origin"), "*");
+    assert_eq!(limited.header("retry-after"), "5");
+    let exposed = limited.header("access-control-expose-headers");
+    assert!(exposed.split(',').any(|h| h.trim() == "retry-after"), "{exposed}");
+
+    let failed = app
+        .get_with("/api/v1/users", &[origin, ("x-doublure-fault", "status=503")])
+        .await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(failed.header("access-control-allow-origin"), "*");
+
+    let unknown = app.get_with("/api/v1/nothing", &[origin]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.header("access-control-allow-origin"), "*");
+
+    let admin_unknown = app.get_with("/__doublure/nothing", &[origin]).await;
+    assert_eq!(admin_unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(admin_unknown.text(), "Not Found\n");
+    assert!(!admin_unknown.has_header("access-control-allow-origin"));
+}
+
+#[tokio::test]
 async fn the_fault_header_can_be_switched_off() {
     let app = app_with(Settings {
         fault_header: false,

@@ -134,11 +134,7 @@ async fn a_configured_origin_list_allows_only_those_origins() {
     };
     let settings =
         doublure::config::Settings::new(&config, "127.0.0.1:8080".parse().unwrap()).unwrap();
-    let base = doublure::AppState::for_tests();
-    let state = doublure::AppState {
-        settings: std::sync::Arc::new(settings),
-        ..base
-    };
+    let state = doublure::AppState::for_tests_with(settings);
     let app = TestApp::with_state(state);
     let allowed = preflight(&app, "/api/v1/users", "http://allowed.test").await;
     assert_eq!(

@@ -295,10 +295,7 @@ async fn the_global_lifetime_comes_from_the_settings() {
         logora_token_lifetime: 60,
         ..doublure::config::Settings::for_tests()
     };
-    let state = doublure::AppState {
-        settings: std::sync::Arc::new(settings),
-        ..doublure::AppState::for_tests()
-    };
+    let state = doublure::AppState::for_tests_with(settings);
     let app = TestApp::with_state(state);
     let token = token(&app, "public").await;
     app.state.clock.advance(TimeDelta::seconds(61));

@@ -399,18 +399,17 @@ async fn a_post_is_not_allowed() {
 
 /// The seed page's `/api/user/forms`, signed with demo for Fred: every
 /// field and value it shows, except where upstream disagrees (recorded in
-/// docs/parts/wcs-fidelity.md: category_id holds the slug, the backoffice
+/// docs/fidelity.md: category_id holds the slug, the backoffice
 /// URL has /management/, the second form's status is its visible status
 /// "En cours", the list is in receipt order).
 #[tokio::test]
 async fn the_seed_pages_forms_call_returns_every_field_it_shows() {
-    let app = TestApp::with_state({
-        let mut s = doublure::AppState::for_tests();
-        let mut settings = (*s.settings).clone();
-        settings.public_url = "http://www.example.net".into();
-        s.settings = std::sync::Arc::new(settings);
-        s
-    });
+    let app = TestApp::with_state(doublure::AppState::for_tests_with(
+        doublure::config::Settings {
+            public_url: "http://www.example.net".into(),
+            ..doublure::config::Settings::for_tests()
+        },
+    ));
     let r = app.get(&demo(&app, &with("/api/user/forms", FRED))).await;
     assert_eq!(r.status, StatusCode::OK);
     let body = r.json();

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+use axum::http::{self as http, HeaderMap, HeaderValue, Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -54,6 +54,45 @@ const SECRET_PARAMS: &[&str] = &[
     "key",
 ];
 
+/// A request as the ring keeps it: the parts as received (cheap to keep:
+/// the URI and header values are reference-counted bytes), turned into an
+/// [`Entry`] only when someone reads the journal.
+#[derive(Debug)]
+struct Recorded {
+    id: u64,
+    at: DateTime<Utc>,
+    method: Method,
+    uri: Uri,
+    /// Secret headers already redacted: secrets never stay in memory.
+    headers: HeaderMap,
+    status: u16,
+    duration_ms: f64,
+    outcome: Option<String>,
+}
+
+impl Recorded {
+    fn entry(&self) -> Entry {
+        Entry {
+            id: self.id,
+            time: self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            method: self.method.to_string(),
+            path: self.uri.path().to_owned(),
+            query: self.uri.query().map(redact_query),
+            headers: self
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    let value = value.to_str().unwrap_or("[binary]");
+                    (name.as_str().to_owned(), value.to_owned())
+                })
+                .collect(),
+            status: self.status,
+            duration_ms: self.duration_ms,
+            outcome: self.outcome.clone(),
+        }
+    }
+}
+
 /// One journal entry.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Entry {
@@ -72,9 +111,6 @@ pub struct Entry {
     pub duration_ms: f64,
     /// Why the request got this answer.
     pub outcome: Option<String>,
-    #[serde(skip)]
-    #[schema(ignore)]
-    at: DateTime<Utc>,
 }
 
 /// The bounded journal.
@@ -85,7 +121,7 @@ pub struct Journal {
 
 #[derive(Debug)]
 struct Ring {
-    entries: VecDeque<Entry>,
+    entries: VecDeque<Recorded>,
     capacity: usize,
     next_id: u64,
 }
@@ -125,7 +161,7 @@ impl Journal {
     }
 
     /// Records an entry, dropping the oldest past the bound.
-    fn push(&self, mut entry: Entry) {
+    fn push(&self, mut entry: Recorded) {
         let mut ring = self.lock();
         if ring.capacity == 0 {
             return;
@@ -142,26 +178,25 @@ impl Journal {
     pub fn list(&self, filter: &Filter) -> Vec<Entry> {
         let ring = self.lock();
         let method = filter.method.as_ref().map(|m| m.to_ascii_uppercase());
-        let mut matched: Vec<Entry> = ring
+        let mut matched: Vec<&Recorded> = ring
             .entries
             .iter()
             .filter(|e| {
                 filter
                     .path
                     .as_ref()
-                    .is_none_or(|p| e.path.starts_with(p.as_str()))
+                    .is_none_or(|p| e.uri.path().starts_with(p.as_str()))
             })
-            .filter(|e| method.as_ref().is_none_or(|m| &e.method == m))
+            .filter(|e| method.as_ref().is_none_or(|m| e.method.as_str() == m))
             .filter(|e| filter.status.is_none_or(|s| e.status == s))
             .filter(|e| filter.since.is_none_or(|s| e.at >= s))
             .filter(|e| filter.after.is_none_or(|a| e.id > a))
-            .cloned()
             .collect();
         if let Some(limit) = filter.limit {
             let skip = matched.len().saturating_sub(limit);
             matched.drain(..skip);
         }
-        matched
+        matched.into_iter().map(Recorded::entry).collect()
     }
 
     /// How many entries are kept now.
@@ -191,31 +226,29 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     }
     let started = Instant::now();
     let at = state.clock.now();
-    let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().map(redact_query);
-    let headers = redact_headers(request.headers());
-    let response = next.run(request).await;
-    let outcome = response.extensions().get::<Outcome>().map(|o| o.0.clone());
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let mut headers = request.headers().clone();
+    redact_headers(&mut headers);
+    let mut response = next.run(request).await;
+    let outcome = response.extensions_mut().remove::<Outcome>().map(|o| o.0);
     let status = response.status().as_u16();
     tracing::info!(
         method = %method,
-        path = %path,
+        path = %uri.path(),
         status,
         outcome = outcome.as_deref().unwrap_or(""),
         "request"
     );
-    state.journal.push(Entry {
+    state.journal.push(Recorded {
         id: 0,
-        time: at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        at,
         method,
-        path,
-        query,
+        uri,
         headers,
         status,
         duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
         outcome,
-        at,
     });
     response
 }
@@ -239,41 +272,36 @@ fn is_secret_param(raw_name: &str) -> bool {
     SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
-/// Headers in order, secrets reduced to their scheme.
-pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let value = value.to_str().unwrap_or("[binary]");
-            let shown = if SECRET_HEADERS.contains(&name.as_str()) {
-                match value.split_once(' ') {
+/// Secret headers' values reduced to their scheme, in place.
+pub fn redact_headers(headers: &mut HeaderMap) {
+    for name in SECRET_HEADERS {
+        if let http::header::Entry::Occupied(mut entry) = headers.entry(*name) {
+            for value in entry.iter_mut() {
+                let shown = match value.to_str().ok().and_then(|v| v.split_once(' ')) {
                     Some((scheme, _)) => format!("{scheme} [redacted]"),
                     None => "[redacted]".to_owned(),
-                }
-            } else {
-                value.to_owned()
-            };
-            (name.as_str().to_owned(), shown)
-        })
-        .collect()
+                };
+                *value = HeaderValue::from_str(&shown)
+                    .unwrap_or_else(|_| HeaderValue::from_static("[redacted]"));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(path: &str, status: u16) -> Entry {
-        Entry {
+    fn entry(path: &str, status: u16) -> Recorded {
+        Recorded {
             id: 0,
-            time: String::new(),
-            method: "GET".into(),
-            path: path.into(),
-            query: None,
-            headers: vec![],
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            method: Method::GET,
+            uri: path.parse().unwrap(),
+            headers: HeaderMap::new(),
             status,
             duration_ms: 0.0,
             outcome: None,
-            at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }
 
@@ -325,12 +353,19 @@ mod tests {
         headers.insert("authorization", "Bearer abc".parse().unwrap());
         headers.insert("authentication", "xyz".parse().unwrap());
         headers.insert("accept", "application/json".parse().unwrap());
+        headers.append("cookie", "a=1".parse().unwrap());
+        headers.append("cookie", "b=2".parse().unwrap());
+        redact_headers(&mut headers);
+        let mut recorded = entry("/api/user/", 200);
+        recorded.headers = headers;
         assert_eq!(
-            redact_headers(&headers),
+            recorded.entry().headers,
             [
                 ("authorization".to_owned(), "Bearer [redacted]".to_owned()),
                 ("authentication".to_owned(), "[redacted]".to_owned()),
                 ("accept".to_owned(), "application/json".to_owned()),
+                ("cookie".to_owned(), "[redacted]".to_owned()),
+                ("cookie".to_owned(), "[redacted]".to_owned()),
             ]
         );
     }
