@@ -640,10 +640,16 @@ async fn a_browser_reads_injected_failures_and_unknown_paths_through_cors() {
     assert_eq!(limited.header("access-control-allow-origin"), "*");
     assert_eq!(limited.header("retry-after"), "5");
     let exposed = limited.header("access-control-expose-headers");
-    assert!(exposed.split(',').any(|h| h.trim() == "retry-after"), "{exposed}");
+    assert!(
+        exposed.split(',').any(|h| h.trim() == "retry-after"),
+        "{exposed}"
+    );
 
     let failed = app
-        .get_with("/api/v1/users", &[origin, ("x-doublure-fault", "status=503")])
+        .get_with(
+            "/api/v1/users",
+            &[origin, ("x-doublure-fault", "status=503")],
+        )
         .await;
     assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(failed.header("access-control-allow-origin"), "*");

@@ -318,4 +318,29 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     let after = users(&app, &token, "?per_page=5").await;
     assert_eq!(after.status, StatusCode::OK);
     assert_eq!(after.text(), before);
+
+    // The server does not keep the receiver: watching must go on without
+    // it, and the repaired file is served.
+    drop(results);
+    let users_file = dir.path().join("logora/users.json");
+    let original = doublure::store::fixtures::builtin_files()
+        .into_iter()
+        .find(|(name, _)| *name == "logora/users.json")
+        .unwrap()
+        .1;
+    for name in ["Jean Réparé", "Jean Encore"] {
+        let changed = original.replacen("Jean Dupont", name, 1);
+        assert_ne!(changed, original);
+        std::fs::write(&users_file, changed).unwrap();
+        // A real file watcher runs on real time: wait for it, within a bound.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let now = users(&app, &token, "?per_page=25").await.text();
+            if now.contains(name) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name} never served");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }

@@ -398,9 +398,30 @@ async fn a_revoked_token_gets_401_the_access_token_was_revoked() {
         &users(&app, "", &token).await,
         "The access token was revoked",
     );
-    // Reset forgets revocations.
-    app.json("POST", "/__doublure/reset", None, &[]).await;
+    // Revoked stays the answer once the token has expired, as in
+    // Doorkeeper, for a day past its expiry.
+    app.state.clock.advance(TimeDelta::seconds(7201));
+    assert_invalid_token(
+        &users(&app, "", &token).await,
+        "The access token was revoked",
+    );
+    app.state.clock.advance(TimeDelta::days(1));
+    assert_invalid_token(&users(&app, "", &token).await, "The access token expired");
+}
+
+#[tokio::test]
+async fn a_reset_voids_every_token_issued_before_it() {
+    let app = TestApp::new();
+    let token = token(&app, "public").await;
     assert_eq!(users(&app, "", &token).await.status, StatusCode::OK);
+    let reset = app.json("POST", "/__doublure/reset", None, &[]).await;
+    assert_eq!(reset.status, StatusCode::OK);
+    assert_invalid_token(
+        &users(&app, "", &token).await,
+        "The access token is invalid",
+    );
+    let fresh = self::token(&app, "public").await;
+    assert_eq!(users(&app, "", &fresh).await.status, StatusCode::OK);
 }
 
 #[tokio::test]

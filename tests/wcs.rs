@@ -108,9 +108,22 @@ async fn a_signature_mismatch_says_what_was_expected_in_the_journal() {
     let journal = app.get("/__doublure/requests").await.json();
     let outcome = journal.to_string();
     assert!(
-        outcome.contains("signature mismatch: expected HMAC-SHA256 over"),
+        outcome.contains("signature mismatch: expected base64 HMAC-SHA256 over"),
         "{outcome}"
     );
+    // Neither the sent signature nor the right one shows.
+    let sent = url.split("signature=").nth(1).unwrap();
+    assert!(!outcome.contains(sent), "{outcome}");
+    let right = sign(
+        &app,
+        &with("/api/user/", FRED),
+        "demo",
+        "demo-secret",
+        "sha256",
+    );
+    let right = right.split("signature=").nth(1).unwrap();
+    assert!(!outcome.contains(right), "{outcome}");
+    assert!(outcome.contains("signature=[redacted]"), "{outcome}");
 }
 
 #[tokio::test]

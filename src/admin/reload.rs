@@ -82,9 +82,9 @@ pub fn watch(
                     "fixture change refused, the previous data keeps serving:\n{problems}"
                 ),
             }
-            if tx.send(Some(result)).is_err() {
-                break;
-            }
+            // Nobody may be listening (the server drops the receiver):
+            // watching goes on regardless.
+            tx.send_replace(Some(result));
         }
     });
     Some(rx)

@@ -13,6 +13,7 @@ pub mod users;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -44,11 +45,15 @@ pub fn router() -> Router<AppState> {
 /// How many minted tokens [`live_tokens`] remembers.
 pub const RECENT_TOKENS: usize = 1000;
 
-/// Runtime state that is not fixture data: revoked tokens (pruned once
-/// expired) and a bounded record of recently minted tokens.
+/// Runtime state that is not fixture data: revoked tokens (pruned a day
+/// after they expire), a bounded record of recently minted tokens, and the
+/// reset count tokens are bound to.
 #[derive(Debug, Default)]
 pub struct Runtime {
     inner: Mutex<Inner>,
+    /// Resets so far: tokens carry it in their MAC, so a reset voids every
+    /// token issued before it, as a wiped Doorkeeper table would.
+    generation: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -73,16 +78,30 @@ impl Runtime {
         let mut inner = self.lock();
         inner.revoked.clear();
         inner.recent.clear();
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Resets so far (see [`token::encode`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn is_revoked(&self, token: &str) -> bool {
-        self.lock().revoked.contains_key(token)
+    /// Whether `token` was revoked and the revocation is still kept at
+    /// `now` (see [`REVOKED_KEPT_PAST_EXPIRY`]).
+    fn is_revoked(&self, token: &str, now: i64) -> bool {
+        self.lock()
+            .revoked
+            .get(token)
+            .is_some_and(|expires_at| expires_at + REVOKED_KEPT_PAST_EXPIRY >= now)
     }
 }
+
+/// Seconds a revocation is remembered after its token would have expired.
+const REVOKED_KEPT_PAST_EXPIRY: i64 = 86_400;
 
 fn now(state: &AppState) -> i64 {
     state.clock.now().timestamp()
@@ -91,13 +110,16 @@ fn now(state: &AppState) -> i64 {
 /// A token checked as a protected route checks it: revoked first, then
 /// expiry by the emulated clock (Doorkeeper's order).
 pub fn check_token(state: &AppState, token: &str) -> Result<TokenInfo, (TokenProblem, String)> {
-    let Some(info) = state.store.read(|data| token::decode(&data.logora, token)) else {
+    let Some(info) = state
+        .store
+        .read(|data| token::decode(&data.logora, token, state.logora.generation()))
+    else {
         return Err((
             TokenProblem::Invalid,
             "no token of any client (unknown, malformed, or signed with another secret)".to_owned(),
         ));
     };
-    if state.logora.is_revoked(token) {
+    if state.logora.is_revoked(token, now(state)) {
         return Err((
             TokenProblem::Revoked,
             format!("token of {} was revoked", info.client_id),
@@ -177,7 +199,13 @@ fn mint_for(
         .token_lifetime
         .unwrap_or(state.settings.logora_token_lifetime);
     let created_at = now(state);
-    let access_token = token::encode(client, bits, created_at, lifetime);
+    let access_token = token::encode(
+        client,
+        bits,
+        created_at,
+        lifetime,
+        state.logora.generation(),
+    );
     let scope = scope_text(bits);
     {
         let mut inner = state.logora.lock();
@@ -222,13 +250,20 @@ pub fn live_tokens(state: &AppState) -> Vec<Value> {
 
 /// Revokes a token; `false` when it is no token of ours.
 pub fn revoke(state: &AppState, token: &str) -> bool {
-    let Some(info) = state.store.read(|data| token::decode(&data.logora, token)) else {
+    let Some(info) = state
+        .store
+        .read(|data| token::decode(&data.logora, token, state.logora.generation()))
+    else {
         return false;
     };
     let now = now(state);
     let mut inner = state.logora.lock();
-    // Expired tokens fail anyway: forgetting them keeps the set small.
-    inner.revoked.retain(|_, expires_at| *expires_at >= now);
+    // Doorkeeper says "revoked" before "expired", forever; forgetting a
+    // revocation a day after the token's expiry keeps the set bounded and
+    // the answer right for any test that moves the clock by hours.
+    inner
+        .revoked
+        .retain(|_, expires_at| *expires_at + REVOKED_KEPT_PAST_EXPIRY >= now);
     inner.revoked.insert(token.to_owned(), info.expires_at());
     true
 }
@@ -356,7 +391,9 @@ async fn revoke_endpoint(
         }
     };
     let token = params.get("token").unwrap_or("");
-    let info = state.store.read(|d| token::decode(&d.logora, token));
+    let info = state
+        .store
+        .read(|d| token::decode(&d.logora, token, state.logora.generation()));
     match info {
         None => answer(
             oauth_ok(&json!({})),

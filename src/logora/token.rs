@@ -50,24 +50,41 @@ impl TokenInfo {
     }
 }
 
-fn mac(secret: &str, head: &[u8], client_id: &str) -> [u8; 32] {
+fn mac(secret: &str, head: &[u8], client_id: &str, generation: u64) -> [u8; 32] {
     // HMAC takes keys of any length: this branch is never taken.
     let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else {
         return [0xff; 32];
     };
     mac.update(head);
     mac.update(client_id.as_bytes());
+    // Generation 0 (no reset yet) adds nothing, so replicas started from
+    // the same fixtures accept each other's tokens.
+    if generation != 0 {
+        mac.update(&generation.to_be_bytes());
+    }
     mac.finalize().into_bytes().into()
 }
 
-/// A new token for `client`.
-pub fn encode(client: &Client, scope_bits: u8, created_at: i64, lifetime: u32) -> String {
+/// A new token for `client`, valid until the control plane's next reset
+/// (`generation` counts resets).
+pub fn encode(
+    client: &Client,
+    scope_bits: u8,
+    created_at: i64,
+    lifetime: u32,
+    generation: u64,
+) -> String {
     let mut payload = [0u8; PAYLOAD];
     payload[0..8].copy_from_slice(&created_at.to_be_bytes());
     payload[8..12].copy_from_slice(&lifetime.to_be_bytes());
     payload[12] = scope_bits;
     payload[13..17].copy_from_slice(&client_hash(&client.client_id));
-    let tag = mac(&client.client_secret, &payload, &client.client_id);
+    let tag = mac(
+        &client.client_secret,
+        &payload,
+        &client.client_id,
+        generation,
+    );
     let mask = mask(&tag[..TAG]);
     let mut bytes = [0u8; 32];
     bytes[..TAG].copy_from_slice(&tag[..TAG]);
@@ -78,8 +95,9 @@ pub fn encode(client: &Client, scope_bits: u8, created_at: i64, lifetime: u32) -
 }
 
 /// The token's content when it was issued by one of `data`'s clients with
-/// that client's current secret; says nothing of expiry or revocation.
-pub fn decode(data: &LogoraData, token: &str) -> Option<TokenInfo> {
+/// that client's current secret since the last reset (`generation`); says
+/// nothing of expiry or revocation.
+pub fn decode(data: &LogoraData, token: &str, generation: u64) -> Option<TokenInfo> {
     if token.len() != 43 {
         return None;
     }
@@ -93,7 +111,7 @@ pub fn decode(data: &LogoraData, token: &str) -> Option<TokenInfo> {
     }
     let hash = [payload[13], payload[14], payload[15], payload[16]];
     let client = data.clients_with_hash(hash).find(|c| {
-        let expected = mac(&c.client_secret, &payload, &c.client_id);
+        let expected = mac(&c.client_secret, &payload, &c.client_id, generation);
         bool::from(expected[..TAG].ct_eq(tag))
     })?;
     let mut created = [0u8; 8];
@@ -122,14 +140,14 @@ mod tests {
     fn a_token_is_43_url_safe_characters_and_decodes_to_what_was_packed() {
         let data = data();
         let client = data.client("API_KEY").unwrap();
-        let token = encode(client, 0b011, 1_768_471_200, 7200);
+        let token = encode(client, 0b011, 1_768_471_200, 7200, 0);
         assert_eq!(token.len(), 43);
         assert!(
             token
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         );
-        let info = decode(&data, &token).unwrap();
+        let info = decode(&data, &token, 0).unwrap();
         assert_eq!(info.client_id, "API_KEY");
         assert_eq!(info.application_id, 1);
         assert_eq!(info.scope_bits, 0b011);
@@ -140,28 +158,40 @@ mod tests {
     fn tokens_of_the_same_second_share_no_visible_prefix() {
         let data = data();
         let client = data.client("API_KEY").unwrap();
-        let a = encode(client, 1, 1_768_471_200, 7200);
-        let b = encode(client, 2, 1_768_471_200, 7200);
+        let a = encode(client, 1, 1_768_471_200, 7200, 0);
+        let b = encode(client, 2, 1_768_471_200, 7200, 0);
         assert_ne!(a[..4], b[..4]);
+    }
+
+    #[test]
+    fn a_token_is_bound_to_the_reset_generation_it_was_issued_in() {
+        let data = data();
+        let client = &data.clients()[0];
+        let before = encode(client, 1, 1_768_471_200, 7200, 0);
+        assert!(decode(&data, &before, 0).is_some());
+        assert_eq!(decode(&data, &before, 1), None);
+        let after = encode(client, 1, 1_768_471_200, 7200, 1);
+        assert_ne!(after, before);
+        assert!(decode(&data, &after, 1).is_some());
     }
 
     #[test]
     fn a_tampered_token_or_one_signed_with_another_secret_is_refused() {
         let data = data();
         let mut client = data.client("API_KEY").unwrap().clone();
-        let token = encode(&client, 1, 1_768_471_200, 7200);
+        let token = encode(&client, 1, 1_768_471_200, 7200, 0);
         let mut chars: Vec<char> = token.chars().collect();
         chars[30] = if chars[30] == 'A' { 'B' } else { 'A' };
-        assert_eq!(decode(&data, &chars.iter().collect::<String>()), None);
+        assert_eq!(decode(&data, &chars.iter().collect::<String>(), 0), None);
         client.client_secret = "OLD_SECRET".to_owned();
         assert_eq!(
-            decode(&data, &encode(&client, 1, 1_768_471_200, 7200)),
+            decode(&data, &encode(&client, 1, 1_768_471_200, 7200, 0), 0),
             None
         );
         assert_eq!(
-            decode(&data, "Av9wbEK-0QTOdxhzB4S3-B1ZFKj1Z4y8Xcl17iVcHsg"),
+            decode(&data, "Av9wbEK-0QTOdxhzB4S3-B1ZFKj1Z4y8Xcl17iVcHsg", 0),
             None
         );
-        assert_eq!(decode(&data, "short"), None);
+        assert_eq!(decode(&data, "short", 0), None);
     }
 }
