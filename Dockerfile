@@ -21,7 +21,11 @@ RUN cargo build --release --locked --bin doublure \
 # health check is the binary's own `doublure healthcheck`.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /doublure /usr/local/bin/doublure
+# The public URL is what `docker run -p 8080:8080` makes reachable from the
+# host; the listen address 0.0.0.0 is no address a browser can use. Set
+# DOUBLURE_PUBLIC_URL when the container is reached otherwise.
 ENV DOUBLURE_LISTEN=0.0.0.0:8080 \
+    DOUBLURE_PUBLIC_URL=http://localhost:8080 \
     DOUBLURE_LOG_FORMAT=json \
     DOUBLURE_LOG_LEVEL=info
 EXPOSE 8080

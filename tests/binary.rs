@@ -281,3 +281,110 @@ async fn sigterm_stops_the_server_with_status_0() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// The built-in fixtures as a directory, with `edit` applied to each file.
+fn fixture_dir(edit: impl Fn(&str, &str) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in doublure::store::fixtures::builtin_files() {
+        write(dir.path(), name, &edit(name, text));
+    }
+    dir
+}
+
+#[tokio::test]
+async fn environment_variables_set_fixtures_public_url_admin_token_and_origins() {
+    let dir = fixture_dir(|name, text| {
+        if name == "logora/users.json" {
+            text.replacen("Jean Dupont", "Jean Depuis-l-Environnement", 1)
+        } else {
+            text.to_owned()
+        }
+    });
+    let empty = tempfile::tempdir().unwrap();
+    let running = start(
+        &[],
+        &[
+            ("DOUBLURE_FIXTURES", dir.path().to_str().unwrap()),
+            ("DOUBLURE_PUBLIC_URL", "http://public.test:9999"),
+            ("DOUBLURE_ADMIN_TOKEN", "s3cret"),
+            ("DOUBLURE_CORS_ORIGIN", "http://front.test"),
+        ],
+        empty.path(),
+    );
+    let base = format!("http://{}", running.addr);
+    let client = reqwest::Client::new();
+    let list = format!("{base}/api/v1/users?api_key=API_KEY&per_page=100");
+    let response = client
+        .get(&list)
+        .header("origin", "http://front.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["access-control-allow-origin"], "http://front.test");
+    assert!(
+        headers["link"]
+            .to_str()
+            .unwrap()
+            .starts_with("<http://public.test:9999/api/v1/users?"),
+        "{headers:?}"
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Jean Depuis-l-Environnement")
+    );
+
+    let other = client
+        .get(&list)
+        .header("origin", "http://elsewhere.test")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let state = format!("{base}/__doublure/state");
+    assert_eq!(client.get(&state).send().await.unwrap().status(), 401);
+    let allowed = client
+        .get(&state)
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+}
+
+#[test]
+fn an_invalid_item_stops_start_up_naming_file_item_and_field() {
+    let dir = fixture_dir(|name, text| match name {
+        "logora/users.json" => text.replacen("\"age\": 78", "\"age\": \"old\"", 1),
+        "wcs/forms.json" => text.replacen("\"user_id\": 1,", "\"user_id\": 99,", 1),
+        _ => text.to_owned(),
+    });
+    let output = run(
+        &[
+            "--fixtures",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        Path::new("/"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let root = dir.path().display();
+    assert!(
+        stderr.contains(&format!("{root}/logora/users.json: item "))
+            && stderr.contains("field age:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{root}/wcs/forms.json: item "))
+            && stderr.contains("field user_id: unknown user 99 (not in wcs/users.json)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1113,3 +1113,22 @@ async fn no_scope_asked_by_a_client_without_public_is_invalid_scope() {
     let asked = token_for(&app, "SSO_KEY", "SSO_SECRET", "authentication").await;
     assert_eq!(asked.len(), 43);
 }
+
+#[tokio::test]
+async fn another_method_on_a_logora_path_is_a_404_in_the_apis_format() {
+    let app = TestApp::new();
+    for (method, path) in [
+        ("GET", "/oauth/token"),
+        ("POST", "/api/v1/users"),
+        ("GET", "/api/v1/users/abc"),
+        ("PUT", "/oauth/revoke"),
+    ] {
+        let response = app.json(method, path, None, &[]).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(
+            response.json(),
+            json!({"success": false, "error": "Not found"}),
+            "{method} {path}"
+        );
+    }
+}

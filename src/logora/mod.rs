@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
@@ -30,16 +30,36 @@ use error::{LogoraError, TokenProblem, json_response};
 use model::{Client, scope_bits, scope_text};
 use token::TokenInfo;
 
-/// Logora's routes.
+/// Logora's routes. A path with another method is, for Rails, a route that
+/// does not exist: 404 in the API's format rather than a bare 405.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/oauth/token", post(token_endpoint))
-        .route("/oauth/revoke", post(revoke_endpoint))
-        .route("/oauth/introspect", post(introspect_endpoint))
-        .route("/oauth/token/info", get(token_info_endpoint))
-        .route("/api/v1/users", get(users::list))
-        .route("/api/v1/users/{uid}/anonymize", post(users::anonymize))
-        .route("/api/v1/users/{uid}", delete(users::delete))
+        .route("/oauth/token", post(token_endpoint).fallback(no_route))
+        .route("/oauth/revoke", post(revoke_endpoint).fallback(no_route))
+        .route(
+            "/oauth/introspect",
+            post(introspect_endpoint).fallback(no_route),
+        )
+        .route(
+            "/oauth/token/info",
+            get(token_info_endpoint).fallback(no_route),
+        )
+        .route("/api/v1/users", get(users::list).fallback(no_route))
+        .route(
+            "/api/v1/users/{uid}/anonymize",
+            post(users::anonymize).fallback(no_route),
+        )
+        .route(
+            "/api/v1/users/{uid}",
+            delete(users::delete).fallback(no_route),
+        )
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> Response {
+    fail(
+        LogoraError::RouteNotFound,
+        format!("no route for {method} {}: Rails answers 404", uri.path()),
+    )
 }
 
 /// How many minted tokens [`live_tokens`] remembers.
