@@ -344,3 +344,316 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
         }
     }
 }
+
+/// A request with a raw (possibly broken) JSON body.
+async fn raw_json(app: &TestApp, method: &str, uri: &str, body: &str) -> common::TestResponse {
+    app.send(
+        axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+fn jean(body: &Value) -> Option<&Value> {
+    body["data"].as_array()?.iter().find(|u| u["id"] == 21)
+}
+
+#[tokio::test]
+async fn patch_and_put_change_a_user_and_the_api_shows_it_at_once() {
+    let app = TestApp::new();
+    let token = token(&app, "API_KEY", None).await;
+    let patched = app
+        .json(
+            "PATCH",
+            "/__doublure/logora/users/21",
+            Some(json!({"full_name": "Jean Modifié", "is_expert": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
+    assert_eq!(patched.json()["full_name"], "Jean Modifié");
+    assert_eq!(patched.json()["city"], "Strasbourg", "other fields kept");
+    let experts = users(&app, &token, "?is_expert=true&per_page=100")
+        .await
+        .json();
+    assert_eq!(jean(&experts).unwrap()["full_name"], "Jean Modifié");
+
+    let mut whole = app.get("/__doublure/logora/users/21").await.json();
+    whole["city"] = json!("Colmar");
+    whole.as_object_mut().unwrap().remove("id");
+    let put = app
+        .json("PUT", "/__doublure/logora/users/21", Some(whole), &[])
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    assert_eq!(put.json()["id"], 21, "the URL's id is kept");
+    let listed = users(&app, &token, "?per_page=100").await.json();
+    assert_eq!(jean(&listed).unwrap()["city"], "Colmar");
+
+    // PUT replaces: a field left out is missing, and the data says so.
+    let partial = app
+        .json(
+            "PUT",
+            "/__doublure/logora/users/21",
+            Some(json!({"full_name": "Jean"})),
+            &[],
+        )
+        .await;
+    assert_eq!(partial.status, StatusCode::BAD_REQUEST);
+    assert_eq!(partial.json()["error"], "invalid data: nothing was changed");
+    let problems = partial.json()["problems"].to_string();
+    assert!(problems.contains("logora/users.json: item "), "{problems}");
+    assert!(problems.contains("(id 21)"), "{problems}");
+    let unchanged = users(&app, &token, "?per_page=100").await.json();
+    assert_eq!(jean(&unchanged).unwrap()["city"], "Colmar");
+}
+
+#[tokio::test]
+async fn unknown_items_and_collections_are_404_and_a_used_id_is_409() {
+    let app = TestApp::new();
+    for method in ["PUT", "PATCH", "DELETE", "GET"] {
+        let body = (method != "DELETE" && method != "GET").then(|| json!({"full_name": "X"}));
+        let response = app
+            .json(method, "/__doublure/logora/users/9999", body, &[])
+            .await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(
+            response.json(),
+            json!({"error": "no item with id 9999 in logora/users"}),
+            "{method}"
+        );
+    }
+    let unknown = app.get("/__doublure/wcs/widgets").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no collection wcs/widgets; collections: logora/"),
+        "{}",
+        unknown.text()
+    );
+    let existing = app.get("/__doublure/wcs/roles").await.json()[0].clone();
+    let clash = app
+        .json("POST", "/__doublure/wcs/roles", Some(existing.clone()), &[])
+        .await;
+    assert_eq!(clash.status, StatusCode::CONFLICT);
+    assert_eq!(
+        clash.json(),
+        json!({"error": format!("wcs/roles already has an item with id {}", existing["id"].as_str().map_or_else(|| existing["id"].to_string(), str::to_owned))})
+    );
+}
+
+#[tokio::test]
+async fn an_api_access_added_at_run_time_signs_calls_and_its_removal_refuses_them() {
+    let app = TestApp::new();
+    let created = app
+        .json(
+            "POST",
+            "/__doublure/wcs/api_accesses",
+            Some(json!({"access_identifier": "ci", "access_key": "ci-secret"})),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let signed = app
+        .json(
+            "POST",
+            "/__doublure/wcs/sign",
+            Some(json!({"url": "/api/user/", "orig": "ci", "email": "fred@example.net"})),
+            &[],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.text());
+    let url = signed.json()["url"].as_str().unwrap().to_owned();
+    let path = &url[url.find("/api/").unwrap()..];
+    let profile = app.get_with(path, &[("accept", "application/json")]).await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.text());
+    assert_eq!(profile.json()["user_email"], "fred@example.net");
+
+    let removed = app
+        .json("DELETE", "/__doublure/wcs/api_accesses/ci", None, &[])
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let refused = app.get_with(path, &[("accept", "application/json")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["err_desc"], "Invalid orig.");
+}
+
+#[tokio::test]
+async fn a_role_still_given_to_users_cannot_be_deleted() {
+    let app = TestApp::new();
+    let users = app.get("/__doublure/wcs/users").await.json();
+    let role = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|u| u["roles"].as_array().and_then(|r| r.first()).cloned())
+        .expect("a user with a role");
+    let role = role
+        .as_str()
+        .map_or_else(|| role.to_string(), str::to_owned);
+    let refused = app
+        .json(
+            "DELETE",
+            &format!("/__doublure/wcs/roles/{role}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    let problems = refused.json()["problems"].to_string();
+    assert!(problems.contains("wcs/users.json: item "), "{problems}");
+    assert_eq!(
+        app.get(&format!("/__doublure/wcs/roles/{role}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn put_state_replaces_everything_and_an_invalid_state_changes_nothing() {
+    let app = TestApp::new();
+    let token = token(&app, "API_KEY", None).await;
+    let mut state = app.get("/__doublure/state").await.json();
+    let users_file = state["logora/users.json"].as_array_mut().unwrap();
+    let jean = users_file.iter_mut().find(|u| u["id"] == 21).unwrap();
+    jean["full_name"] = json!("Jean Remplacé");
+    let put = app
+        .json("PUT", "/__doublure/state", Some(state.clone()), &[])
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    let listed = users(&app, &token, "?per_page=100").await.json();
+    assert_eq!(self::jean(&listed).unwrap()["full_name"], "Jean Remplacé");
+
+    let users_file = state["logora/users.json"].as_array_mut().unwrap();
+    let index = users_file.iter().position(|u| u["id"] == 21).unwrap();
+    users_file[index]["age"] = json!("old");
+    let refused = app.json("PUT", "/__doublure/state", Some(state), &[]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json(),
+        json!({
+            "error": "invalid data: nothing was changed",
+            "problems": [format!(
+                "state/logora/users.json: item {} (id 21): field age: invalid type: string \"old\", expected u32",
+                index + 1
+            )]
+        })
+    );
+    let still = users(&app, &token, "?per_page=100").await.json();
+    assert_eq!(self::jean(&still).unwrap()["full_name"], "Jean Remplacé");
+}
+
+#[tokio::test]
+async fn reset_brings_back_changed_and_deleted_data() {
+    let app = TestApp::new();
+    let before = app.get("/__doublure/state").await.json();
+    app.json(
+        "PATCH",
+        "/__doublure/logora/users/21",
+        Some(json!({"full_name": "Jean Changé"})),
+        &[],
+    )
+    .await;
+    let deleted = app
+        .json("DELETE", "/__doublure/logora/users/26", None, &[])
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_ne!(app.get("/__doublure/state").await.json(), before);
+    let reset = app.json("POST", "/__doublure/reset", None, &[]).await;
+    assert_eq!(reset.status, StatusCode::OK);
+    assert_eq!(app.get("/__doublure/state").await.json(), before);
+}
+
+#[tokio::test]
+async fn a_broken_json_body_is_a_400_on_every_route_that_takes_one() {
+    let app = TestApp::new();
+    for (method, uri) in [
+        ("POST", "/__doublure/faults"),
+        ("POST", "/__doublure/logora/tokens"),
+        ("POST", "/__doublure/wcs/sign"),
+        ("PUT", "/__doublure/state"),
+        ("PUT", "/__doublure/clock"),
+        ("POST", "/__doublure/logora/users"),
+        ("PATCH", "/__doublure/logora/users/21"),
+        ("PUT", "/__doublure/wcs/roles/x"),
+    ] {
+        let response = raw_json(&app, method, uri, "{\"broken\": ").await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{method} {uri}");
+        let error = response.json()["error"].as_str().unwrap().to_owned();
+        assert!(!error.is_empty(), "{method} {uri}");
+    }
+    // Nothing was changed by any of them.
+    assert_eq!(
+        app.get("/__doublure/faults").await.json(),
+        json!({"faults": []})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn readers_never_see_a_half_applied_state() {
+    let app = std::sync::Arc::new(TestApp::new());
+    let token = token(&app, "API_KEY", None).await;
+    let base = app.get("/__doublure/state").await.json();
+    let named = |name: &str| {
+        let mut state = base.clone();
+        for user in state["logora/users.json"].as_array_mut().unwrap() {
+            if user["id"] == 21 || user["id"] == 26 {
+                user["city"] = json!(name);
+            }
+        }
+        state
+    };
+    let (a, b) = (named("Alpha"), named("Bêta"));
+    let first = app
+        .json("PUT", "/__doublure/state", Some(a.clone()), &[])
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    let writer = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            for i in 0..100 {
+                let state = if i % 2 == 0 { a.clone() } else { b.clone() };
+                let put = app.json("PUT", "/__doublure/state", Some(state), &[]).await;
+                assert_eq!(put.status, StatusCode::OK);
+            }
+        })
+    };
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let app = app.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                for _ in 0..100 {
+                    let body = users(&app, &token, "?sub_application_name=app-test&per_page=100")
+                        .await
+                        .json();
+                    let cities: Vec<&Value> = body["data"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|u| u["id"] == 21 || u["id"] == 26)
+                        .map(|u| &u["city"])
+                        .collect();
+                    assert_eq!(cities.len(), 2, "{body}");
+                    assert_eq!(cities[0], cities[1], "a half-applied state was seen");
+                    assert!(cities[0] == "Alpha" || cities[0] == "Bêta", "{body}");
+                }
+            })
+        })
+        .collect();
+    writer.await.unwrap();
+    for reader in readers {
+        reader.await.unwrap();
+    }
+}
