@@ -256,8 +256,19 @@ impl Config {
 }
 
 impl Default for Config {
+    /// The defaults of `--help`, whatever `DOUBLURE_*` variables the
+    /// calling shell exports (tests build on this).
     fn default() -> Self {
-        Cli::parse_from(["doublure"]).serve
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command()
+            .mut_subcommands(|c| c.mut_args(|a| a.env(None)))
+            .mut_args(|a| a.env(None));
+        command
+            .try_get_matches_from(["doublure"])
+            .ok()
+            .and_then(|m| Cli::from_arg_matches(&m).ok())
+            .map(|cli| cli.serve)
+            .unwrap_or_else(|| Cli::parse_from(["doublure"]).serve)
     }
 }
 

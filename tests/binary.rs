@@ -260,26 +260,29 @@ async fn healthcheck_finds_the_server_from_doublure_listen() {
 
 #[cfg(unix)]
 #[tokio::test]
-async fn sigterm_stops_the_server_with_status_0() {
-    let empty = tempfile::tempdir().unwrap();
-    let mut running = start(&[], &[], empty.path());
-    let (status, _) = get(&format!("http://{}/__doublure/health", running.addr)).await;
-    assert_eq!(status, 200);
-    let killed = Command::new("kill")
-        .args(["-TERM", &running.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let (tx, rx) = mpsc::channel();
-    let mut child = std::mem::replace(&mut running.child, Command::new("true").spawn().unwrap());
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait());
-    });
-    let status = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("doublure exited after SIGTERM")
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+async fn sigterm_and_ctrl_c_stop_the_server_with_status_0() {
+    for signal in ["-TERM", "-INT"] {
+        let empty = tempfile::tempdir().unwrap();
+        let mut running = start(&[], &[], empty.path());
+        let (status, _) = get(&format!("http://{}/__doublure/health", running.addr)).await;
+        assert_eq!(status, 200);
+        let killed = Command::new("kill")
+            .args([signal, &running.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let (tx, rx) = mpsc::channel();
+        let mut child =
+            std::mem::replace(&mut running.child, Command::new("true").spawn().unwrap());
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let status = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("doublure exited after kill {signal}"))
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{signal}");
+    }
 }
 
 /// The built-in fixtures as a directory, with `edit` applied to each file.

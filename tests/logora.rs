@@ -502,6 +502,85 @@ async fn introspect_tells_the_owner_about_its_token_and_no_one_else() {
 }
 
 #[tokio::test]
+async fn introspect_by_bearer_needs_another_valid_token_and_bad_credentials_are_invalid_client() {
+    let app = TestApp::new();
+    let token = token(&app, "public").await;
+    let caller = token_for(&app, "API_KEY", "API_SECRET", "admin").await;
+    let by_bearer = app
+        .post_form(
+            "/oauth/introspect",
+            &format!("token={token}"),
+            &[("authorization", &format!("Bearer {caller}"))],
+        )
+        .await;
+    assert_eq!(by_bearer.status, StatusCode::OK);
+    assert_eq!(by_bearer.json()["active"], true);
+    assert_eq!(by_bearer.json()["client_id"], "API_KEY");
+
+    let by_itself = app
+        .post_form(
+            "/oauth/introspect",
+            &format!("token={token}"),
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_invalid_token(&by_itself, "The access token is invalid");
+
+    let by_unknown = app
+        .post_form(
+            "/oauth/introspect",
+            &format!("token={token}"),
+            &[("authorization", "Bearer not-a-token")],
+        )
+        .await;
+    assert_invalid_token(&by_unknown, "The access token is invalid");
+
+    let wrong_secret = app
+        .post_form(
+            "/oauth/introspect",
+            &format!("token={token}&client_id=API_KEY&client_secret=WRONG"),
+            &[],
+        )
+        .await;
+    assert_doorkeeper_error(
+        &wrong_secret,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+    );
+}
+
+#[tokio::test]
+async fn token_info_refuses_a_missing_an_unknown_and_a_revoked_token() {
+    let app = TestApp::new();
+    assert_invalid_token(
+        &app.get("/oauth/token/info").await,
+        "The access token is invalid",
+    );
+    assert_invalid_token(
+        &app.get("/oauth/token/info?access_token=nope").await,
+        "The access token is invalid",
+    );
+    let token = token(&app, "public").await;
+    let revoked = app
+        .post_form(
+            "/oauth/revoke",
+            &format!("token={token}&client_id=API_KEY&client_secret=API_SECRET"),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_invalid_token(
+        &app.get_with(
+            "/oauth/token/info",
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await,
+        "The access token was revoked",
+    );
+}
+
+#[tokio::test]
 async fn token_info_describes_a_valid_token_and_refuses_an_expired_one() {
     let app = TestApp::new();
     let token = token(&app, "public admin").await;
