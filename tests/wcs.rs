@@ -726,7 +726,18 @@ async fn sort_limit_and_offset_page_the_forms() {
     assert_eq!(numbers(&app.get(&get("limit=2")).await), ["456", "424"]);
     assert_eq!(numbers(&app.get(&get("limit=2&offset=2")).await), ["123"]);
     assert_eq!(numbers(&app.get(&get("limit=1&sort=desc")).await), ["123"]);
-    for bad in ["limit=", "limit=ten", "offset=1.5"] {
+    // What Python's int() takes and refuses, underscores included.
+    assert_eq!(numbers(&app.get(&get("limit=+0_2")).await), ["456", "424"]);
+    assert_eq!(numbers(&app.get(&get("limit=%201%20")).await), ["456"]);
+    for bad in [
+        "limit=",
+        "limit=ten",
+        "offset=1.5",
+        "limit=_1",
+        "limit=1_",
+        "limit=1__0",
+        "offset=-_1",
+    ] {
         let r = app.get(&get(bad)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(
