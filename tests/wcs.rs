@@ -1047,6 +1047,29 @@ async fn absolute_urls_follow_the_public_url_and_the_journal_says_why() {
 }
 
 #[tokio::test]
+async fn a_nonce_that_simplifies_to_nothing_is_still_used_once() {
+    let app = TestApp::new();
+    let signed = |nonce: &str| {
+        sign_url(
+            &with("/api/user/", FRED),
+            "demo",
+            "demo-secret",
+            "sha256",
+            app.state.clock.now(),
+            Some(nonce),
+        )
+        .unwrap()
+    };
+    let url = signed("!!!");
+    assert!(url.contains("&nonce=%21%21%21&"), "{url}");
+    assert_eq!(app.get(&url).await.status, StatusCode::OK);
+    assert_denied(&app.get(&url).await, "Nonce already used.");
+    // Upstream's token key is the simplified nonce: "???" is "" too.
+    assert_denied(&app.get(&signed("???")).await, "Nonce already used.");
+    assert_eq!(app.state.wcs.nonce_count(), 1);
+}
+
+#[tokio::test]
 async fn a_reset_forgets_used_nonces() {
     let app = TestApp::new();
     let url = sign_url(

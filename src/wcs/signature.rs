@@ -105,7 +105,8 @@ pub struct Verified {
     pub orig: String,
     pub algo: String,
     pub timestamp: DateTime<Utc>,
-    /// The nonce, normalised as upstream stores it; `None` when absent.
+    /// The nonce, normalised as upstream stores it (possibly empty, as for
+    /// `!!!`); `None` when absent or blank.
     pub nonce: Option<String>,
 }
 
@@ -605,6 +606,12 @@ mod tests {
             verify(&q, now(), keys).unwrap().nonce.as_deref(),
             Some("ab-cd-ef")
         );
+        let q = signed(
+            &format!("orig=coucou&algo=sha1&timestamp={TS}&nonce=%21%21%21"),
+            "sha1",
+            "1234",
+        );
+        assert_eq!(verify(&q, now(), keys).unwrap().nonce.as_deref(), Some(""));
     }
 
     /// Vectors computed by tests/wcs_sign_vectors.py, an independent
