@@ -2,7 +2,7 @@
 """Prints the Unicode tables of src/wcs/python.rs from this interpreter's
 own `str.isdecimal()`, `unicodedata.decimal()` and `str.isprintable()`, so
 doublure's `int()`, `strptime` and `repr()` emulation follows CPython's.
-Regenerate with: python3 tests/python_unicode_tables.py
+Regenerate with: python3 tests/python_unicode_tables.py > src/wcs/python_tables.rs && cargo fmt
 """
 import sys
 import unicodedata
