@@ -813,6 +813,11 @@ async fn the_openapi_document_lists_every_control_plane_route() {
         ("/__doublure/logora/tokens", vec!["get", "post"]),
         ("/__doublure/logora/tokens/{token}", vec!["delete"]),
         ("/__doublure/wcs/sign", vec!["post"]),
+        ("/__doublure/wcs/drafts", vec!["get", "post"]),
+        (
+            "/__doublure/wcs/drafts/{id}",
+            vec!["delete", "get", "patch", "put"],
+        ),
         ("/__doublure/{api}/{collection}", vec!["get", "post"]),
         (
             "/__doublure/{api}/{collection}/{id}",

@@ -656,6 +656,60 @@ async fn include_accessible_adds_forms_of_others_concerning_the_user() {
     assert_eq!(r.json()["data"][4]["readable"], true);
 }
 
+fn readable(r: &TestResponse) -> Vec<(String, bool)> {
+    r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["form_number_raw"].as_str().unwrap().to_owned(),
+                i["readable"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Spec §6 vector 30: `include-accessible=on` on `/api/users/<x>/forms`
+/// adds the forms concerning x whoever asks; the caller's roles only set
+/// `readable`.
+#[tokio::test]
+async fn include_accessible_works_for_the_user_an_agent_and_basic_auth() {
+    let app = TestApp::new();
+    let path = "/api/users/1/forms?include-accessible=on";
+    let all = ["456", "424", "123", "1002", "1008"];
+    let r = app.get(&demo(&app, &with(path, FRED))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(readable(&r), all.map(|n| (n.to_owned(), true)));
+    // Éloïse (Service urbanisme) reads only 424, which concerns her role.
+    let as_eloise = all.map(|n| (n.to_owned(), n == "424"));
+    let r = app
+        .get(&demo(
+            &app,
+            &with(path, "email=eloise.duboeuf%40example.net"),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(readable(&r), as_eloise);
+    // Her password alone is no way in: spec §5 wants a signature, an admin
+    // or an API access.
+    let eloise = basic("eloise.duboeuf@example.net", "eloise-password");
+    assert_denied(
+        &app.get_with(path, &[("authorization", &eloise)]).await,
+        "Unsigned request or user has no access to backoffice.",
+    );
+    // Basic auth with the agents API access (Guichet): listed, none readable.
+    let agents = basic("agents", "agents-secret");
+    let r = app.get_with(path, &[("authorization", &agents)]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(readable(&r), all.map(|n| (n.to_owned(), false)));
+    // Without the flag, only Fred's own forms.
+    let r = app
+        .get_with("/api/users/1/forms", &[("authorization", &agents)])
+        .await;
+    assert_eq!(numbers(&r), ["456", "424", "123"]);
+}
+
 #[tokio::test]
 async fn the_status_filter_keeps_open_or_done_forms_and_refuses_other_values() {
     let app = TestApp::new();
@@ -726,7 +780,18 @@ async fn sort_limit_and_offset_page_the_forms() {
     assert_eq!(numbers(&app.get(&get("limit=2")).await), ["456", "424"]);
     assert_eq!(numbers(&app.get(&get("limit=2&offset=2")).await), ["123"]);
     assert_eq!(numbers(&app.get(&get("limit=1&sort=desc")).await), ["123"]);
-    for bad in ["limit=", "limit=ten", "offset=1.5"] {
+    // What Python's int() takes and refuses, underscores included.
+    assert_eq!(numbers(&app.get(&get("limit=+0_2")).await), ["456", "424"]);
+    assert_eq!(numbers(&app.get(&get("limit=%201%20")).await), ["456"]);
+    for bad in [
+        "limit=",
+        "limit=ten",
+        "offset=1.5",
+        "limit=_1",
+        "limit=1_",
+        "limit=1__0",
+        "offset=-_1",
+    ] {
         let r = app.get(&get(bad)).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(
@@ -927,6 +992,14 @@ async fn the_users_directory_needs_a_signature_or_a_backoffice_submitter() {
             .status,
         StatusCode::OK
     );
+    // Spec §6 vector 15: a backoffice role (Éloïse's Service urbanisme)
+    // is not enough without a backoffice-submission role.
+    let eloise = basic("eloise.duboeuf@example.net", "eloise-password");
+    assert_denied(
+        &app.get_with("/api/users/", &[("authorization", &eloise)])
+            .await,
+        "Unauthenticated/unsigned request or no access to users.",
+    );
     let paul = basic("paul.durand@example.org", "paul-password");
     assert_eq!(
         app.get_with("/api/users/?limit=1", &[("authorization", &paul)])
@@ -939,6 +1012,54 @@ async fn the_users_directory_needs_a_signature_or_a_backoffice_submitter() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["err_code"], "unknown-name-id");
+}
+
+/// The seed's fourth call, `curl -H "Accept: application/json"
+/// .../api/users/?q=fred`, signed with `demo`: upstream's body (see
+/// docs/fidelity.md, "The seed's /api/users/ body"), holding every key the
+/// seed shows.
+#[tokio::test]
+async fn the_seed_pages_users_call_returns_every_field_it_shows() {
+    let app = TestApp::new();
+    let r = app
+        .get_with(
+            &demo(&app, "/api/users/?q=fred"),
+            &[("accept", "application/json")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type"), "application/json");
+    let item = &r.json()["data"][0];
+    assert_eq!(item["user_display_name"], "Fred Cuadrado");
+    assert_eq!(item["user_email"], "fred@example.net");
+    assert_eq!(item["user_backoffice_access"], true);
+    assert_eq!(item["user_admin_access"], false);
+    assert_eq!(
+        r.text(),
+        concat!(
+            r#"{"data": [{"user_display_name": "Fred Cuadrado", "user_email": "fred@example.net", "#,
+            r#""user_fphone": "0102030405", "user_field_phone": "0102030405", "user_var_phone": "0102030405", "#,
+            r#""user_faddress": "12 rue des Lilas", "user_field_address": "12 rue des Lilas", "user_var_address": "12 rue des Lilas", "#,
+            r#""user_fzipcode": "75011", "user_field_zipcode": "75011", "user_var_zipcode": "75011", "#,
+            r#""user_fcity": "PARIS", "user_field_city": "PARIS", "user_var_city": "PARIS", "#,
+            r#""user_admin_access": false, "user_backoffice_access": true, "#,
+            r#""user_nameid": "8c1e1b4a5b7d4e0f9a2b3c4d5e6f7a8b", "user_name_identifier_0": "8c1e1b4a5b7d4e0f9a2b3c4d5e6f7a8b", "#,
+            r#""user_id": 1, "user_roles": [{"name": "Accueil", "text": "Accueil", "allows_backoffice_access": true, "#,
+            r#""emails": ["accueil@example.net"], "details": "", "emails_to_members": false, "slug": "accueil", "id": "1"}], "#,
+            r#""id": 1, "text": "Fred Cuadrado", "#,
+            r#""description": "fred@example.net\n\ud83d\udcde 0102030405\n\n\ud83d\udce8 12 rue des Lilas 75011 PARIS"}], "err": 0}"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn an_api_access_restricted_to_anonymised_data_may_not_list_users() {
+    let app = TestApp::new();
+    let stats = basic("stats", "stats-secret");
+    let r = app
+        .get_with("/api/users/?q=fred", &[("authorization", &stats)])
+        .await;
+    assert_denied(&r, "Restricted API access.");
 }
 
 #[tokio::test]
@@ -1033,6 +1154,29 @@ async fn absolute_urls_follow_the_public_url_and_the_journal_says_why() {
         journal.contains("user fred@example.net: 1 forms"),
         "{journal}"
     );
+}
+
+#[tokio::test]
+async fn a_nonce_that_simplifies_to_nothing_is_still_used_once() {
+    let app = TestApp::new();
+    let signed = |nonce: &str| {
+        sign_url(
+            &with("/api/user/", FRED),
+            "demo",
+            "demo-secret",
+            "sha256",
+            app.state.clock.now(),
+            Some(nonce),
+        )
+        .unwrap()
+    };
+    let url = signed("!!!");
+    assert!(url.contains("&nonce=%21%21%21&"), "{url}");
+    assert_eq!(app.get(&url).await.status, StatusCode::OK);
+    assert_denied(&app.get(&url).await, "Nonce already used.");
+    // Upstream's token key is the simplified nonce: "???" is "" too.
+    assert_denied(&app.get(&signed("???")).await, "Nonce already used.");
+    assert_eq!(app.state.wcs.nonce_count(), 1);
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ fn collection(api: &str, name: &str) -> Result<(&'static str, &'static str), Adm
 }
 
 /// An item's id as text, as it appears in a URL.
-fn id_of(item: &Value, key: &str) -> Option<String> {
+pub(super) fn id_of(item: &Value, key: &str) -> Option<String> {
     match item.get(key)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -49,7 +49,7 @@ fn id_of(item: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn items(data: &Data, file: &str) -> Vec<Value> {
+pub(super) fn items(data: &Data, file: &str) -> Vec<Value> {
     data.export()
         .into_iter()
         .find(|(f, _)| *f == file)
@@ -62,7 +62,7 @@ fn items(data: &Data, file: &str) -> Vec<Value> {
 
 /// Applies `change` to the items of `file` and replaces the data if the
 /// result is valid. Returns what `change` returned.
-fn change<R>(
+pub(super) fn change<R>(
     state: &AppState,
     file: &str,
     change: impl FnOnce(&mut Vec<Value>) -> Result<R, AdminError>,
@@ -82,7 +82,7 @@ fn change<R>(
     })
 }
 
-fn find(list: &[Value], key: &str, id: &str) -> Option<usize> {
+pub(super) fn find(list: &[Value], key: &str, id: &str) -> Option<usize> {
     list.iter()
         .position(|item| id_of(item, key).as_deref() == Some(id))
 }
@@ -91,7 +91,7 @@ fn not_found(api: &str, name: &str, key: &str, id: &str) -> AdminError {
     AdminError::NotFound(format!("no item with {key} {id} in {api}/{name}"))
 }
 
-fn object(body: Value) -> Result<Map<String, Value>, AdminError> {
+pub(super) fn object(body: Value) -> Result<Map<String, Value>, AdminError> {
     match body {
         Value::Object(map) => Ok(map),
         other => Err(AdminError::BadRequest(format!(

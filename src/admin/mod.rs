@@ -4,6 +4,7 @@
 //! prefix, and CORS is never applied to it.
 
 pub mod collections;
+pub mod drafts;
 pub mod error;
 pub mod faults;
 pub mod journal;
@@ -62,6 +63,13 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shortcuts::mint, shortcuts::list))
         .routes(routes!(shortcuts::revoke))
         .routes(routes!(shortcuts::sign))
+        .routes(routes!(drafts::list, drafts::create))
+        .routes(routes!(
+            drafts::read,
+            drafts::replace,
+            drafts::patch,
+            drafts::remove
+        ))
         .routes(routes!(collections::list, collections::create))
         .routes(routes!(
             collections::read,

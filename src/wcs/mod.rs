@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod json;
 pub mod model;
+pub mod python;
 pub mod query;
 pub mod render;
 pub mod signature;

@@ -4,6 +4,7 @@
 
 use super::error::WcsError;
 use super::model::WcsData;
+use super::python::{self, PyInt};
 use super::text::{simplify, unaccent};
 
 type ParseError = (WcsError, String);
@@ -23,16 +24,21 @@ fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// 400 without a message.
 pub fn int_or_400(name: &str, v: Option<&str>) -> Result<Option<i64>, ParseError> {
     let Some(v) = v else { return Ok(None) };
-    let cleaned = v.trim().replace('_', "");
-    match cleaned.parse::<i64>() {
-        Ok(n) if n >= 0 => Ok(Some(n)),
-        Ok(n) => Err((
+    match python::int(v) {
+        PyInt::Int(n) if n >= 0 => Ok(Some(n)),
+        PyInt::Int(n) => Err((
             WcsError::BadRequest(None),
             format!("{name}={n} is negative (upstream passes it to SQL, which refuses it)"),
         )),
-        Err(_) => Err((
+        PyInt::TooBig => Err((
             WcsError::BadRequest(None),
-            format!("{name}={v:?} is not an integer"),
+            format!(
+                "{name}={v:?} does not fit in 64 bits (upstream passes it to SQL, which refuses it)"
+            ),
+        )),
+        PyInt::Invalid => Err((
+            WcsError::BadRequest(None),
+            format!("{name}={v:?} is not an integer for Python's int()"),
         )),
     }
 }
@@ -261,4 +267,42 @@ pub fn search_users(data: &WcsData, q: &UsersQuery) -> Vec<usize> {
         out.push(i);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad(v: &str) -> bool {
+        matches!(
+            int_or_400("limit", Some(v)),
+            Err((WcsError::BadRequest(None), _))
+        )
+    }
+
+    #[test]
+    fn int_or_400_takes_what_pythons_int_takes() {
+        assert_eq!(int_or_400("limit", None).unwrap(), None);
+        assert_eq!(int_or_400("limit", Some("1_0")).unwrap(), Some(10));
+        assert_eq!(int_or_400("limit", Some(" +7\n")).unwrap(), Some(7));
+        assert_eq!(int_or_400("limit", Some("-0")).unwrap(), Some(0));
+        assert_eq!(int_or_400("limit", Some("\u{663}")).unwrap(), Some(3));
+    }
+
+    #[test]
+    fn int_or_400_refuses_misplaced_underscores_and_other_non_integers() {
+        for v in [
+            "_1", "1_", "1__0", "_", "", " ", "1.0", "ten", "- 1", "\x1c1",
+        ] {
+            assert!(bad(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn int_or_400_refuses_negative_and_oversized_values() {
+        assert!(bad("-1"));
+        assert!(bad("99999999999999999999"));
+        let (_, why) = int_or_400("limit", Some("1__0")).unwrap_err();
+        assert_eq!(why, "limit=\"1__0\" is not an integer for Python's int()");
+    }
 }

@@ -10,7 +10,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use hmac::digest::core_api::BlockSizeUser;
 use hmac::digest::{Digest, KeyInit};
 use hmac::{Mac, SimpleHmac};
@@ -105,7 +105,8 @@ pub struct Verified {
     pub orig: String,
     pub algo: String,
     pub timestamp: DateTime<Utc>,
-    /// The nonce, normalised as upstream stores it; `None` when absent.
+    /// The nonce, normalised as upstream stores it (possibly empty, as for
+    /// `!!!`); `None` when absent or blank.
     pub nonce: Option<String>,
 }
 
@@ -245,73 +246,10 @@ pub fn verify(
     })
 }
 
-fn digits(s: &[u8], min: usize, max: usize) -> Option<(u32, usize)> {
-    let n = s
-        .iter()
-        .take(max)
-        .take_while(|b| b.is_ascii_digit())
-        .count();
-    if n < min {
-        return None;
-    }
-    let v = std::str::from_utf8(&s[..n]).ok()?.parse().ok()?;
-    Some((v, n))
-}
-
-/// `datetime.strptime(ts, '%Y-%m-%dT%H:%M:%SZ')`, with Python's error
-/// texts.
+/// `datetime.strptime(ts, '%Y-%m-%dT%H:%M:%SZ')` as UTC, with the text of
+/// Python's `ValueError`.
 pub fn parse_timestamp(ts: &str) -> Result<DateTime<Utc>, String> {
-    let mismatch = || {
-        format!(
-            "time data {} does not match format '%Y-%m-%dT%H:%M:%SZ'",
-            py_repr(ts)
-        )
-    };
-    let b = ts.as_bytes();
-    let mut at = 0;
-    let mut parts = [0u32; 6];
-    // (min digits, max digits, separator after, max value)
-    let spec: [(usize, usize, u8, u32); 6] = [
-        (4, 4, b'-', 9999),
-        (1, 2, b'-', 12),
-        (1, 2, b'T', 31),
-        (1, 2, b':', 23),
-        (1, 2, b':', 59),
-        (1, 2, b'Z', 61),
-    ];
-    for (i, (min, max, sep, top)) in spec.iter().enumerate() {
-        let (v, n) = digits(&b[at..], *min, *max).ok_or_else(mismatch)?;
-        if v > *top || (i == 1 || i == 2) && v == 0 {
-            return Err(mismatch());
-        }
-        parts[i] = v;
-        at += n;
-        if b.get(at) != Some(sep) {
-            return Err(mismatch());
-        }
-        at += 1;
-    }
-    if at < b.len() {
-        return Err(format!("unconverted data remains: {}", &ts[at..]));
-    }
-    let date = NaiveDate::from_ymd_opt(parts[0] as i32, parts[1], parts[2])
-        .ok_or_else(|| "day is out of range for month".to_string())?;
-    if parts[5] > 59 {
-        return Err("second must be in 0..59".into());
-    }
-    let time = date
-        .and_hms_opt(parts[3], parts[4], parts[5])
-        .ok_or_else(mismatch)?;
-    Ok(time.and_utc())
-}
-
-/// Python's `repr()` of a string (single quotes unless it holds one).
-fn py_repr(s: &str) -> String {
-    if s.contains('\'') && !s.contains('"') {
-        format!("\"{s}\"")
-    } else {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
+    super::python::strptime_timestamp(ts).map(|t| t.and_utc())
 }
 
 /// URL-quotes like Python's `urllib.parse.quote(s)` (safe `/`).
@@ -618,6 +556,24 @@ mod tests {
             parse_timestamp("2026-1-5T1:2:3Z").unwrap(),
             "2026-01-05T01:02:03Z".parse::<DateTime<Utc>>().unwrap()
         );
+        // strptime matches the literals case-insensitively (python3 agrees).
+        let q = signed(
+            "orig=coucou&algo=sha1&timestamp=2026-01-15t10:00:00z",
+            "sha1",
+            "1234",
+        );
+        assert_eq!(verify(&q, now(), keys).unwrap().timestamp, now());
+        let q = signed(
+            "orig=coucou&algo=sha1&timestamp=2026-01-+5T10:00:00Z",
+            "sha1",
+            "1234",
+        );
+        assert_eq!(
+            verify(&q, now() - TimeDelta::days(10), keys)
+                .unwrap()
+                .timestamp,
+            now() - TimeDelta::days(10)
+        );
         let q = signed("orig=coucou&algo=sha1&timestamp=yesterday", "sha1", "1234");
         assert_eq!(
             verify(&q, now(), keys).unwrap_err().err_desc(),
@@ -650,6 +606,12 @@ mod tests {
             verify(&q, now(), keys).unwrap().nonce.as_deref(),
             Some("ab-cd-ef")
         );
+        let q = signed(
+            &format!("orig=coucou&algo=sha1&timestamp={TS}&nonce=%21%21%21"),
+            "sha1",
+            "1234",
+        );
+        assert_eq!(verify(&q, now(), keys).unwrap().nonce.as_deref(), Some(""));
     }
 
     /// Vectors computed by tests/wcs_sign_vectors.py, an independent

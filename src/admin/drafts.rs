@@ -1,0 +1,174 @@
+//! `/__doublure/wcs/drafts[/{id}]`: the drafts of `wcs/forms.json` as a
+//! collection of their own. Upstream keeps drafts among the forms (a form
+//! whose status is `draft`), and so does the fixture format; this view
+//! reads and writes those items of `wcs/forms.json`, so a test arranging
+//! drafts need not filter the forms, and cannot touch a submitted form by
+//! mistake. Changes go through the same validation as every collection.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Map, Value};
+
+use super::collections::{change, find, id_of, items, object};
+use super::error::{AdminError, AdminJson};
+use crate::AppState;
+
+const FILE: &str = "wcs/forms.json";
+const KEY: &str = "id";
+const DRAFT: &str = "draft";
+
+fn is_draft(item: &Value) -> bool {
+    item.get("status").and_then(Value::as_str) == Some(DRAFT)
+}
+
+fn not_found(id: &str) -> AdminError {
+    AdminError::NotFound(format!(
+        "no draft with id {id} in wcs/drafts (drafts are the items of wcs/forms.json whose status is \"draft\")"
+    ))
+}
+
+/// A draft body: `status` left out means `draft`; any other status would
+/// take the item out of this view, which is what `/wcs/forms` is for.
+fn as_draft(mut fields: Map<String, Value>) -> Result<Map<String, Value>, AdminError> {
+    match fields.get("status") {
+        None => {
+            fields.insert("status".into(), Value::String(DRAFT.into()));
+            Ok(fields)
+        }
+        Some(Value::String(s)) if s == DRAFT => Ok(fields),
+        Some(other) => Err(AdminError::BadRequest(format!(
+            "a draft's status is \"draft\", not {other}; change other forms at /__doublure/wcs/forms"
+        ))),
+    }
+}
+
+/// The index of draft `id` in the forms, or a 404 (also for a form that
+/// is not a draft).
+fn find_draft(list: &[Value], id: &str) -> Result<usize, AdminError> {
+    find(list, KEY, id)
+        .filter(|&i| is_draft(&list[i]))
+        .ok_or_else(|| not_found(id))
+}
+
+fn read_draft(state: &AppState, id: &str) -> Result<Value, AdminError> {
+    let list = state.store.read(|d| items(d, FILE));
+    find_draft(&list, id).map(|i| list[i].clone())
+}
+
+/// Lists the drafts.
+#[utoipa::path(get, path = "/__doublure/wcs/drafts", tag = "collections",
+    responses((status = 200, description = "The items of wcs/forms.json whose status is `draft`, in the fixture format", body = Vec<Object>)))]
+pub async fn list(State(state): State<AppState>) -> Json<Vec<Value>> {
+    Json(
+        state
+            .store
+            .read(|d| items(d, FILE).into_iter().filter(is_draft).collect()),
+    )
+}
+
+/// Reads one draft.
+#[utoipa::path(get, path = "/__doublure/wcs/drafts/{id}", tag = "collections",
+    params(("id" = String, Path, description = "The form's `id`")),
+    responses((status = 200, description = "The draft", body = Object), (status = 404, description = "No such form, or not a draft")))]
+pub async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    read_draft(&state, &id).map(Json)
+}
+
+/// Creates a draft (a form whose status is `draft`).
+#[utoipa::path(post, path = "/__doublure/wcs/drafts", tag = "collections",
+    request_body(content = Object, description = "A wcs/forms.json item; `status` may be left out (it is `draft`)"),
+    responses((status = 201, description = "Created; the draft as stored", body = Object), (status = 400, description = "Invalid, or another status: `problems` names the field"), (status = 409, description = "A form with that id exists")))]
+pub async fn create(
+    State(state): State<AppState>,
+    AdminJson(body): AdminJson<Value>,
+) -> Result<(StatusCode, Json<Value>), AdminError> {
+    let item = Value::Object(as_draft(object(body)?)?);
+    let id = id_of(&item, KEY)
+        .ok_or_else(|| AdminError::BadRequest(format!("the draft needs its {KEY}")))?;
+    change(&state, FILE, |list| {
+        if find(list, KEY, &id).is_some() {
+            return Err(AdminError::Conflict(format!(
+                "wcs/forms already has an item with id {id}"
+            )));
+        }
+        list.push(item);
+        Ok(())
+    })?;
+    Ok((StatusCode::CREATED, Json(read_draft(&state, &id)?)))
+}
+
+/// Replaces a draft (PUT) or changes some of its fields (PATCH).
+fn update(state: &AppState, id: &str, body: Value, merge: bool) -> Result<Json<Value>, AdminError> {
+    let fields = object(body)?;
+    let new_id = change(state, FILE, |list| {
+        let index = find_draft(list, id)?;
+        let item = if merge {
+            let mut current = list[index].as_object().cloned().unwrap_or_default();
+            current.extend(fields);
+            as_draft(current)?
+        } else {
+            let mut replacement = as_draft(fields)?;
+            // The URL names the draft: an id left out of the body is kept.
+            if !replacement.contains_key(KEY) {
+                replacement.insert(KEY.to_owned(), list[index][KEY].clone());
+            }
+            replacement
+        };
+        let item = Value::Object(item);
+        let new_id = id_of(&item, KEY).unwrap_or_else(|| id.to_owned());
+        if new_id != id && find(list, KEY, &new_id).is_some() {
+            return Err(AdminError::Conflict(format!(
+                "wcs/forms already has an item with id {new_id}"
+            )));
+        }
+        list[index] = item;
+        Ok(new_id)
+    })?;
+    read_draft(state, &new_id).map(Json)
+}
+
+/// Replaces a draft.
+#[utoipa::path(put, path = "/__doublure/wcs/drafts/{id}", tag = "collections",
+    params(("id" = String, Path)),
+    request_body(content = Object, description = "The whole draft; `status` may be left out"),
+    responses((status = 200, description = "The draft as stored", body = Object), (status = 400, description = "Invalid, or another status"), (status = 404, description = "No such form, or not a draft")))]
+pub async fn replace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AdminJson(body): AdminJson<Value>,
+) -> Result<Json<Value>, AdminError> {
+    update(&state, &id, body, false)
+}
+
+/// Changes some fields of a draft.
+#[utoipa::path(patch, path = "/__doublure/wcs/drafts/{id}", tag = "collections",
+    params(("id" = String, Path)),
+    request_body(content = Object, description = "The fields to change"),
+    responses((status = 200, description = "The draft as stored", body = Object), (status = 400, description = "Invalid, or another status"), (status = 404, description = "No such form, or not a draft")))]
+pub async fn patch(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AdminJson(body): AdminJson<Value>,
+) -> Result<Json<Value>, AdminError> {
+    update(&state, &id, body, true)
+}
+
+/// Deletes a draft.
+#[utoipa::path(delete, path = "/__doublure/wcs/drafts/{id}", tag = "collections",
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 400, description = "Other items refer to it"), (status = 404, description = "No such form, or not a draft")))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AdminError> {
+    change(&state, FILE, |list| {
+        let index = find_draft(list, &id)?;
+        list.remove(index);
+        Ok(())
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
