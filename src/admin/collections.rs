@@ -31,7 +31,7 @@ fn collection(api: &str, name: &str) -> Result<(&'static str, &'static str), Adm
     let file = format!("{api}/{name}.json");
     all().find(|(f, _)| *f == file).ok_or_else(|| {
         AdminError::NotFound(format!(
-            "no collection {api}/{name}; collections: {}",
+            "no collection {api}/{name}; collections: {}, and wcs/drafts (the drafts of wcs/forms)",
             all()
                 .map(|(f, _)| f.trim_end_matches(".json"))
                 .collect::<Vec<_>>()
