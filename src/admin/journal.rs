@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{self as http, HeaderMap, HeaderValue, Method, Uri};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -54,37 +54,42 @@ const SECRET_PARAMS: &[&str] = &[
     "key",
 ];
 
-/// A request as the ring keeps it: the parts as received (cheap to keep:
-/// the URI and header values are reference-counted bytes), turned into an
-/// [`Entry`] only when someone reads the journal.
+/// A request as the ring keeps it: the request line and headers copied
+/// into two strings (a handful of allocations, and nothing that pins the
+/// connection's read buffer, as keeping hyper's own `Bytes` would), turned
+/// into an [`Entry`] only when someone reads the journal.
 #[derive(Debug)]
 struct Recorded {
     id: u64,
     at: DateTime<Utc>,
     method: Method,
-    uri: Uri,
-    /// Secret headers already redacted: secrets never stay in memory.
-    headers: HeaderMap,
+    /// Path and query as received.
+    target: Box<str>,
+    /// `name: value` lines, secret values already redacted: secrets never
+    /// stay in memory. Header values cannot hold a line break.
+    headers: Box<str>,
     status: u16,
     duration_ms: f64,
     outcome: Option<String>,
 }
 
 impl Recorded {
+    fn path(&self) -> &str {
+        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    }
+
     fn entry(&self) -> Entry {
         Entry {
             id: self.id,
             time: self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
             method: self.method.to_string(),
-            path: self.uri.path().to_owned(),
-            query: self.uri.query().map(redact_query),
+            path: self.path().to_owned(),
+            query: self.target.split_once('?').map(|(_, q)| redact_query(q)),
             headers: self
                 .headers
-                .iter()
-                .map(|(name, value)| {
-                    let value = value.to_str().unwrap_or("[binary]");
-                    (name.as_str().to_owned(), value.to_owned())
-                })
+                .lines()
+                .filter_map(|line| line.split_once(": "))
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
                 .collect(),
             status: self.status,
             duration_ms: self.duration_ms,
@@ -185,7 +190,7 @@ impl Journal {
                 filter
                     .path
                     .as_ref()
-                    .is_none_or(|p| e.uri.path().starts_with(p.as_str()))
+                    .is_none_or(|p| e.path().starts_with(p.as_str()))
             })
             .filter(|e| method.as_ref().is_none_or(|m| e.method.as_str() == m))
             .filter(|e| filter.status.is_none_or(|s| e.status == s))
@@ -227,15 +232,17 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let started = Instant::now();
     let at = state.clock.now();
     let method = request.method().clone();
-    let uri = request.uri().clone();
-    let mut headers = request.headers().clone();
-    redact_headers(&mut headers);
+    let target: Box<str> = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path().into(), |pq| pq.as_str().into());
+    let headers = redacted_headers(request.headers());
     let mut response = next.run(request).await;
     let outcome = response.extensions_mut().remove::<Outcome>().map(|o| o.0);
     let status = response.status().as_u16();
     tracing::info!(
         method = %method,
-        path = %uri.path(),
+        path = %target.split_once('?').map_or(&*target, |(p, _)| p),
         status,
         outcome = outcome.as_deref().unwrap_or(""),
         "request"
@@ -244,7 +251,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         id: 0,
         at,
         method,
-        uri,
+        target,
         headers,
         status,
         duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
@@ -272,20 +279,28 @@ fn is_secret_param(raw_name: &str) -> bool {
     SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
-/// Secret headers' values reduced to their scheme, in place.
-pub fn redact_headers(headers: &mut HeaderMap) {
-    for name in SECRET_HEADERS {
-        if let http::header::Entry::Occupied(mut entry) = headers.entry(*name) {
-            for value in entry.iter_mut() {
-                let shown = match value.to_str().ok().and_then(|v| v.split_once(' ')) {
-                    Some((scheme, _)) => format!("{scheme} [redacted]"),
-                    None => "[redacted]".to_owned(),
-                };
-                *value = HeaderValue::from_str(&shown)
-                    .unwrap_or_else(|_| HeaderValue::from_static("[redacted]"));
+/// Headers as `name: value` lines, in order, secret values reduced to
+/// their scheme.
+pub fn redacted_headers(headers: &HeaderMap) -> Box<str> {
+    let mut text = String::with_capacity(256);
+    for (name, value) in headers {
+        let value = value.to_str().unwrap_or("[binary]");
+        text.push_str(name.as_str());
+        text.push_str(": ");
+        if SECRET_HEADERS.contains(&name.as_str()) {
+            match value.split_once(' ') {
+                Some((scheme, _)) => {
+                    text.push_str(scheme);
+                    text.push_str(" [redacted]");
+                }
+                None => text.push_str("[redacted]"),
             }
+        } else {
+            text.push_str(value);
         }
+        text.push('\n');
     }
+    text.into_boxed_str()
 }
 
 #[cfg(test)]
@@ -297,8 +312,8 @@ mod tests {
             id: 0,
             at: DateTime::<Utc>::UNIX_EPOCH,
             method: Method::GET,
-            uri: path.parse().unwrap(),
-            headers: HeaderMap::new(),
+            target: path.into(),
+            headers: "".into(),
             status,
             duration_ms: 0.0,
             outcome: None,
@@ -355,9 +370,8 @@ mod tests {
         headers.insert("accept", "application/json".parse().unwrap());
         headers.append("cookie", "a=1".parse().unwrap());
         headers.append("cookie", "b=2".parse().unwrap());
-        redact_headers(&mut headers);
-        let mut recorded = entry("/api/user/", 200);
-        recorded.headers = headers;
+        let mut recorded = entry("/api/user/?email=a%40b.c&signature=xyz", 200);
+        recorded.headers = redacted_headers(&headers);
         assert_eq!(
             recorded.entry().headers,
             [
@@ -367,6 +381,11 @@ mod tests {
                 ("cookie".to_owned(), "[redacted]".to_owned()),
                 ("cookie".to_owned(), "[redacted]".to_owned()),
             ]
+        );
+        assert_eq!(recorded.entry().path, "/api/user/");
+        assert_eq!(
+            recorded.entry().query.as_deref(),
+            Some("email=a%40b.c&signature=[redacted]")
         );
     }
 }
