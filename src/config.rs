@@ -159,7 +159,8 @@ pub struct Config {
     #[arg(long, env = "DOUBLURE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
-    /// Log level or filter (`info`, `debug`, `doublure=trace`, …).
+    /// Log level or filter (`info`, `debug`, `doublure=trace`, …): `info`
+    /// logs refused calls with their reason, `debug` every call.
     #[arg(
         long,
         env = "DOUBLURE_LOG_LEVEL",
