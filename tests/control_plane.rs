@@ -661,3 +661,141 @@ async fn readers_never_see_a_half_applied_state() {
         reader.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_changed_user_is_checked_against_every_other_user() {
+    let app = TestApp::new();
+    let slug_taken = app
+        .json(
+            "PATCH",
+            "/__doublure/logora/users/21",
+            Some(json!({"slug": "martine-durand"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        slug_taken.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        slug_taken.text()
+    );
+    let problems = slug_taken.json()["problems"].clone();
+    assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
+    let problem = problems[0].as_str().unwrap();
+    assert!(
+        problem.starts_with("state/logora/users.json: item "),
+        "{problem}"
+    );
+    assert!(
+        problem.ends_with("(id 21): slug \"martine-durand\" is already used in application 1"),
+        "{problem}"
+    );
+
+    let id_taken = app
+        .json(
+            "PATCH",
+            "/__doublure/logora/users/21",
+            Some(json!({"id": 26})),
+            &[],
+        )
+        .await;
+    assert_eq!(id_taken.status, StatusCode::CONFLICT);
+    assert_eq!(
+        id_taken.json(),
+        json!({"error": "logora/users already has an item with id 26"})
+    );
+
+    let mut copy = app.get("/__doublure/logora/users/26").await.json();
+    copy["id"] = json!(9000);
+    copy["slug"] = json!("copie");
+    let uid_taken = app
+        .json("POST", "/__doublure/logora/users", Some(copy.clone()), &[])
+        .await;
+    assert_eq!(uid_taken.status, StatusCode::BAD_REQUEST);
+    assert!(
+        uid_taken.json()["problems"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("(id 9000): uid \"dd976c14-bf88-4a94-835d-eb09f1074048\" is already used in application 1"),
+        "{}",
+        uid_taken.text()
+    );
+    copy["uid"] = json!("une-autre");
+    let created = app
+        .json("POST", "/__doublure/logora/users", Some(copy), &[])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["uid"], "une-autre");
+
+    // A user keeps its place in the exported fixture.
+    let before: Vec<Value> = app
+        .get("/__doublure/logora/users")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].clone())
+        .collect();
+    app.json(
+        "PATCH",
+        "/__doublure/logora/users/21",
+        Some(json!({"city": "Metz"})),
+        &[],
+    )
+    .await;
+    let after: Vec<Value> = app
+        .get("/__doublure/logora/users")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].clone())
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn an_application_change_that_would_orphan_users_is_refused_naming_them() {
+    let app = TestApp::new();
+    let token = token(&app, "API_KEY", None).await;
+    let before = users(&app, &token, "?per_page=100").await.text();
+    let refused = app
+        .json(
+            "PATCH",
+            "/__doublure/logora/applications/1",
+            Some(json!({"sub_applications": ["app-test"]})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        refused.text()
+    );
+    let problems = refused.json()["problems"].clone();
+    let first = problems[0].as_str().unwrap();
+    assert!(
+        first.starts_with("state/logora/users.json: item "),
+        "{first}"
+    );
+    assert!(
+        first.contains("field sub_application_name: ")
+            && first.ends_with("is not a sub-application of application 1 (app-test)"),
+        "{first}"
+    );
+    assert_eq!(users(&app, &token, "?per_page=100").await.text(), before);
+
+    let renamed = app
+        .json(
+            "PATCH",
+            "/__doublure/logora/applications/1",
+            Some(json!({"name": "Renommée"})),
+            &[],
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text());
+    assert_eq!(users(&app, &token, "?per_page=100").await.text(), before);
+}

@@ -2,12 +2,15 @@
 //! `/__doublure/{api}/{collection}[/{id}]` (`/__doublure/logora/users/21`,
 //! `/__doublure/wcs/forms`), in the fixture format.
 //!
-//! A change is applied to the collection as exported, then the whole data
-//! set goes through the same validation as fixture files at start-up
+//! A change is applied to the collection as exported, then the data of its
+//! API goes through the same validation as fixture files at start-up
 //! (types, unknown fields, duplicates, references), all under the store's
 //! write lock: a change is accepted whole or refused whole with the
 //! problems named, concurrent changes never overwrite each other, and no
-//! request sees a half-made change.
+//! request sees a half-made change. Logora users, which generated data
+//! makes a million long, are checked one by one against the others instead
+//! of being exported and loaded again: a change stays a fraction of a
+//! second at any size.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::error::{AdminError, AdminJson};
 use crate::AppState;
-use crate::store::{Data, FixtureFiles};
+use crate::store::{Data, FixtureFiles, Problems};
 
 /// Every collection: fixture file and the key that identifies an item.
 pub fn all() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -50,7 +53,16 @@ pub(super) fn id_of(item: &Value, key: &str) -> Option<String> {
 }
 
 pub(super) fn items(data: &Data, file: &str) -> Vec<Value> {
-    data.export()
+    // Exports only what holds `file`: the other collections may be a
+    // million generated users long.
+    let exported = if file == LOGORA_USERS {
+        data.logora.export()
+    } else if file.starts_with("logora/") {
+        data.logora.export_settings()
+    } else {
+        data.wcs.export()
+    };
+    exported
         .into_iter()
         .find(|(f, _)| *f == file)
         .and_then(|(_, v)| match v {
@@ -68,18 +80,57 @@ pub(super) fn change<R>(
     change: impl FnOnce(&mut Vec<Value>) -> Result<R, AdminError>,
 ) -> Result<R, AdminError> {
     state.store.write(|data| {
-        let mut files: std::collections::BTreeMap<String, String> = data
-            .export()
+        // Only the API the file belongs to is exported and loaded again
+        // (the two share no references), and Logora's users, which
+        // generated data makes a million long, stay as they are: they are
+        // changed one by one through `users` below.
+        let logora = file.starts_with("logora/");
+        let exported = if logora {
+            data.logora.export_settings()
+        } else {
+            data.wcs.export()
+        };
+        let mut files: std::collections::BTreeMap<String, String> = exported
             .into_iter()
             .map(|(f, v)| (f.to_owned(), v.to_string()))
             .collect();
         let mut list = items(data, file);
         let result = change(&mut list)?;
         files.insert(file.to_owned(), Value::Array(list).to_string());
-        let next = Data::load(&FixtureFiles::from_map("state", files))?;
-        *data = next;
+        let files = FixtureFiles::from_map("state", files);
+        let mut problems = Problems::default();
+        if logora {
+            let mut next = crate::logora::model::LogoraData::load(&files, &mut problems);
+            problems.into_result(())?;
+            next.adopt_users(&mut data.logora)?;
+            data.logora = next;
+        } else {
+            let next = crate::wcs::model::WcsData::load(&files, &mut problems);
+            problems.into_result(())?;
+            data.wcs = next;
+        }
         Ok(result)
     })
+}
+
+/// `current` with `fields` merged in (PATCH) or replaced by them (PUT,
+/// keeping the id the URL names when the body leaves it out).
+fn updated(current: &Value, fields: Map<String, Value>, key: &str, merge: bool) -> Value {
+    let item = if merge {
+        let mut item = match current.clone() {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        item.extend(fields);
+        item
+    } else {
+        let mut replacement = fields;
+        if !replacement.contains_key(key) {
+            replacement.insert(key.to_owned(), current[key].clone());
+        }
+        replacement
+    };
+    Value::Object(item)
 }
 
 pub(super) fn find(list: &[Value], key: &str, id: &str) -> Option<usize> {
@@ -128,6 +179,9 @@ pub async fn read(
     Path((api, name, id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, AdminError> {
     let (file, key) = collection(&api, &name)?;
+    if file == LOGORA_USERS {
+        return users::read(&state, &api, &name, &id).map(Json);
+    }
     let list = state.store.read(|d| items(d, file));
     find(&list, key, &id)
         .map(|i| Json(list[i].clone()))
@@ -148,6 +202,10 @@ pub async fn create(
     let item = Value::Object(object(body)?);
     let id = id_of(&item, key)
         .ok_or_else(|| AdminError::BadRequest(format!("the item needs its {key}")))?;
+    if file == LOGORA_USERS {
+        return users::create(&state, &api, &name, &id, item)
+            .map(|item| (StatusCode::CREATED, Json(item)));
+    }
     change(&state, file, |list| {
         if find(list, key, &id).is_some() {
             return Err(AdminError::Conflict(format!(
@@ -173,26 +231,12 @@ async fn update(
 ) -> Result<Json<Value>, AdminError> {
     let (file, key) = collection(&api, &name)?;
     let fields = object(body)?;
+    if file == LOGORA_USERS {
+        return users::update(&state, &api, &name, &id, fields, merge);
+    }
     let new_id = change(&state, file, |list| {
         let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
-        let item = if merge {
-            let mut current = match list[index].clone() {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            };
-            for (k, v) in fields {
-                current.insert(k, v);
-            }
-            current
-        } else {
-            let mut replacement = fields;
-            // The URL names the item: an id left out of the body is kept.
-            if !replacement.contains_key(key) {
-                replacement.insert(key.to_owned(), list[index][key].clone());
-            }
-            replacement
-        };
-        let item = Value::Object(item);
+        let item = updated(&list[index], fields, key, merge);
         let new_id = id_of(&item, key).unwrap_or_else(|| id.clone());
         if new_id != id && find(list, key, &new_id).is_some() {
             return Err(AdminError::Conflict(format!(
@@ -240,10 +284,117 @@ pub async fn remove(
     Path((api, name, id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, AdminError> {
     let (file, key) = collection(&api, &name)?;
+    if file == LOGORA_USERS {
+        users::remove(&state, &api, &name, &id)?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
     change(&state, file, |list| {
         let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
         list.remove(index);
         Ok(())
     })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Logora users, the collection generated data makes a million long, are
+/// changed one user at a time on the typed data (same checks, same
+/// messages) instead of through a reload of everything.
+const LOGORA_USERS: &str = "logora/users.json";
+
+mod users {
+    use serde_json::{Map, Value};
+
+    use super::{AdminError, LOGORA_USERS, not_found, updated};
+    use crate::AppState;
+    use crate::logora::model::User;
+    use crate::store::{ItemRef, Problems, fixtures::parse_item};
+
+    fn at(position: usize, id: &str) -> ItemRef {
+        ItemRef {
+            file: format!("state/{LOGORA_USERS}"),
+            number: position + 1,
+            id: Some(id.to_owned()),
+        }
+    }
+
+    fn invalid(problem: crate::store::Problem) -> AdminError {
+        AdminError::Invalid(Problems(vec![problem]))
+    }
+
+    fn position(
+        data: &crate::store::Data,
+        api: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<usize, AdminError> {
+        id.parse::<u64>()
+            .ok()
+            .and_then(|n| data.logora.position_by_id(n))
+            .ok_or_else(|| not_found(api, name, "id", id))
+    }
+
+    fn value(user: &User) -> Value {
+        serde_json::to_value(user).unwrap_or(Value::Null)
+    }
+
+    pub fn read(state: &AppState, api: &str, name: &str, id: &str) -> Result<Value, AdminError> {
+        state.store.read(|data| {
+            let p = position(data, api, name, id)?;
+            Ok(value(&data.logora.users()[p]))
+        })
+    }
+
+    pub fn create(
+        state: &AppState,
+        api: &str,
+        name: &str,
+        id: &str,
+        item: Value,
+    ) -> Result<Value, AdminError> {
+        state.store.write(|data| {
+            if position(data, api, name, id).is_ok() {
+                return Err(AdminError::Conflict(format!(
+                    "{api}/{name} already has an item with id {id}"
+                )));
+            }
+            let at = at(data.logora.users().len(), id);
+            let user: User = parse_item(&item, &at).map_err(invalid)?;
+            let shown = value(&user);
+            data.logora.put_user(None, user, &at)?;
+            Ok(shown)
+        })
+    }
+
+    pub fn update(
+        state: &AppState,
+        api: &str,
+        name: &str,
+        id: &str,
+        fields: Map<String, Value>,
+        merge: bool,
+    ) -> Result<axum::Json<Value>, AdminError> {
+        state.store.write(|data| {
+            let p = position(data, api, name, id)?;
+            let item = updated(&value(&data.logora.users()[p]), fields, "id", merge);
+            let new_id = super::id_of(&item, "id").unwrap_or_else(|| id.to_owned());
+            if new_id != id && position(data, api, name, &new_id).is_ok() {
+                return Err(AdminError::Conflict(format!(
+                    "{api}/{name} already has an item with id {new_id}"
+                )));
+            }
+            let at = at(p, &new_id);
+            let user: User = parse_item(&item, &at).map_err(invalid)?;
+            let shown = value(&user);
+            data.logora.put_user(Some(p), user, &at)?;
+            Ok(axum::Json(shown))
+        })
+    }
+
+    pub fn remove(state: &AppState, api: &str, name: &str, id: &str) -> Result<(), AdminError> {
+        state.store.write(|data| {
+            let p = position(data, api, name, id)?;
+            data.logora.remove_user_at(p);
+            Ok(())
+        })
+    }
 }

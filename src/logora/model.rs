@@ -349,6 +349,17 @@ impl LogoraData {
 
     /// The data in the fixture format.
     pub fn export(&self) -> Vec<(&'static str, Value)> {
+        let mut files = self.export_settings();
+        files.push((
+            "logora/users.json",
+            serde_json::to_value(&self.users).unwrap_or(Value::Array(Vec::new())),
+        ));
+        files
+    }
+
+    /// Applications and clients in the fixture format: `export` without
+    /// the users.
+    pub fn export_settings(&self) -> Vec<(&'static str, Value)> {
         let array = |v: Result<Value, serde_json::Error>| v.unwrap_or(Value::Array(Vec::new()));
         vec![
             (
@@ -359,11 +370,38 @@ impl LogoraData {
                 "logora/clients.json",
                 array(serde_json::to_value(&self.clients)),
             ),
-            (
-                "logora/users.json",
-                array(serde_json::to_value(&self.users)),
-            ),
         ]
+    }
+
+    /// Takes the users of `old` (and their rendered JSON) into `self`,
+    /// freshly loaded without users, once each is checked against `self`'s
+    /// applications; `old` keeps them when one fails. A change of an
+    /// application or a client so costs a check per user, not a reload.
+    pub fn adopt_users(&mut self, old: &mut LogoraData) -> Result<(), Problems> {
+        let app_subs: HashMap<u64, &Vec<String>> = self
+            .applications
+            .iter()
+            .map(|a| (a.id, &a.sub_applications))
+            .collect();
+        let mut problems = Problems::default();
+        for (n, user) in old.users.iter().enumerate() {
+            let found = user_problems(user, &app_subs);
+            if !found.is_empty() {
+                let at = crate::store::ItemRef {
+                    file: "state/logora/users.json".to_owned(),
+                    number: n + 1,
+                    id: Some(user.id.to_string()),
+                };
+                for p in found {
+                    problems.push(at.problem(p));
+                }
+            }
+        }
+        problems.into_result(())?;
+        self.users = std::mem::take(&mut old.users);
+        self.rendered = std::mem::take(&mut old.rendered);
+        self.rebuild();
+        Ok(())
     }
 
     /// Appends already-built users (a data generator's), checking each
@@ -388,6 +426,81 @@ impl LogoraData {
         append(&mut self.users, users);
         self.rebuild();
         Ok(())
+    }
+
+    /// Position of the user with this id.
+    pub fn position_by_id(&self, id: u64) -> Option<usize> {
+        self.users.iter().position(|u| u.id == id)
+    }
+
+    /// Puts `user` in place of the user at `position`, or after the others
+    /// when `position` is `None`, with the fixture loader's checks against
+    /// every other user (`at` names it in problems); nothing changes when
+    /// one fails. One user costs a scan and an index rebuild, not a reload
+    /// of the whole data set: the control plane stays quick with a million
+    /// generated users.
+    pub fn put_user(
+        &mut self,
+        position: Option<usize>,
+        user: User,
+        at: &crate::store::ItemRef,
+    ) -> Result<(), Problems> {
+        let app_subs: HashMap<u64, &Vec<String>> = self
+            .applications
+            .iter()
+            .map(|a| (a.id, &a.sub_applications))
+            .collect();
+        let mut found = user_problems(&user, &app_subs);
+        for (p, other) in self.users.iter().enumerate() {
+            if Some(p) == position {
+                continue;
+            }
+            if other.id == user.id {
+                found.push(format!("id {} is already used", user.id));
+            }
+            if other.application_id != user.application_id {
+                continue;
+            }
+            if let Some(uid) = &user.uid
+                && other.uid.as_ref() == Some(uid)
+            {
+                found.push(format!(
+                    "uid {uid:?} is already used in application {}",
+                    user.application_id
+                ));
+            }
+            if other.slug == user.slug {
+                found.push(format!(
+                    "slug {:?} is already used in application {}",
+                    user.slug, user.application_id
+                ));
+            }
+        }
+        if !found.is_empty() {
+            return Err(Problems(found.into_iter().map(|m| at.problem(m)).collect()));
+        }
+        let rendered = user.render();
+        match position.filter(|&p| p < self.users.len()) {
+            Some(p) => {
+                self.users[p] = user;
+                self.rendered[p] = rendered;
+            }
+            None => {
+                self.users.push(user);
+                self.rendered.push(rendered);
+            }
+        }
+        self.rebuild();
+        Ok(())
+    }
+
+    /// Removes the user at `position`.
+    pub fn remove_user_at(&mut self, position: usize) {
+        if position < self.users.len() {
+            self.users.remove(position);
+            self.rendered.remove(position);
+            self.rebuild();
+        }
     }
 
     /// The problems `users` would bring if added: each user's own, and ids,

@@ -180,22 +180,26 @@ impl FixtureFiles {
                 number: index + 1,
                 id: value.get(id_key).map(id_text),
             };
-            match serde_path_to_error::deserialize::<_, T>(&value) {
+            match parse_item(&value, &at) {
                 Ok(data) => items.push(Item { at, data }),
-                Err(e) => {
-                    let path = e.path().to_string();
-                    let inner = e.into_inner().to_string();
-                    let message = if path == "." || path.is_empty() {
-                        inner
-                    } else {
-                        format!("field {path}: {inner}")
-                    };
-                    problems.push(at.problem(message));
-                }
+                Err(problem) => problems.push(problem),
             }
         }
         items
     }
+}
+
+/// One fixture item as `T`, or the problem naming the field that is wrong.
+pub fn parse_item<T: DeserializeOwned>(value: &Value, at: &ItemRef) -> Result<T, Problem> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        at.problem(if path == "." || path.is_empty() {
+            inner
+        } else {
+            format!("field {path}: {inner}")
+        })
+    })
 }
 
 fn id_text(value: &Value) -> String {
