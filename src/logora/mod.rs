@@ -13,7 +13,7 @@ pub mod users;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -74,6 +74,10 @@ pub struct Runtime {
     /// Resets so far: tokens carry it in their MAC, so a reset voids every
     /// token issued before it, as a wiped Doorkeeper table would.
     generation: AtomicU64,
+    /// Whether `revoked` holds anything: the usual answer, no, is read
+    /// without taking the lock every protected request would otherwise
+    /// contend for.
+    any_revoked: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -97,6 +101,7 @@ impl Runtime {
     pub fn reset(&self) {
         let mut inner = self.lock();
         inner.revoked.clear();
+        self.any_revoked.store(false, Ordering::Release);
         inner.recent.clear();
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
@@ -113,6 +118,9 @@ impl Runtime {
     /// Whether `token` was revoked and the revocation is still kept at
     /// `now` (see [`REVOKED_KEPT_PAST_EXPIRY`]).
     fn is_revoked(&self, token: &str, now: i64) -> bool {
+        if !self.any_revoked.load(Ordering::Acquire) {
+            return false;
+        }
         self.lock()
             .revoked
             .get(token)
@@ -285,6 +293,7 @@ pub fn revoke(state: &AppState, token: &str) -> bool {
         .revoked
         .retain(|_, expires_at| *expires_at + REVOKED_KEPT_PAST_EXPIRY >= now);
     inner.revoked.insert(token.to_owned(), info.expires_at());
+    state.logora.any_revoked.store(true, Ordering::Release);
     true
 }
 

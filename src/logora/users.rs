@@ -7,9 +7,12 @@
 //! token of one of the application's clients, or on the list the current
 //! docs' `api_key=<client_id>`. Each caller sees only its application.
 
+use std::cell::RefCell;
+
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
+use bytes::{Bytes, BytesMut};
 
 use super::error::{LogoraError, TokenProblem, json_response};
 use super::model::FilterKey;
@@ -81,6 +84,33 @@ fn authorize(
     Err((LogoraError::Token(TokenProblem::Invalid), why.to_owned()))
 }
 
+thread_local! {
+    /// Where this worker writes pages: each answer is split off the same
+    /// buffer, so one allocation serves several answers. A fresh 14 KB
+    /// allocation per answer made glibc consolidate its free lists on every
+    /// request.
+    static PAGES: RefCell<BytesMut> = RefCell::new(BytesMut::with_capacity(64 * 1024));
+}
+
+/// `{"success":true,"data":[…]}` around the users' pre-rendered JSON.
+fn page_body<'a>(users: impl Iterator<Item = &'a str> + Clone) -> Bytes {
+    const HEAD: &[u8] = b"{\"success\":true,\"data\":[";
+    const TAIL: &[u8] = b"]}";
+    let len = HEAD.len() + TAIL.len() + users.clone().map(|u| u.len() + 1).sum::<usize>();
+    PAGES.with_borrow_mut(|buffer| {
+        buffer.reserve(len);
+        buffer.extend_from_slice(HEAD);
+        for (i, user) in users.enumerate() {
+            if i > 0 {
+                buffer.extend_from_slice(b",");
+            }
+            buffer.extend_from_slice(user.as_bytes());
+        }
+        buffer.extend_from_slice(TAIL);
+        buffer.split().freeze()
+    })
+}
+
 /// `GET /api/v1/users`.
 pub async fn list(
     State(state): State<AppState>,
@@ -121,15 +151,7 @@ pub async fn list(
         };
         let page = Page::of(positions.len(), params.page, params.per_page);
         let slice = &positions[page.start..page.end];
-        let mut body = String::with_capacity(32 + slice.len() * 700);
-        body.push_str("{\"success\":true,\"data\":[");
-        for (i, &p) in slice.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(data.rendered(p));
-        }
-        body.push_str("]}");
+        let body = page_body(slice.iter().map(|&p| data.rendered(p)));
         (body, positions.len(), page)
     });
     let base = format!("{}/api/v1/users", state.settings.public_url);
