@@ -8,6 +8,7 @@
 //! that sends the same requests in the same order fails the same way.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -186,6 +187,9 @@ pub struct Effect {
 pub struct Faults {
     inner: Mutex<Inner>,
     seed: u64,
+    /// Whether any rule is set, kept beside the list: every API call asks,
+    /// and the usual answer, no, needs no lock.
+    any: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -204,6 +208,7 @@ impl Faults {
                 rng: StdRng::seed_from_u64(seed),
             }),
             seed,
+            any: AtomicBool::new(false),
         }
     }
 
@@ -223,6 +228,7 @@ impl Faults {
         };
         inner.next_id += 1;
         inner.rules.push(rule.clone());
+        self.any.store(true, Ordering::Release);
         Ok(rule)
     }
 
@@ -235,6 +241,7 @@ impl Faults {
         let mut inner = self.lock();
         let before = inner.rules.len();
         inner.rules.retain(|r| r.id != id);
+        self.any.store(!inner.rules.is_empty(), Ordering::Release);
         inner.rules.len() != before
     }
 
@@ -242,6 +249,7 @@ impl Faults {
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.rules.clear();
+        self.any.store(false, Ordering::Release);
         inner.rng = StdRng::seed_from_u64(self.seed);
     }
 
@@ -452,7 +460,11 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
         && request
             .headers()
             .contains_key("access-control-request-method");
-    if preflight || crate::routing::is_admin_path(request.uri().path()) {
+    let no_header = !state.settings.fault_header || !request.headers().contains_key(FAULT_HEADER);
+    if preflight
+        || crate::routing::is_admin_path(request.uri().path())
+        || (no_header && state.faults.list_is_empty())
+    {
         return next.run(request).await;
     }
     let path = request.uri().path().to_owned();
@@ -543,7 +555,7 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
 
 impl Faults {
     fn list_is_empty(&self) -> bool {
-        self.lock().rules.is_empty()
+        !self.any.load(Ordering::Acquire)
     }
 }
 
