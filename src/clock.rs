@@ -5,95 +5,118 @@
 //! stands still at a chosen instant. Tests and the control plane move it, so
 //! expiry is exercised without waiting.
 
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-/// How the clock tells time.
+/// How the clock tells time, packed in one word so that reading it (every
+/// request does, more than once) takes no lock: microseconds shifted left
+/// by one, the low bit set when the clock is frozen. For a running clock
+/// the microseconds are the offset from system time, for a frozen one the
+/// instant since the epoch; either way ±146,000 years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// System time plus an offset (zero unless someone moved the clock).
-    Running { offset: TimeDelta },
-    /// Time stands still at this instant until moved.
-    Frozen { at: DateTime<Utc> },
+struct Mode(i64);
+
+impl Mode {
+    fn running(offset: TimeDelta) -> Self {
+        Self(micros(offset).saturating_mul(2))
+    }
+
+    fn frozen(at: DateTime<Utc>) -> Self {
+        Self(at.timestamp_micros().saturating_mul(2) | 1)
+    }
+
+    fn is_frozen(self) -> bool {
+        self.0 & 1 == 1
+    }
+
+    fn now(self) -> DateTime<Utc> {
+        let value = self.0 >> 1;
+        if self.is_frozen() {
+            DateTime::from_timestamp_micros(value).unwrap_or_default()
+        } else {
+            Utc::now() + TimeDelta::microseconds(value)
+        }
+    }
+
+    /// The same mode, `by` later (earlier when negative).
+    fn advanced(self, by: TimeDelta) -> Self {
+        Self(self.0.saturating_add(micros(by).saturating_mul(2)))
+    }
+}
+
+fn micros(delta: TimeDelta) -> i64 {
+    delta
+        .num_microseconds()
+        .unwrap_or(if delta < TimeDelta::zero() {
+            i64::MIN / 2
+        } else {
+            i64::MAX / 2
+        })
 }
 
 /// A clock that can follow system time, be shifted, or be frozen.
 #[derive(Debug)]
 pub struct Clock {
-    mode: RwLock<Mode>,
+    mode: AtomicI64,
     initial: Mode,
 }
 
 impl Clock {
     /// A clock that follows system time.
     pub fn system() -> Self {
-        Self::with_mode(Mode::Running {
-            offset: TimeDelta::zero(),
-        })
+        Self::with_mode(Mode::running(TimeDelta::zero()))
     }
 
     /// A clock frozen at `at`; it moves only when told to.
     pub fn frozen(at: DateTime<Utc>) -> Self {
-        Self::with_mode(Mode::Frozen { at })
+        Self::with_mode(Mode::frozen(at))
     }
 
     fn with_mode(mode: Mode) -> Self {
         Self {
-            mode: RwLock::new(mode),
+            mode: AtomicI64::new(mode.0),
             initial: mode,
         }
     }
 
+    fn mode(&self) -> Mode {
+        Mode(self.mode.load(Ordering::Acquire))
+    }
+
     /// The emulated current time.
     pub fn now(&self) -> DateTime<Utc> {
-        match *self.read() {
-            Mode::Running { offset } => Utc::now() + offset,
-            Mode::Frozen { at } => at,
-        }
+        self.mode().now()
     }
 
     /// Whether the clock stands still.
     pub fn is_frozen(&self) -> bool {
-        matches!(*self.read(), Mode::Frozen { .. })
+        self.mode().is_frozen()
     }
 
     /// Sets the current time; a running clock keeps running from there.
     pub fn set(&self, now: DateTime<Utc>, frozen: bool) {
         let mode = if frozen {
-            Mode::Frozen { at: now }
+            Mode::frozen(now)
         } else {
-            Mode::Running {
-                offset: now - Utc::now(),
-            }
+            Mode::running(now - Utc::now())
         };
-        *self.write() = mode;
+        self.mode.store(mode.0, Ordering::Release);
     }
 
     /// Moves the clock forward (or back, for a negative delta).
     pub fn advance(&self, by: TimeDelta) {
-        let mut mode = self.write();
-        *mode = match *mode {
-            Mode::Running { offset } => Mode::Running {
-                offset: offset + by,
-            },
-            Mode::Frozen { at } => Mode::Frozen { at: at + by },
-        };
+        // One atomic step: two advances at once both count.
+        let _ = self
+            .mode
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |m| {
+                Some(Mode(m).advanced(by).0)
+            });
     }
 
     /// Back to the mode the clock was created with.
     pub fn reset(&self) {
-        *self.write() = self.initial;
-    }
-
-    // A poisoned lock only means a writer panicked mid-assignment of a Copy
-    // value, which cannot leave it torn: keep serving.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Mode> {
-        self.mode.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Mode> {
-        self.mode.write().unwrap_or_else(|e| e.into_inner())
+        self.mode.store(self.initial.0, Ordering::Release);
     }
 }
 
@@ -127,6 +150,17 @@ mod tests {
         let now = clock.now();
         assert!(now >= at("2001-01-01T00:00:00Z") && now < at("2001-01-01T00:01:00Z"));
         assert!(!clock.is_frozen());
+    }
+
+    #[test]
+    fn a_frozen_clock_keeps_microseconds_and_moves_back_too() {
+        let clock = Clock::frozen(at("2024-05-01T10:00:00.123456Z"));
+        assert_eq!(clock.now(), at("2024-05-01T10:00:00.123456Z"));
+        clock.advance(TimeDelta::seconds(-3600));
+        assert_eq!(clock.now(), at("2024-05-01T09:00:00.123456Z"));
+        clock.set(at("1969-12-31T23:59:59Z"), true);
+        assert_eq!(clock.now(), at("1969-12-31T23:59:59Z"));
+        assert!(clock.is_frozen());
     }
 
     #[test]
