@@ -238,28 +238,27 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         .map_or_else(|| request.uri().path().into(), |pq| pq.as_str().into());
     let headers = redacted_headers(request.headers());
     let mut response = next.run(request).await;
-    let outcome = response.extensions_mut().remove::<Outcome>().map(|o| o.0);
-    let status = response.status().as_u16();
-    // A refused call is what a developer looks for in the log; a log line
-    // per answered call (a tenth of the CPU under load, and contention on
-    // stdout) waits for `--log-level debug`. The journal has them all.
-    let path = target.split_once('?').map_or(&*target, |(p, _)| p);
-    let outcome_text = outcome.as_deref().unwrap_or("");
-    if status >= 400 {
-        tracing::info!(method = %method, path, status, outcome = outcome_text, "request");
-    } else {
-        tracing::debug!(method = %method, path, status, outcome = outcome_text, "request");
-    }
-    state.journal.push(Recorded {
+    let recorded = Recorded {
         id: 0,
         at,
         method,
         target,
         headers,
-        status,
+        status: response.status().as_u16(),
         duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
-        outcome,
-    });
+        outcome: response.extensions_mut().remove::<Outcome>().map(|o| o.0),
+    };
+    // A refused call is what a developer looks for in the log; a log line
+    // per answered call (a tenth of the CPU under load, and contention on
+    // stdout) waits for `--log-level debug`. The journal has them all.
+    let (method, path, status) = (&recorded.method, recorded.path(), recorded.status);
+    let outcome = recorded.outcome.as_deref().unwrap_or("");
+    if status >= 400 {
+        tracing::info!(method = %method, path, status, outcome, "request");
+    } else {
+        tracing::debug!(method = %method, path, status, outcome, "request");
+    }
+    state.journal.push(recorded);
     response
 }
 
