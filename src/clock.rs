@@ -114,6 +114,12 @@ impl Clock {
             });
     }
 
+    /// A new clock in this one's initial mode: what a new namespace's
+    /// clock starts as, whatever this one was moved to since.
+    pub fn fresh(&self) -> Clock {
+        Self::with_mode(self.initial)
+    }
+
     /// Back to the mode the clock was created with.
     pub fn reset(&self) {
         self.mode.store(self.initial.0, Ordering::Release);
@@ -161,6 +167,16 @@ mod tests {
         clock.set(at("1969-12-31T23:59:59Z"), true);
         assert_eq!(clock.now(), at("1969-12-31T23:59:59Z"));
         assert!(clock.is_frozen());
+    }
+
+    #[test]
+    fn a_fresh_clock_starts_where_the_first_one_started_not_where_it_was_moved() {
+        let clock = Clock::frozen(at("2024-05-01T10:00:00Z"));
+        clock.advance(TimeDelta::hours(2));
+        let fresh = clock.fresh();
+        assert_eq!(fresh.now(), at("2024-05-01T10:00:00Z"));
+        fresh.advance(TimeDelta::seconds(1));
+        assert_eq!(clock.now(), at("2024-05-01T12:00:00Z"));
     }
 
     #[test]

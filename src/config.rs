@@ -242,6 +242,52 @@ pub struct Config {
     /// Seed of the data generator: the same seed gives the same users.
     #[arg(long, env = "DOUBLURE_SEED", default_value_t = 0, value_name = "S")]
     pub seed: u64,
+
+    /// How long a namespace (`/__ns/{name}/…`) lives without a request
+    /// before it is dropped: seconds, or a number with s, m, h or d.
+    #[arg(
+        long,
+        env = "DOUBLURE_NAMESPACE_TTL",
+        default_value = "1h",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub namespace_ttl: std::time::Duration,
+
+    /// Most namespaces live at once; one more is refused with 429 (a live
+    /// namespace is never evicted to make room).
+    #[arg(
+        long,
+        env = "DOUBLURE_MAX_NAMESPACES",
+        default_value_t = 1000,
+        value_name = "N"
+    )]
+    pub max_namespaces: usize,
+}
+
+/// `3600`, `90s`, `30m`, `1h` or `1d`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if seconds > 0 && n > 0 => n
+            .checked_mul(seconds)
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| format!("{text:?} is too long")),
+        _ => Err(format!(
+            "{text:?} is not a duration like 3600, 90s, 30m, 1h or 1d"
+        )),
+    }
 }
 
 impl Config {
@@ -288,6 +334,10 @@ pub struct Settings {
     pub watch: bool,
     /// Default lifetime of Logora access tokens, in seconds.
     pub logora_token_lifetime: u32,
+    /// How long a namespace lives without a request.
+    pub namespace_ttl: std::time::Duration,
+    /// Most namespaces live at once.
+    pub max_namespaces: usize,
 }
 
 impl Settings {
@@ -307,6 +357,8 @@ impl Settings {
             fault_header: config.fault_header,
             watch: config.watch,
             logora_token_lifetime: config.logora_token_lifetime,
+            namespace_ttl: config.namespace_ttl,
+            max_namespaces: config.max_namespaces,
         })
     }
 
@@ -317,11 +369,13 @@ impl Settings {
             admin_token: None,
             cors: CorsOrigins::Any,
             fixtures: None,
-            journal_size: crate::admin::journal::DEFAULT_CAPACITY,
+            journal_size: crate::traffic::journal::DEFAULT_CAPACITY,
             fault_seed: 0,
             fault_header: true,
             watch: false,
             logora_token_lifetime: 7200,
+            namespace_ttl: std::time::Duration::from_secs(3600),
+            max_namespaces: 1000,
         }
     }
 }
@@ -403,6 +457,19 @@ mod tests {
             Settings::new(&config, addr).unwrap_err(),
             "--public-url \"demo.example.org\" must start with http:// or https://"
         );
+    }
+
+    #[test]
+    fn durations_are_seconds_or_a_number_with_a_unit() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("h").is_err());
     }
 
     #[test]

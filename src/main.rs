@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use doublure::config::{Cli, Command, Config, FixturesCommand, Generate, LogFormat};
+use doublure::data::Data;
 use doublure::startup::{Application, StartupError, shutdown_signal};
-use doublure::store::{Data, FixtureFiles};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -67,14 +67,14 @@ fn sign(
         Some(k) => k,
         None => {
             let files = match fixtures {
-                Some(dir) => match FixtureFiles::read_dir(&dir) {
+                Some(dir) => match doublure::data::read_dir(&dir) {
                     Ok(f) => f,
                     Err(p) => {
                         eprintln!("{p}");
                         return ExitCode::from(2);
                     }
                 },
-                None => FixtureFiles::builtin(),
+                None => doublure::data::builtin(),
             };
             let found = match Data::load(&files) {
                 Ok(d) => d.wcs.access(orig).map(|a| a.access_key.clone()),
@@ -106,7 +106,7 @@ fn sign(
 }
 
 fn validate(dir: &std::path::Path) -> ExitCode {
-    match FixtureFiles::read_dir(dir).and_then(|files| Data::load(&files)) {
+    match doublure::data::read_dir(dir).and_then(|files| Data::load(&files)) {
         Ok(_) => {
             println!("{}: valid", dir.display());
             ExitCode::SUCCESS
@@ -132,7 +132,7 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
 
 fn generate_dir(generate: &Generate, out: &std::path::Path) -> ExitCode {
     let bar = progress_bar(doublure::generate::total(generate));
-    let result = doublure::generate::write_dir(generate, out, &|n| bar.inc(n));
+    let result = doublure::data::write_generated(generate, out, &|n| bar.inc(n));
     bar.finish_and_clear();
     match result {
         Ok(()) => {

@@ -1,59 +1,213 @@
-//! Puts the routers together: the two emulated APIs behind faults and CORS,
-//! the control plane under `/__doublure/` without either, and a fallback
-//! that answers unknown paths in the format of the API their prefix
-//! belongs to.
+//! How a request finds what answers it.
+//!
+//! Every namespace (the root included) has a router of its own, made when
+//! the namespace is: the two emulated APIs behind the journal, CORS and
+//! faults, the control plane beside them, each route holding that
+//! namespace's state. The routes themselves are built once, as templates,
+//! and only given each namespace's state.
+//!
+//! [`dispatch`] sits in front: a path under `/__ns/{name}/` loses its
+//! prefix and goes to that namespace's router (the namespace is made on
+//! its first request); `/__doublure/namespaces…` goes to the namespace
+//! list, which is the server's; anything else goes to the root's router.
+//! The namespace is so resolved once per request, and handlers receive its
+//! state like any axum state.
+
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
+use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use tower::ServiceExt;
+use tower::{Layer, ServiceExt};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::AppState;
-use crate::admin::journal::Outcome;
-use crate::config::CorsOrigins;
+use crate::admin::error::AdminError;
+use crate::admin::namespaces::Namespaces;
+use crate::config::{CorsOrigins, Settings};
+use crate::logora::Logora;
+use crate::namespace::{Namespace, PREFIX, Refusal};
+use crate::outcome::Outcome;
+use crate::traffic::{faults, journal};
+use crate::wcs::Wcs;
 
-/// The whole application router.
-pub fn app(state: AppState) -> Router {
-    // Everything that is not the control plane, unknown paths included,
-    // goes through faults, then CORS: a browser demo reads an injected 503
-    // like any other answer of the API.
-    let apis = Router::new()
-        .merge(crate::logora::router())
-        .merge(crate::wcs::router())
-        .fallback(fallback)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::admin::faults::inject,
-        ))
-        .layer(cors_layer(&state.settings.cors))
-        .with_state(state.clone());
+/// Each part's routes, built once.
+struct Templates {
+    logora: Router<Logora>,
+    wcs: Router<Wcs>,
+    admin_open: Router<Namespace>,
+    admin_protected: Router<Namespace>,
+}
+
+fn templates() -> &'static Templates {
+    static TEMPLATES: OnceLock<Templates> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let (admin_open, admin_protected) = crate::admin::routes();
+        Templates {
+            logora: crate::logora::router(),
+            wcs: crate::wcs::router(),
+            admin_open,
+            admin_protected,
+        }
+    })
+}
+
+/// The router of one namespace.
+pub fn namespace_router(ns: &Namespace) -> Router {
+    let t = templates();
+    let settings = &ns.ground.settings;
+    let injector = faults::Injector {
+        faults: Arc::clone(&ns.faults),
+        settings: Arc::clone(settings),
+        logora: ns.logora.clone(),
+    };
+    let recorder = journal::Recorder {
+        journal: Arc::clone(&ns.journal),
+        clock: Arc::clone(&ns.clock),
+    };
+    // Faults, then CORS, then the journal, outermost: a browser demo reads
+    // an injected 503 like any other answer, and the journal sees what
+    // faults and CORS did. Unknown paths outside the control plane take
+    // the same way.
+    let traffic = |router: Router| {
+        router
+            .layer(middleware::from_fn_with_state(
+                injector.clone(),
+                faults::inject,
+            ))
+            .layer(cors_layer(&settings.cors))
+            .layer(middleware::from_fn_with_state(
+                recorder.clone(),
+                journal::record,
+            ))
+    };
+    let apis = traffic(
+        Router::new()
+            .merge(t.logora.clone().with_state(ns.logora.clone()))
+            .merge(t.wcs.clone().with_state(ns.wcs.clone())),
+    );
+    let unknown = traffic(Router::new().fallback(fallback));
     Router::new()
-        .merge(crate::admin::router(&state))
+        .merge(t.admin_open.clone().with_state(ns.clone()))
+        .merge(crate::admin::protect(t.admin_protected.clone(), ns))
+        .merge(apis)
         .fallback(move |request: Request| async move {
-            // Unknown control-plane paths stay out of CORS and faults.
+            // Unknown control-plane paths stay out of CORS, faults and the
+            // journal.
             if is_admin_path(request.uri().path()) {
                 fallback(request.method().clone(), request.uri().clone()).await
             } else {
-                match apis.oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                }
+                serve(unknown, request).await
             }
         })
-        // Outermost: the journal sees what faults and CORS did, and passes
-        // `/__doublure/` through untouched.
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::admin::journal::record,
-        ))
-        .with_state(state)
 }
 
-/// Whether a path is the control plane's, which the journal and faults
-/// leave alone.
+/// The whole application: the root's router, the namespaces and their
+/// list.
+pub fn app(root: Router, namespaces: Namespaces, settings: Arc<Settings>) -> Router {
+    let list = crate::admin::namespaces::router(Arc::clone(&namespaces), Arc::clone(&settings));
+    Router::new().fallback(dispatch).with_state(Dispatch {
+        root,
+        namespaces,
+        list,
+        cors: cors_layer(&settings.cors),
+    })
+}
+
+#[derive(Clone)]
+struct Dispatch {
+    root: Router,
+    namespaces: Namespaces,
+    list: Router,
+    cors: CorsLayer,
+}
+
+/// Sends the request to the namespace its path names, or to the root.
+async fn dispatch(State(d): State<Dispatch>, mut request: Request) -> Response {
+    let path = request.uri().path();
+    let Some(rest) = path.strip_prefix(PREFIX) else {
+        let target = if is_namespace_list(path) {
+            d.list
+        } else {
+            d.root
+        };
+        return serve(target, request).await;
+    };
+    let (name, tail) = match rest.find('/') {
+        Some(at) => (rest[..at].to_owned(), rest[at..].to_owned()),
+        None => (rest.to_owned(), "/".to_owned()),
+    };
+    if is_namespace_list(&tail) {
+        set_path(&mut request, &tail);
+        return serve(d.list, request).await;
+    }
+    match d.namespaces.resolve(&name) {
+        Ok(entry) => {
+            set_path(&mut request, &tail);
+            serve(entry.service, request).await
+        }
+        Err(refusal) => {
+            let (error, why) = match refusal {
+                Refusal::InvalidName(why) => (AdminError::BadRequest(why.clone()), why),
+                Refusal::Full(why) => (AdminError::TooMany(why.clone()), why),
+            };
+            tracing::info!(namespace = name, "namespace refused: {why}");
+            if is_admin_path(&tail) {
+                error.into_response()
+            } else {
+                // A browser calling an API under the prefix reads the
+                // refusal, not a CORS error.
+                refused_with_cors(d.cors, error, request).await
+            }
+        }
+    }
+}
+
+async fn refused_with_cors(cors: CorsLayer, error: AdminError, request: Request) -> Response {
+    let mut error = Some(error);
+    let service = cors.layer(tower::service_fn(move |_: Request| {
+        let response = error.take().map_or_else(
+            || StatusCode::NOT_FOUND.into_response(),
+            IntoResponse::into_response,
+        );
+        std::future::ready(Ok::<_, std::convert::Infallible>(response))
+    }));
+    match service.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+async fn serve(router: Router, request: Request) -> Response {
+    match router.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// Replaces the request's path, keeping its query string byte for byte
+/// (w.c.s. signatures are over those bytes).
+fn set_path(request: &mut Request, path: &str) {
+    let target = match request.uri().query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    if let Ok(pq) = PathAndQuery::try_from(target) {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+}
+
+fn is_namespace_list(path: &str) -> bool {
+    path == "/__doublure/namespaces" || path.starts_with("/__doublure/namespaces/")
+}
+
+/// Whether a path is the control plane's.
 pub fn is_admin_path(path: &str) -> bool {
     path.starts_with("/__doublure/") || path == "/__doublure"
 }

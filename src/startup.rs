@@ -8,8 +8,9 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::{Config, Settings};
+use crate::data::Seed;
 use crate::state::AppState;
-use crate::store::{FixtureFiles, Problems, Seed, Store};
+use crate::store::{FixtureFiles, Problems};
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -37,8 +38,8 @@ impl std::error::Error for StartupError {}
 /// The fixture files `config` asks for: a directory, or the built-in set.
 pub fn fixture_files(config: &Config) -> Result<FixtureFiles, Problems> {
     match &config.fixtures {
-        Some(dir) => FixtureFiles::read_dir(dir),
-        None => Ok(FixtureFiles::builtin()),
+        Some(dir) => crate::data::read_dir(dir),
+        None => Ok(crate::data::builtin()),
     }
 }
 
@@ -54,11 +55,7 @@ impl Application {
     /// Loads the fixtures, then binds: a bad fixture set never opens a port.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let files = fixture_files(config).map_err(StartupError::Fixtures)?;
-        let seed = Seed {
-            files,
-            generate: config.generate(),
-        };
-        let store = Store::load(seed).map_err(StartupError::Fixtures)?;
+        let seed = Seed::build(files, config.generate()).map_err(StartupError::Fixtures)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartupError::Bind(config.listen, e))?;
@@ -72,7 +69,7 @@ impl Application {
                  address can change doublure's data and clock through /__doublure/"
             );
         }
-        let state = AppState::new(store, Clock::system(), settings);
+        let state = AppState::new(seed, Clock::system(), settings);
         Ok(Self {
             listener,
             local_addr,
@@ -106,18 +103,31 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        if self.state.settings.watch {
-            match crate::admin::reload::watch(self.state.clone(), std::time::Duration::from_secs(1))
-            {
+        if self.state.settings().watch {
+            match crate::admin::reload::watch(
+                self.state.server().root.clone(),
+                std::time::Duration::from_secs(1),
+            ) {
                 // The receiver is dropped: results are logged by the watcher.
                 Some(_) => tracing::info!("watching the fixture directory for changes"),
                 None => tracing::warn!("--watch needs --fixtures DIR; nothing to watch"),
             }
         }
+        let namespaces = std::sync::Arc::clone(self.state.namespaces());
+        let sweeper = tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(namespaces.sweep_every());
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                namespaces.sweep();
+            }
+        });
         tracing::info!("doublure listening on http://{}", self.local_addr);
-        axum::serve(self.listener, crate::app(self.state))
+        let served = axum::serve(self.listener, crate::app(self.state))
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        sweeper.abort();
+        served
     }
 }
 

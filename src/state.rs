@@ -1,56 +1,77 @@
-//! The state every handler receives: the store, the emulated clock, the
-//! runtime settings and each API's own runtime state (token revocations,
-//! used nonces). Cloning it is one atomic increment: every request clones
-//! it a few times, and one shared counter bounces between cores less than
-//! seven.
+//! The running server's state: the ground every namespace shares
+//! (settings, seed), the root namespace, and the registry of the others.
+//! [`AppState`] dereferences to the root namespace, so a test reads
+//! `state.clock` or `state.journal` as the root's.
 
 use std::sync::Arc;
 
+use axum::Router;
 use chrono::{DateTime, Utc};
 
-use crate::admin::faults::Faults;
-use crate::admin::journal::Journal;
+use crate::admin::namespaces::Namespaces;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::store::{Problems, Store};
+use crate::data::Seed;
+use crate::namespace::{Ground, Namespace, Registry};
 
 #[derive(Debug, Clone)]
-pub struct AppState(Arc<Shared>);
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
+pub struct AppState(Arc<Server>);
 
 /// What [`AppState`] shares.
 #[derive(Debug)]
-pub struct Shared {
-    pub store: Arc<Store>,
-    pub clock: Arc<Clock>,
-    pub settings: Arc<Settings>,
-    pub logora: Arc<crate::logora::Runtime>,
-    pub wcs: Arc<crate::wcs::Runtime>,
-    pub journal: Arc<Journal>,
-    pub faults: Arc<Faults>,
+pub struct Server {
+    pub ground: Arc<Ground>,
+    /// The namespace of paths without a `/__ns/{name}/` prefix.
+    pub root: Namespace,
+    /// The others, by name.
+    pub namespaces: Namespaces,
+    router: Router,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Namespace;
+
+    fn deref(&self) -> &Namespace {
+        &self.0.root
+    }
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Clock, settings: Settings) -> Self {
-        Self(Arc::new(Shared {
-            store: Arc::new(store),
-            clock: Arc::new(clock),
-            journal: Arc::new(Journal::new(settings.journal_size)),
-            faults: Arc::new(Faults::new(settings.fault_seed)),
-            settings: Arc::new(settings),
-            logora: Arc::new(crate::logora::Runtime::default()),
-            wcs: Arc::new(crate::wcs::Runtime::default()),
+    /// A server on `seed`, its clocks starting as `clock` does, namespaces
+    /// aged by the system's time.
+    pub fn new(seed: Seed, clock: Clock, settings: Settings) -> Self {
+        Self::with_namespace_clock(seed, clock, settings, Clock::system())
+    }
+
+    /// [`AppState::new`], namespaces aged by `namespace_clock` (tests
+    /// freeze it and move it to expire namespaces).
+    pub fn with_namespace_clock(
+        seed: Seed,
+        clock: Clock,
+        settings: Settings,
+        namespace_clock: Clock,
+    ) -> Self {
+        let ground = Arc::new(Ground::new(seed, clock, settings));
+        let root = Namespace::root(Arc::clone(&ground), namespace_clock.now());
+        let namespaces: Namespaces = Arc::new(Registry::new(
+            Arc::clone(&ground),
+            namespace_clock,
+            crate::routing::namespace_router,
+        ));
+        let router = crate::routing::app(
+            crate::routing::namespace_router(&root),
+            Arc::clone(&namespaces),
+            Arc::clone(&ground.settings),
+        );
+        Self(Arc::new(Server {
+            ground,
+            root,
+            namespaces,
+            router,
         }))
     }
 
-    /// The built-in fixtures, a clock frozen at [`TEST_NOW`] and
+    /// The built-in fixtures, clocks frozen at [`TEST_NOW`] and
     /// [`Settings::for_tests`]: what most tests start from.
     pub fn for_tests() -> Self {
         Self::for_tests_with(Settings::for_tests())
@@ -58,20 +79,33 @@ impl AppState {
 
     /// [`AppState::for_tests`] with other settings.
     pub fn for_tests_with(settings: Settings) -> Self {
-        let store = Store::builtin().unwrap_or_else(|p| panic!("built-in fixtures: {p}"));
-        Self::new(store, Clock::frozen(test_now()), settings)
+        let seed = Seed::builtin().unwrap_or_else(|p| panic!("built-in fixtures: {p}"));
+        Self::with_namespace_clock(
+            seed,
+            Clock::frozen(test_now()),
+            settings,
+            Clock::frozen(test_now()),
+        )
     }
 
-    /// Back to the seed: data, API runtime state (tokens, revocations,
-    /// nonces), journal, faults and clock.
-    pub fn reset(&self) -> Result<(), Problems> {
-        self.store.reset()?;
-        self.logora.reset();
-        self.wcs.reset();
-        self.clock.reset();
-        self.journal.clear();
-        self.faults.clear();
-        Ok(())
+    /// The whole application's router.
+    pub fn router(&self) -> Router {
+        self.0.router.clone()
+    }
+
+    /// The server's parts.
+    pub fn server(&self) -> &Server {
+        &self.0
+    }
+
+    /// The registry of namespaces.
+    pub fn namespaces(&self) -> &Namespaces {
+        &self.0.namespaces
+    }
+
+    /// Namespace `name`, made if it is not live.
+    pub fn namespace(&self, name: &str) -> Option<Namespace> {
+        self.0.namespaces.resolve(name).ok().map(|e| e.namespace)
     }
 }
 

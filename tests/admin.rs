@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 fn app_with(settings: Settings) -> TestApp {
     TestApp::with_state(AppState::new(
-        doublure::store::Store::builtin().unwrap(),
+        doublure::data::Seed::builtin().unwrap(),
         doublure::clock::Clock::frozen(doublure::state::test_now()),
         settings,
     ))

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use common::TestApp;
 use doublure::AppState;
 use doublure::config::Settings;
-use doublure::store::{Data, FixtureFiles, Seed, Store};
+use doublure::data::{Data, Seed};
 use serde_json::{Value, json};
 
 async fn token(app: &TestApp, client_id: &str, scope: Option<&str>) -> String {
@@ -270,7 +270,7 @@ async fn an_exported_state_loads_back_as_a_fixture_directory() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, serde_json::to_string_pretty(items).unwrap()).unwrap();
     }
-    let files = FixtureFiles::read_dir(dir.path()).expect("a readable directory");
+    let files = doublure::data::read_dir(dir.path()).expect("a readable directory");
     let data = Data::load(&files).expect("a valid directory");
     let reexported: serde_json::Map<String, Value> = data
         .export()
@@ -283,13 +283,13 @@ async fn an_exported_state_loads_back_as_a_fixture_directory() {
 #[tokio::test]
 async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, text) in doublure::store::fixtures::builtin_files() {
+    for (name, text) in doublure::data::builtin_files() {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
     }
-    let files = FixtureFiles::read_dir(dir.path()).unwrap();
-    let store = Store::load(Seed::files(files)).unwrap();
+    let files = doublure::data::read_dir(dir.path()).unwrap();
+    let store = Seed::build(files, Default::default()).unwrap();
     let mut settings = Settings::for_tests();
     settings.fixtures = Some(dir.path().to_owned());
     let state = AppState::new(
@@ -301,8 +301,9 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     let token = token(&app, "API_KEY", None).await;
     let before = users(&app, &token, "?per_page=5").await.text();
 
-    let mut results = doublure::admin::reload::watch(state, std::time::Duration::from_millis(20))
-        .expect("a watcher");
+    let mut results =
+        doublure::admin::reload::watch((*state).clone(), std::time::Duration::from_millis(20))
+            .expect("a watcher");
     std::fs::write(dir.path().join("logora/users.json"), "[{\"id\": ").unwrap();
     results.changed().await.expect("a reload attempt");
     let problems = results
@@ -323,7 +324,7 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     // it, and the repaired file is served.
     drop(results);
     let users_file = dir.path().join("logora/users.json");
-    let original = doublure::store::fixtures::builtin_files()
+    let original = doublure::data::builtin_files()
         .into_iter()
         .find(|(name, _)| *name == "logora/users.json")
         .unwrap()

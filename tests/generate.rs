@@ -8,7 +8,7 @@ use common::TestApp;
 use doublure::AppState;
 use doublure::clock::Clock;
 use doublure::config::{Generate, Settings};
-use doublure::store::{Data, FixtureFiles, Seed, Store};
+use doublure::data::{Data, Seed};
 use serde_json::{Value, json};
 
 fn options(logora: usize, wcs: usize) -> Generate {
@@ -42,8 +42,8 @@ fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    doublure::generate::write_dir(&options(3000, 400), one.path(), &|_| {}).unwrap();
-    doublure::generate::write_dir(&options(3000, 400), two.path(), &|_| {}).unwrap();
+    doublure::data::write_generated(&options(3000, 400), one.path(), &|_| {}).unwrap();
+    doublure::data::write_generated(&options(3000, 400), two.path(), &|_| {}).unwrap();
     let strip = |files: Vec<(String, Vec<u8>)>, dir: &std::path::Path| {
         files
             .into_iter()
@@ -54,12 +54,12 @@ fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
     assert_eq!(first, strip(read_all(two.path()), two.path()));
     let mut seeded = options(3000, 400);
     seeded.seed = 12;
-    doublure::generate::write_dir(&seeded, other.path(), &|_| {}).unwrap();
+    doublure::data::write_generated(&seeded, other.path(), &|_| {}).unwrap();
     assert_ne!(first, strip(read_all(other.path()), other.path()));
 
-    let data = Data::load(&FixtureFiles::read_dir(one.path()).unwrap()).expect("valid");
+    let data = Data::load(&doublure::data::read_dir(one.path()).unwrap()).expect("valid");
     let exported: std::collections::BTreeMap<_, _> = data.export().into_iter().collect();
-    let builtin = Data::load(&FixtureFiles::builtin()).unwrap();
+    let builtin = Data::load(&doublure::data::builtin()).unwrap();
     let builtin: std::collections::BTreeMap<_, _> = builtin.export().into_iter().collect();
     let count =
         |m: &std::collections::BTreeMap<&str, Value>, f: &str| m[f].as_array().unwrap().len();
@@ -78,13 +78,9 @@ fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
 }
 
 fn served(generate: Generate) -> TestApp {
-    let store = Store::load(Seed {
-        files: FixtureFiles::builtin(),
-        generate,
-    })
-    .expect("generated data loads");
+    let seed = Seed::build(doublure::data::builtin(), generate).expect("generated data loads");
     TestApp::with_state(AppState::new(
-        store,
+        seed,
         Clock::frozen(doublure::state::test_now()),
         Settings::for_tests(),
     ))

@@ -78,7 +78,7 @@ fn assert_doorkeeper_error(response: &TestResponse, status: StatusCode, code: &s
         response.header("www-authenticate"),
         format!("Bearer realm=\"Doorkeeper\", error=\"{code}\", error_description=\"{text}\"")
     );
-    assert_eq!(response.header("cache-control"), "no-store, no-cache");
+    assert_eq!(response.header("cache-control"), "no-store");
 }
 
 fn assert_invalid_token(response: &TestResponse, description: &str) {
@@ -117,7 +117,8 @@ async fn a_form_body_gets_a_token_with_doorkeepers_shape_and_cache_headers() {
         response.header("content-type"),
         "application/json; charset=utf-8"
     );
-    assert_eq!(response.header("cache-control"), "no-store, no-cache");
+    // Doorkeeper sets `no-store, no-cache`; Rails keeps only `no-store`.
+    assert_eq!(response.header("cache-control"), "no-store");
     assert_eq!(response.header("pragma"), "no-cache");
     assert_token_body(&response.json(), "public", 7200);
     assert_eq!(
@@ -576,7 +577,12 @@ async fn token_info_refuses_a_missing_an_unknown_and_a_revoked_token() {
             &[("authorization", &format!("Bearer {token}"))],
         )
         .await,
-        "The access token was revoked",
+        "The access token is invalid",
+    );
+    // The journal keeps the true reason.
+    assert_eq!(
+        outcome(&app).await,
+        "token info: token of API_KEY was revoked"
     );
 }
 
@@ -601,34 +607,127 @@ async fn token_info_describes_a_valid_token_and_refuses_an_expired_one() {
     assert_invalid_token(
         &app.get(&format!("/oauth/token/info?access_token={token}"))
             .await,
-        "The access token expired",
+        "The access token is invalid",
     );
+    assert_eq!(
+        outcome(&app).await,
+        "token info: token of API_KEY expired 1 s ago"
+    );
+}
+
+#[tokio::test]
+async fn two_tokens_of_one_client_in_the_same_second_differ_and_revoking_one_leaves_the_other() {
+    let app = TestApp::new();
+    // The clock is frozen: both requests are in the same emulated second.
+    let first = token(&app, "public").await;
+    let second = token(&app, "public").await;
+    assert_ne!(first, second);
+    let revoked = app
+        .post_form(
+            "/oauth/revoke",
+            &format!("token={first}&client_id=API_KEY&client_secret=API_SECRET"),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_invalid_token(
+        &users(&app, "", &first).await,
+        "The access token was revoked",
+    );
+    assert_eq!(users(&app, "", &second).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoking_an_expired_token_answers_200_and_leaves_it_expired() {
+    let app = TestApp::new();
+    let token = token(&app, "public").await;
+    app.state.clock.advance(TimeDelta::seconds(7201));
+    let revoked = app
+        .post_form(
+            "/oauth/revoke",
+            &format!("token={token}&client_id=API_KEY&client_secret=API_SECRET"),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(revoked.json(), json!({}));
+    assert_eq!(
+        outcome(&app).await,
+        "revoke: token of API_KEY had expired, left as it is (Doorkeeper revokes only accessible tokens)"
+    );
+    assert_invalid_token(&users(&app, "", &token).await, "The access token expired");
+    let shortcut = app
+        .json(
+            "DELETE",
+            &format!("/__doublure/logora/tokens/{token}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(shortcut.status, StatusCode::CONFLICT);
+    assert_invalid_token(&users(&app, "", &token).await, "The access token expired");
+}
+
+#[tokio::test]
+async fn introspect_by_bearer_of_an_unknown_token_or_one_of_another_client_is_invalid_token() {
+    let app = TestApp::new();
+    let caller = token(&app, "public").await;
+    let other = token_for(&app, "OTHER_API_KEY", "OTHER_API_SECRET", "public").await;
+    for (asked, why) in [
+        (
+            other.as_str(),
+            "introspect refused: the token belongs to OTHER_API_KEY, and a bearer of API_KEY may only introspect API_KEY's tokens",
+        ),
+        (
+            "not-a-token",
+            "introspect refused: the token introspected is no token of ours, and a bearer of API_KEY may only introspect API_KEY's tokens",
+        ),
+    ] {
+        let response = app
+            .post_form(
+                "/oauth/introspect",
+                &format!("token={asked}"),
+                &[("authorization", &format!("Bearer {caller}"))],
+            )
+            .await;
+        assert_invalid_token(&response, "The access token is invalid");
+        assert_eq!(outcome(&app).await, why);
+    }
+    // Authorized by client credentials, another client's token is only
+    // inactive.
+    let by_client = app
+        .post_form(
+            "/oauth/introspect",
+            &format!("token={other}&client_id=API_KEY&client_secret=API_SECRET"),
+            &[],
+        )
+        .await;
+    assert_eq!(by_client.status, StatusCode::OK);
+    assert_eq!(by_client.json(), json!({"active": false}));
 }
 
 #[tokio::test]
 async fn live_tokens_lists_recent_valid_tokens_and_mint_issues_one() {
     let app = TestApp::new();
-    let minted = doublure::logora::mint(&app.state, "API_KEY", Some("admin")).unwrap();
+    let logora = &app.state.logora;
+    let minted = logora.mint("API_KEY", Some("admin")).unwrap();
     assert_eq!(minted["scope"], "admin");
     let token = minted["access_token"].as_str().unwrap();
+    assert_eq!(logora.client_of_token(token).as_deref(), Some("API_KEY"));
     assert_eq!(
-        doublure::logora::client_id_of_token(&app.state, token).as_deref(),
-        Some("API_KEY")
-    );
-    assert_eq!(
-        doublure::logora::live_tokens(&app.state),
+        logora.live_tokens(),
         [
             json!({"access_token": token, "client_id": "API_KEY", "scope": "admin",
             "created_at": NOW, "expires_at": NOW + 7200})
         ]
     );
-    assert!(doublure::logora::revoke(&app.state, token));
-    assert!(doublure::logora::live_tokens(&app.state).is_empty());
-    assert_eq!(
-        doublure::logora::client_id_of_token(&app.state, token),
-        None
-    );
-    assert!(doublure::logora::mint(&app.state, "NOBODY", None).is_err());
+    assert!(matches!(
+        logora.revoke(token),
+        doublure::logora::Revocation::Revoked(_)
+    ));
+    assert!(logora.live_tokens().is_empty());
+    assert_eq!(logora.client_of_token(token), None);
+    assert!(logora.mint("NOBODY", None).is_err());
 }
 
 // ---- GET /api/v1/users ---------------------------------------------------------

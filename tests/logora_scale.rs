@@ -16,8 +16,9 @@ async fn a_page_at_the_far_end_of_many_generated_users_is_right() {
     let app = TestApp::new();
     let template = app
         .state
-        .store
-        .read(|d| d.logora.users().iter().find(|u| u.id == 21).cloned())
+        .logora
+        .data
+        .read(|d| d.slot_of_id(21).and_then(|s| d.record(s)).map(|r| r.user()))
         .unwrap();
     let users: Vec<_> = (0..n)
         .map(|i| {
@@ -30,10 +31,7 @@ async fn a_page_at_the_far_end_of_many_generated_users_is_right() {
         })
         .collect();
     let started = std::time::Instant::now();
-    app.state
-        .store
-        .write(|d| d.logora.add_users(users))
-        .unwrap();
+    app.state.logora.data.write(|d| d.add_users(users)).unwrap();
     eprintln!("add_users({n}): {:?}", started.elapsed());
     let last_page = (48 + n).div_ceil(100);
     let started = std::time::Instant::now();
@@ -60,14 +58,12 @@ async fn a_page_at_the_far_end_of_many_generated_users_is_right() {
         )
         .await;
     // Generated experts (half of n) plus the built-in app-test experts.
-    let builtin: u64 = app.state.store.read(|d| {
-        d.logora
-            .users()
-            .iter()
+    let builtin: u64 = app.state.logora.data.read(|d| {
+        d.records()
             .filter(|u| {
                 u.id < 1_000_000
                     && u.is_expert
-                    && &*u.sub_application_name == "app-test"
+                    && u.sub_application_name.as_deref() == Some("app-test")
                     && u.application_id == 1
             })
             .count() as u64

@@ -260,7 +260,7 @@ async fn a_replayed_nonce_is_refused_even_with_params_after_the_signature() {
     );
     // Forgotten once the window has passed, and by a reset.
     app.state.clock.advance(TimeDelta::seconds(31));
-    assert_eq!(app.state.wcs.nonce_count(), 1);
+    assert_eq!(app.state.wcs.runtime.nonce_count(), 1);
     let again = sign_url(
         &with("/api/user/", FRED),
         "demo",
@@ -271,8 +271,8 @@ async fn a_replayed_nonce_is_refused_even_with_params_after_the_signature() {
     )
     .unwrap();
     assert_eq!(app.get(&again).await.status, StatusCode::OK);
-    assert_eq!(app.state.wcs.nonce_count(), 1);
-    app.state.wcs.reset();
+    assert_eq!(app.state.wcs.runtime.nonce_count(), 1);
+    app.state.wcs.runtime.reset();
     assert_eq!(app.get(&again).await.status, StatusCode::OK);
 }
 
@@ -1176,7 +1176,7 @@ async fn a_nonce_that_simplifies_to_nothing_is_still_used_once() {
     assert_denied(&app.get(&url).await, "Nonce already used.");
     // Upstream's token key is the simplified nonce: "???" is "" too.
     assert_denied(&app.get(&signed("???")).await, "Nonce already used.");
-    assert_eq!(app.state.wcs.nonce_count(), 1);
+    assert_eq!(app.state.wcs.runtime.nonce_count(), 1);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use common::{Served, TestApp};
 use doublure::AppState;
 use doublure::clock::Clock;
 use doublure::config::Settings;
-use doublure::store::Store;
+use doublure::data::Seed;
 use doublure::wcs::signature::{quote, signature};
 
 fn state() -> AppState {
@@ -125,7 +125,7 @@ fn sign_with_binary(args: &[&str]) -> String {
 
 #[tokio::test]
 async fn doublure_sign_prints_a_url_the_router_accepts() {
-    let store = Store::builtin().unwrap();
+    let store = Seed::builtin().unwrap();
     let app = TestApp::with_state(AppState::new(store, Clock::system(), Settings::for_tests()));
     let url = sign_with_binary(&[
         "http://localhost:8080/api/user/forms?limit=1",

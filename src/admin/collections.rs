@@ -4,13 +4,13 @@
 //!
 //! A change is applied to the collection as exported, then the data of its
 //! API goes through the same validation as fixture files at start-up
-//! (types, unknown fields, duplicates, references), all under the store's
-//! write lock: a change is accepted whole or refused whole with the
+//! (types, unknown fields, duplicates, references), all under the API's
+//! data lock: a change is accepted whole or refused whole with the
 //! problems named, concurrent changes never overwrite each other, and no
 //! request sees a half-made change. Logora users, which generated data
 //! makes a million long, are checked one by one against the others instead
-//! of being exported and loaded again: a change stays a fraction of a
-//! second at any size.
+//! of being exported and loaded again: a change stays milliseconds at any
+//! size, and in a namespace copies only what it touches.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,8 +18,10 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::error::{AdminError, AdminJson};
-use crate::AppState;
-use crate::store::{Data, FixtureFiles, Problems};
+use crate::logora::model::{LogoraData, USERS_FILE};
+use crate::namespace::Namespace;
+use crate::store::{FixtureFiles, Problems};
+use crate::wcs::model::WcsData;
 
 /// Every collection: fixture file and the key that identifies an item.
 pub fn all() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -52,16 +54,20 @@ pub(super) fn id_of(item: &Value, key: &str) -> Option<String> {
     }
 }
 
-pub(super) fn items(data: &Data, file: &str) -> Vec<Value> {
-    // Exports only what holds `file`: the other collections may be a
-    // million generated users long.
-    let exported = if file == LOGORA_USERS {
-        data.logora.export()
-    } else if file.starts_with("logora/") {
-        data.logora.export_settings()
+/// The items of `file` in the fixture format.
+pub(super) fn items(ns: &Namespace, file: &str) -> Vec<Value> {
+    if file == USERS_FILE {
+        return ns.logora.data.read(|d| d.user_values().collect());
+    }
+    let exported = if file.starts_with("logora/") {
+        ns.logora.data.read(LogoraData::export_settings)
     } else {
-        data.wcs.export()
+        ns.wcs.data.read(WcsData::export)
     };
+    array_of(exported, file)
+}
+
+fn array_of(exported: Vec<(&'static str, Value)>, file: &str) -> Vec<Value> {
     exported
         .into_iter()
         .find(|(f, _)| *f == file)
@@ -72,45 +78,44 @@ pub(super) fn items(data: &Data, file: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Applies `change` to the items of `file` and replaces the data if the
-/// result is valid. Returns what `change` returned.
+/// `exported` with `file`'s items replaced by `list`, as fixture files.
+fn files_with(exported: Vec<(&'static str, Value)>, file: &str, list: Vec<Value>) -> FixtureFiles {
+    let mut files: std::collections::BTreeMap<String, String> = exported
+        .into_iter()
+        .map(|(f, v)| (f.to_owned(), v.to_string()))
+        .collect();
+    files.insert(file.to_owned(), Value::Array(list).to_string());
+    FixtureFiles::from_map("state", files)
+}
+
+/// Applies `change` to the items of `file` and replaces the data of its
+/// API if the result is valid. Returns what `change` returned.
 pub(super) fn change<R>(
-    state: &AppState,
+    ns: &Namespace,
     file: &str,
     change: impl FnOnce(&mut Vec<Value>) -> Result<R, AdminError>,
 ) -> Result<R, AdminError> {
-    state.store.write(|data| {
-        // Only the API the file belongs to is exported and loaded again
-        // (the two share no references), and Logora's users, which
-        // generated data makes a million long, stay as they are: they are
-        // changed one by one through `users` below.
-        let logora = file.starts_with("logora/");
-        let exported = if logora {
-            data.logora.export_settings()
-        } else {
-            data.wcs.export()
-        };
-        let mut files: std::collections::BTreeMap<String, String> = exported
-            .into_iter()
-            .map(|(f, v)| (f.to_owned(), v.to_string()))
-            .collect();
-        let mut list = items(data, file);
-        let result = change(&mut list)?;
-        files.insert(file.to_owned(), Value::Array(list).to_string());
-        let files = FixtureFiles::from_map("state", files);
-        let mut problems = Problems::default();
-        if logora {
-            let mut next = crate::logora::model::LogoraData::load(&files, &mut problems);
+    if file.starts_with("logora/") {
+        // Logora's users, which generated data makes a million long, stay
+        // as they are: they are changed one by one through `users` below.
+        ns.logora.data.update(|data| {
+            let exported = data.export_settings();
+            let mut list = array_of(exported.clone(), file);
+            let result = change(&mut list)?;
+            let next = data.with_settings_of(&files_with(exported, file, list))?;
+            Ok((next, result))
+        })
+    } else {
+        ns.wcs.data.update(|data| {
+            let exported = data.export();
+            let mut list = array_of(exported.clone(), file);
+            let result = change(&mut list)?;
+            let mut problems = Problems::default();
+            let next = WcsData::load(&files_with(exported, file, list), &mut problems);
             problems.into_result(())?;
-            next.adopt_users(&mut data.logora)?;
-            data.logora = next;
-        } else {
-            let next = crate::wcs::model::WcsData::load(&files, &mut problems);
-            problems.into_result(())?;
-            data.wcs = next;
-        }
-        Ok(result)
-    })
+            Ok((next, result))
+        })
+    }
 }
 
 /// `current` with `fields` merged in (PATCH) or replaced by them (PUT,
@@ -163,11 +168,11 @@ pub(super) fn object(body: Value) -> Result<Map<String, Value>, AdminError> {
     params(("api" = String, Path, description = "`logora` or `wcs`"), ("collection" = String, Path, description = "e.g. `users`, `clients`, `forms`")),
     responses((status = 200, description = "The items, in the fixture format", body = Vec<Object>), (status = 404, description = "No such collection")))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path((api, name)): Path<(String, String)>,
 ) -> Result<Json<Vec<Value>>, AdminError> {
     let (file, _) = collection(&api, &name)?;
-    Ok(Json(state.store.read(|d| items(d, file))))
+    Ok(Json(items(&state, file)))
 }
 
 /// Reads one item.
@@ -175,14 +180,14 @@ pub async fn list(
     params(("api" = String, Path), ("collection" = String, Path), ("id" = String, Path, description = "The item's id key: `id`, `client_id`, …")),
     responses((status = 200, description = "The item", body = Object), (status = 404, description = "No such collection or item")))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path((api, name, id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, AdminError> {
     let (file, key) = collection(&api, &name)?;
-    if file == LOGORA_USERS {
+    if file == USERS_FILE {
         return users::read(&state, &api, &name, &id).map(Json);
     }
-    let list = state.store.read(|d| items(d, file));
+    let list = items(&state, file);
     find(&list, key, &id)
         .map(|i| Json(list[i].clone()))
         .ok_or_else(|| not_found(&api, &name, key, &id))
@@ -194,7 +199,7 @@ pub async fn read(
     request_body(content = Object, description = "An item in the fixture format"),
     responses((status = 201, description = "Created; the item as stored", body = Object), (status = 400, description = "Invalid: `problems` names the field"), (status = 409, description = "An item with that id exists")))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path((api, name)): Path<(String, String)>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
@@ -202,7 +207,7 @@ pub async fn create(
     let item = Value::Object(object(body)?);
     let id = id_of(&item, key)
         .ok_or_else(|| AdminError::BadRequest(format!("the item needs its {key}")))?;
-    if file == LOGORA_USERS {
+    if file == USERS_FILE {
         return users::create(&state, &api, &name, &id, item)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
@@ -222,7 +227,7 @@ pub async fn create(
 
 /// Replaces an item (PUT) or changes some of its fields (PATCH).
 async fn update(
-    state: AppState,
+    state: Namespace,
     api: String,
     name: String,
     id: String,
@@ -231,7 +236,7 @@ async fn update(
 ) -> Result<Json<Value>, AdminError> {
     let (file, key) = collection(&api, &name)?;
     let fields = object(body)?;
-    if file == LOGORA_USERS {
+    if file == USERS_FILE {
         return users::update(&state, &api, &name, &id, fields, merge);
     }
     let new_id = change(&state, file, |list| {
@@ -255,7 +260,7 @@ async fn update(
     request_body(content = Object, description = "The whole item in the fixture format"),
     responses((status = 200, description = "The item as stored", body = Object), (status = 400, description = "Invalid"), (status = 404, description = "No such item")))]
 pub async fn replace(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path((api, name, id)): Path<(String, String, String)>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -268,7 +273,7 @@ pub async fn replace(
     request_body(content = Object, description = "The fields to change"),
     responses((status = 200, description = "The item as stored", body = Object), (status = 400, description = "Invalid"), (status = 404, description = "No such item")))]
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path((api, name, id)): Path<(String, String, String)>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -280,11 +285,11 @@ pub async fn patch(
     params(("api" = String, Path), ("collection" = String, Path), ("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 400, description = "Other items refer to it: `problems` names them"), (status = 404, description = "No such item")))]
 pub async fn remove(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path((api, name, id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, AdminError> {
     let (file, key) = collection(&api, &name)?;
-    if file == LOGORA_USERS {
+    if file == USERS_FILE {
         users::remove(&state, &api, &name, &id)?;
         return Ok(StatusCode::NO_CONTENT);
     }
@@ -299,20 +304,18 @@ pub async fn remove(
 /// Logora users, the collection generated data makes a million long, are
 /// changed one user at a time on the typed data (same checks, same
 /// messages) instead of through a reload of everything.
-const LOGORA_USERS: &str = "logora/users.json";
-
 mod users {
     use serde_json::{Map, Value};
 
-    use super::{AdminError, LOGORA_USERS, not_found, updated};
-    use crate::AppState;
-    use crate::logora::model::User;
+    use super::{AdminError, not_found, updated};
+    use crate::logora::model::{LogoraData, USERS_FILE, User};
+    use crate::namespace::Namespace;
     use crate::store::{ItemRef, Problems, fixtures::parse_item};
 
-    fn at(position: usize, id: &str) -> ItemRef {
+    fn at(slot: u32, id: &str) -> ItemRef {
         ItemRef {
-            file: format!("state/{LOGORA_USERS}"),
-            number: position + 1,
+            file: format!("state/{USERS_FILE}"),
+            number: slot as usize + 1,
             id: Some(id.to_owned()),
         }
     }
@@ -321,15 +324,12 @@ mod users {
         AdminError::Invalid(Problems(vec![problem]))
     }
 
-    fn position(
-        data: &crate::store::Data,
-        api: &str,
-        name: &str,
-        id: &str,
-    ) -> Result<usize, AdminError> {
+    /// The slot of user `id`; a URL's `021` finds user 21, as ids are
+    /// numbers here.
+    fn slot(data: &LogoraData, api: &str, name: &str, id: &str) -> Result<u32, AdminError> {
         id.parse::<u64>()
             .ok()
-            .and_then(|n| data.logora.position_by_id(n))
+            .and_then(|n| data.slot_of_id(n))
             .ok_or_else(|| not_found(api, name, "id", id))
     }
 
@@ -337,64 +337,76 @@ mod users {
         serde_json::to_value(user).unwrap_or(Value::Null)
     }
 
-    pub fn read(state: &AppState, api: &str, name: &str, id: &str) -> Result<Value, AdminError> {
-        state.store.read(|data| {
-            let p = position(data, api, name, id)?;
-            Ok(value(&data.logora.users()[p]))
+    fn user_in(data: &LogoraData, slot: u32) -> Value {
+        data.record(slot)
+            .map(|r| value(&r.user()))
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn read(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<Value, AdminError> {
+        ns.logora.data.read(|data| {
+            let s = slot(data, api, name, id)?;
+            Ok(user_in(data, s))
         })
     }
 
     pub fn create(
-        state: &AppState,
+        ns: &Namespace,
         api: &str,
         name: &str,
         id: &str,
         item: Value,
     ) -> Result<Value, AdminError> {
-        state.store.write(|data| {
-            if position(data, api, name, id).is_ok() {
+        ns.logora.data.update(|data| {
+            if slot(data, api, name, id).is_ok() {
                 return Err(AdminError::Conflict(format!(
                     "{api}/{name} already has an item with id {id}"
                 )));
             }
-            let at = at(data.logora.users().len(), id);
+            let at = at(data.user_count() as u32, id);
             let user: User = parse_item(&item, &at).map_err(invalid)?;
-            let shown = value(&user);
-            data.logora.put_user(None, user, &at)?;
-            Ok(shown)
+            let mut next = data.clone();
+            next.put_user(None, user, &at)?;
+            let shown = next
+                .slot_of_id(id.parse().unwrap_or_default())
+                .map(|s| user_in(&next, s))
+                .unwrap_or(Value::Null);
+            Ok((next, shown))
         })
     }
 
     pub fn update(
-        state: &AppState,
+        ns: &Namespace,
         api: &str,
         name: &str,
         id: &str,
         fields: Map<String, Value>,
         merge: bool,
     ) -> Result<axum::Json<Value>, AdminError> {
-        state.store.write(|data| {
-            let p = position(data, api, name, id)?;
-            let item = updated(&value(&data.logora.users()[p]), fields, "id", merge);
+        ns.logora.data.update(|data| {
+            let s = slot(data, api, name, id)?;
+            let item = updated(&user_in(data, s), fields, "id", merge);
             let new_id = super::id_of(&item, "id").unwrap_or_else(|| id.to_owned());
-            if new_id != id && position(data, api, name, &new_id).is_ok() {
+            if new_id != id && slot(data, api, name, &new_id).is_ok() {
                 return Err(AdminError::Conflict(format!(
                     "{api}/{name} already has an item with id {new_id}"
                 )));
             }
-            let at = at(p, &new_id);
+            let at = at(s, &new_id);
             let user: User = parse_item(&item, &at).map_err(invalid)?;
-            let shown = value(&user);
-            data.logora.put_user(Some(p), user, &at)?;
-            Ok(axum::Json(shown))
+            let mut next = data.clone();
+            next.put_user(Some(s), user, &at)?;
+            let shown = user_in(&next, s);
+            Ok((next, axum::Json(shown)))
         })
     }
 
-    pub fn remove(state: &AppState, api: &str, name: &str, id: &str) -> Result<(), AdminError> {
-        state.store.write(|data| {
-            let p = position(data, api, name, id)?;
-            data.logora.remove_user_at(p);
-            Ok(())
+    pub fn remove(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<(), AdminError> {
+        ns.logora.data.update(|data| {
+            let s = slot(data, api, name, id)?;
+            let mut next = data.clone();
+            next.remove_slot(s);
+            Ok((next, ()))
         })
     }
 }

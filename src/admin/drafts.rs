@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::collections::{change, find, id_of, items, object};
 use super::error::{AdminError, AdminJson};
-use crate::AppState;
+use crate::namespace::Namespace;
 
 const FILE: &str = "wcs/forms.json";
 const KEY: &str = "id";
@@ -51,20 +51,16 @@ fn find_draft(list: &[Value], id: &str) -> Result<usize, AdminError> {
         .ok_or_else(|| not_found(id))
 }
 
-fn read_draft(state: &AppState, id: &str) -> Result<Value, AdminError> {
-    let list = state.store.read(|d| items(d, FILE));
+fn read_draft(state: &Namespace, id: &str) -> Result<Value, AdminError> {
+    let list = items(state, FILE);
     find_draft(&list, id).map(|i| list[i].clone())
 }
 
 /// Lists the drafts.
 #[utoipa::path(get, path = "/__doublure/wcs/drafts", tag = "collections",
     responses((status = 200, description = "The items of wcs/forms.json whose status is `draft`, in the fixture format", body = Vec<Object>)))]
-pub async fn list(State(state): State<AppState>) -> Json<Vec<Value>> {
-    Json(
-        state
-            .store
-            .read(|d| items(d, FILE).into_iter().filter(is_draft).collect()),
-    )
+pub async fn list(State(state): State<Namespace>) -> Json<Vec<Value>> {
+    Json(items(&state, FILE).into_iter().filter(is_draft).collect())
 }
 
 /// Reads one draft.
@@ -72,7 +68,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Vec<Value>> {
     params(("id" = String, Path, description = "The form's `id`")),
     responses((status = 200, description = "The draft", body = Object), (status = 404, description = "No such form, or not a draft")))]
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
     read_draft(&state, &id).map(Json)
@@ -83,7 +79,7 @@ pub async fn read(
     request_body(content = Object, description = "A wcs/forms.json item; `status` may be left out (it is `draft`)"),
     responses((status = 201, description = "Created; the draft as stored", body = Object), (status = 400, description = "Invalid, or another status: `problems` names the field"), (status = 409, description = "A form with that id exists")))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
     let item = Value::Object(as_draft(object(body)?)?);
@@ -102,7 +98,12 @@ pub async fn create(
 }
 
 /// Replaces a draft (PUT) or changes some of its fields (PATCH).
-fn update(state: &AppState, id: &str, body: Value, merge: bool) -> Result<Json<Value>, AdminError> {
+fn update(
+    state: &Namespace,
+    id: &str,
+    body: Value,
+    merge: bool,
+) -> Result<Json<Value>, AdminError> {
     let fields = object(body)?;
     let new_id = change(state, FILE, |list| {
         let index = find_draft(list, id)?;
@@ -137,7 +138,7 @@ fn update(state: &AppState, id: &str, body: Value, merge: bool) -> Result<Json<V
     request_body(content = Object, description = "The whole draft; `status` may be left out"),
     responses((status = 200, description = "The draft as stored", body = Object), (status = 400, description = "Invalid, or another status"), (status = 404, description = "No such form, or not a draft")))]
 pub async fn replace(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path(id): Path<String>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -150,7 +151,7 @@ pub async fn replace(
     request_body(content = Object, description = "The fields to change"),
     responses((status = 200, description = "The draft as stored", body = Object), (status = 400, description = "Invalid, or another status"), (status = 404, description = "No such form, or not a draft")))]
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path(id): Path<String>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -162,7 +163,7 @@ pub async fn patch(
     params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 400, description = "Other items refer to it"), (status = 404, description = "No such form, or not a draft")))]
 pub async fn remove(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AdminError> {
     change(&state, FILE, |list| {

@@ -24,6 +24,8 @@ pub enum AdminError {
     NotFound(String),
     /// 409: the change clashes with what exists (an id already used).
     Conflict(String),
+    /// 429: a limit of the server is reached (`--max-namespaces`).
+    TooMany(String),
 }
 
 impl AdminError {
@@ -33,6 +35,7 @@ impl AdminError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -41,9 +44,10 @@ impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let status = self.status();
         let body = match self {
-            Self::BadRequest(message) | Self::NotFound(message) | Self::Conflict(message) => {
-                json!({"error": message})
-            }
+            Self::BadRequest(message)
+            | Self::NotFound(message)
+            | Self::Conflict(message)
+            | Self::TooMany(message) => json!({"error": message}),
             Self::Invalid(problems) => json!({
                 "error": "invalid data: nothing was changed",
                 "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -1,13 +1,17 @@
 //! The control plane, under the reserved prefix `/__doublure/`: health,
 //! reset, the emulated clock, the request journal, fault rules, whole-state
-//! export and import, and fixture reload. No emulated path can reach this
-//! prefix, and CORS is never applied to it.
+//! export and import, fixture reload, and the namespaces. No emulated path
+//! can reach this prefix, and CORS is never applied to it.
+//!
+//! Its routes receive the [`Namespace`] they are called in (the root, or
+//! `/__ns/{name}/…`), and reach each emulated API through that API's
+//! control surface (`Logora`'s and `Wcs`'s methods, their data's
+//! collection methods).
 
 pub mod collections;
 pub mod drafts;
 pub mod error;
-pub mod faults;
-pub mod journal;
+pub mod namespaces;
 pub mod reload;
 pub mod shortcuts;
 
@@ -19,23 +23,35 @@ use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use subtle::ConstantTimeEq;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
-use crate::store::{Data, FixtureFiles};
+use crate::config::Settings;
+use crate::data::Data;
+use crate::namespace::Namespace;
+use crate::traffic::{faults, journal};
 use error::{AdminError, AdminJson};
 
-/// The control plane's routes.
-pub fn router(state: &AppState) -> Router<AppState> {
+/// The control plane's routes of one namespace: those open to anyone
+/// (health) and those behind the admin token. Built once and given each
+/// namespace's state as it is made.
+pub fn routes() -> (Router<Namespace>, Router<Namespace>) {
     let (open, protected, _) = parts();
-    open.merge(protected.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        require_admin_token,
-    )))
+    (open, protected)
+}
+
+/// `protected` given `namespace`, behind the admin token when the server
+/// has one.
+pub fn protect(protected: Router<Namespace>, namespace: &Namespace) -> Router {
+    protected
+        .with_state(namespace.clone())
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&namespace.ground.settings),
+            require_admin_token,
+        ))
 }
 
 /// The OpenAPI 3.1 document of the control plane, generated from the same
@@ -46,7 +62,11 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// The open routes (health), the protected ones, and their document.
-fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
+fn parts() -> (
+    Router<Namespace>,
+    Router<Namespace>,
+    utoipa::openapi::OpenApi,
+) {
     let (open, open_api) = OpenApiRouter::new()
         .routes(routes!(health))
         .split_for_parts();
@@ -79,6 +99,7 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .split_for_parts();
     api.merge(open_api);
+    api.merge(namespaces::openapi());
     (open, protected, api)
 }
 
@@ -93,7 +114,8 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         faults::Rule,
         journal::Entry,
         shortcuts::MintRequest,
-        shortcuts::SignRequest
+        shortcuts::SignRequest,
+        crate::namespace::Info
     ))
 )]
 struct ApiDoc;
@@ -105,12 +127,12 @@ async fn health() -> Json<Value> {
 }
 
 /// With `--admin-token`, every route but health needs it as a bearer token.
-async fn require_admin_token(
-    State(state): State<AppState>,
+pub async fn require_admin_token(
+    State(settings): State<Arc<Settings>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(expected) = state.settings.admin_token.as_deref() else {
+    let Some(expected) = settings.admin_token.as_deref() else {
         return next.run(request).await;
     };
     let given = request
@@ -131,14 +153,14 @@ async fn require_admin_token(
 /// Back to the loaded fixtures: data, tokens, revocations, nonces,
 /// journal, faults and clock.
 #[utoipa::path(post, path = "/__doublure/reset", tag = "data", responses((status = 200, description = "Back to the loaded fixtures: data, tokens, revocations, nonces, journal, faults and clock", body = Object), (status = 401, description = "Admin token missing or wrong")))]
-async fn reset(State(state): State<AppState>) -> Result<Json<Value>, AdminError> {
-    state.reset()?;
-    Ok(Json(json!({"status": "reset"})))
+async fn reset(State(ns): State<Namespace>) -> Json<Value> {
+    ns.reset();
+    Json(json!({"status": "reset"}))
 }
 
 #[utoipa::path(post, path = "/__doublure/reload", tag = "data", responses((status = 200, description = "Fixtures re-read; they are the new reset point", body = Object), (status = 400, description = "Invalid fixtures: `problems` names file, item and field; the previous data keeps serving")))]
-async fn reload_now(State(state): State<AppState>) -> Result<Json<Value>, AdminError> {
-    let source = reload::reload(&state)?;
+async fn reload_now(State(ns): State<Namespace>) -> Result<Json<Value>, AdminError> {
+    let source = reload::reload(&ns)?;
     Ok(Json(json!({"status": "reloaded", "fixtures": source})))
 }
 
@@ -150,8 +172,8 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 
 /// All data in the fixture format: `{"logora/users.json": [...], ...}`.
 #[utoipa::path(get, path = "/__doublure/state", tag = "data", responses((status = 200, description = "All data in the fixture format: file name to JSON array; each entry can be saved as that file of a fixture directory", body = Object)))]
-async fn get_state(State(state): State<AppState>) -> Json<Value> {
-    let files = state.store.read(Data::export);
+async fn get_state(State(ns): State<Namespace>) -> Json<Value> {
+    let files = ns.data().export();
     Json(Value::Object(
         files
             .into_iter()
@@ -164,20 +186,20 @@ async fn get_state(State(state): State<AppState>) -> Json<Value> {
 /// the current state serving.
 #[utoipa::path(put, path = "/__doublure/state", tag = "data", request_body(content = Object, description = "File name (`logora/users.json`, …) to JSON array, as GET returns"), responses((status = 200, description = "Replaced", body = Object), (status = 400, description = "Invalid: `problems` names file, item and field; nothing changed")))]
 async fn put_state(
-    State(state): State<AppState>,
+    State(ns): State<Namespace>,
     AdminJson(body): AdminJson<Map<String, Value>>,
 ) -> Result<Json<Value>, AdminError> {
     let files = body
         .into_iter()
         .map(|(name, value)| (name, value.to_string()))
         .collect();
-    let files = FixtureFiles::checked_map("state", files)?;
+    let files = crate::data::checked_map("state", files)?;
     let data = Data::load(&files)?;
-    state.store.replace(data);
+    ns.replace_data(data);
     Ok(Json(json!({"status": "replaced"})))
 }
 
-fn clock_body(state: &AppState) -> Json<Value> {
+fn clock_body(state: &Namespace) -> Json<Value> {
     Json(json!({
         "now": state.clock.now().to_rfc3339_opts(SecondsFormat::Secs, true),
         "frozen": state.clock.is_frozen(),
@@ -185,7 +207,7 @@ fn clock_body(state: &AppState) -> Json<Value> {
 }
 
 #[utoipa::path(get, path = "/__doublure/clock", tag = "clock", responses((status = 200, description = "The emulated time", body = Object, example = json!({"now": "2026-01-15T10:00:00Z", "frozen": true}))))]
-async fn get_clock(State(state): State<AppState>) -> Json<Value> {
+async fn get_clock(State(state): State<Namespace>) -> Json<Value> {
     clock_body(&state)
 }
 
@@ -202,7 +224,7 @@ struct SetClock {
 /// Sets the time and/or freezes or unfreezes the clock.
 #[utoipa::path(put, path = "/__doublure/clock", tag = "clock", request_body = SetClock, responses((status = 200, description = "The emulated time after the change", body = Object), (status = 400, description = "Bad body")))]
 async fn put_clock(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     AdminJson(body): AdminJson<SetClock>,
 ) -> Result<Json<Value>, AdminError> {
     if body.now.is_none() && body.frozen.is_none() {
@@ -226,7 +248,7 @@ struct Advance {
 
 #[utoipa::path(post, path = "/__doublure/clock/advance", tag = "clock", request_body = Advance, responses((status = 200, description = "The emulated time after the move", body = Object), (status = 400, description = "Bad body")))]
 async fn advance_clock(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     AdminJson(body): AdminJson<Advance>,
 ) -> Result<Json<Value>, AdminError> {
     let millis = body.seconds * 1000.0;
@@ -246,7 +268,7 @@ async fn advance_clock(
 
 #[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::Filter), responses((status = 200, description = "`{capacity, count, requests: [Entry]}`, oldest first", body = Object), (status = 400, description = "Bad filter")))]
 async fn list_requests(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     query: Result<Query<journal::Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, AdminError> {
     let Query(filter) = query.map_err(|e| AdminError::BadRequest(e.body_text()))?;
@@ -259,19 +281,19 @@ async fn list_requests(
 }
 
 #[utoipa::path(delete, path = "/__doublure/requests", tag = "journal", responses((status = 204, description = "Journal emptied")))]
-async fn clear_requests(State(state): State<AppState>) -> StatusCode {
+async fn clear_requests(State(state): State<Namespace>) -> StatusCode {
     state.journal.clear();
     StatusCode::NO_CONTENT
 }
 
 #[utoipa::path(get, path = "/__doublure/faults", tag = "faults", responses((status = 200, description = "`{faults: [Rule]}` in firing order", body = Object)))]
-async fn list_faults(State(state): State<AppState>) -> Json<Value> {
+async fn list_faults(State(state): State<Namespace>) -> Json<Value> {
     Json(json!({"faults": state.faults.list()}))
 }
 
 #[utoipa::path(post, path = "/__doublure/faults", tag = "faults", request_body = faults::RuleSpec, responses((status = 201, description = "The stored rule with its id", body = faults::Rule), (status = 400, description = "Invalid rule")))]
 async fn add_fault(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     AdminJson(spec): AdminJson<faults::RuleSpec>,
 ) -> Result<(StatusCode, Json<faults::Rule>), AdminError> {
     let rule = state.faults.add(spec).map_err(AdminError::BadRequest)?;
@@ -279,14 +301,14 @@ async fn add_fault(
 }
 
 #[utoipa::path(delete, path = "/__doublure/faults", tag = "faults", responses((status = 204, description = "Every rule removed")))]
-async fn clear_faults(State(state): State<AppState>) -> StatusCode {
+async fn clear_faults(State(state): State<Namespace>) -> StatusCode {
     state.faults.clear();
     StatusCode::NO_CONTENT
 }
 
 #[utoipa::path(delete, path = "/__doublure/faults/{id}", tag = "faults", params(("id" = u64, Path, description = "Rule id")), responses((status = 204, description = "Removed"), (status = 404, description = "No such rule")))]
 async fn remove_fault(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AdminError> {
     let not_found = || AdminError::NotFound(format!("no fault rule {id}"));

@@ -10,19 +10,22 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::AppState;
-use crate::store::{FixtureFiles, Problems, Seed};
+use crate::data::Seed;
+use crate::namespace::Namespace;
+use crate::store::Problems;
 
 /// Re-reads the fixtures the server was started with (the directory, or the
-/// built-in set) and makes them the new seed and data. Returns what was
+/// built-in set) and makes them the server's new seed and `ns`'s data:
+/// namespaces made from now on start from it and every namespace resets
+/// to it, while the others keep their data until then. Returns what was
 /// read; on error nothing changes.
-pub fn reload(state: &AppState) -> Result<String, Problems> {
-    let (files, source) = match &state.settings.fixtures {
-        Some(dir) => (FixtureFiles::read_dir(dir)?, dir.display().to_string()),
-        None => (FixtureFiles::builtin(), "<built-in>".to_owned()),
+pub fn reload(ns: &Namespace) -> Result<String, Problems> {
+    let (files, source) = match &ns.settings().fixtures {
+        Some(dir) => (crate::data::read_dir(dir)?, dir.display().to_string()),
+        None => (crate::data::builtin(), "<built-in>".to_owned()),
     };
-    let generate = state.store.seed().generate;
-    state.store.reseed(Seed { files, generate })?;
+    let generate = ns.ground.seed().generate;
+    ns.reseed(Seed::build(files, generate)?);
     Ok(source)
 }
 
@@ -57,10 +60,10 @@ pub type ReloadResult = Result<String, Problems>;
 /// Watches the fixture directory every `every` and reloads on change. The
 /// returned receiver sees each attempt's result.
 pub fn watch(
-    state: AppState,
+    state: Namespace,
     every: Duration,
 ) -> Option<tokio::sync::watch::Receiver<Option<ReloadResult>>> {
-    let dir = state.settings.fixtures.clone()?;
+    let dir = state.settings().fixtures.clone()?;
     let (tx, rx) = tokio::sync::watch::channel(None);
     // Taken now, not when the task first runs, so a change made right
     // after the watch starts is not mistaken for the starting point.

@@ -10,8 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::{AdminError, AdminJson};
-use crate::AppState;
+use crate::logora::Revocation;
 use crate::logora::error::LogoraError;
+use crate::namespace::Namespace;
 
 /// What to mint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -30,10 +31,13 @@ pub struct MintRequest {
         example = json!({"access_token": "…43 characters…", "token_type": "Bearer", "expires_in": 7200, "scope": "public", "created_at": 1768471200})),
         (status = 400, description = "A scope the client may not have"), (status = 404, description = "No such client")))]
 pub async fn mint(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     AdminJson(request): AdminJson<MintRequest>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
-    match crate::logora::mint(&state, &request.client_id, request.scope.as_deref()) {
+    match state
+        .logora
+        .mint(&request.client_id, request.scope.as_deref())
+    {
         Ok(body) => Ok((StatusCode::CREATED, Json(body))),
         Err(LogoraError::OAuth {
             code: "invalid_client",
@@ -53,25 +57,30 @@ pub async fn mint(
 /// Lists the live tokens among the last 1000 minted.
 #[utoipa::path(get, path = "/__doublure/logora/tokens", tag = "credentials",
     responses((status = 200, description = "`{\"tokens\": [{access_token, client_id, scope, created_at, expires_at}]}`: unexpired, unrevoked tokens among the last 1000 minted", body = Object)))]
-pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"tokens": crate::logora::live_tokens(&state)}))
+pub async fn list(State(state): State<Namespace>) -> Json<Value> {
+    Json(json!({"tokens": state.logora.live_tokens()}))
 }
 
 /// Revokes a token, as `/oauth/revoke` would.
 #[utoipa::path(delete, path = "/__doublure/logora/tokens/{token}", tag = "credentials",
     params(("token" = String, Path, description = "The access token")),
     responses((status = 200, description = "Revoked: the APIs now answer \"The access token was revoked\"", body = Object),
-        (status = 404, description = "Not a token doublure issued")))]
+        (status = 404, description = "Not a token of this namespace, or issued before its last reset"),
+        (status = 409, description = "The token has expired: Doorkeeper revokes only tokens still accessible, and the APIs go on answering \"The access token expired\"")))]
 pub async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     Path(token): Path<String>,
 ) -> Result<Json<Value>, AdminError> {
-    if crate::logora::revoke(&state, &token) {
-        Ok(Json(json!({"revoked": token})))
-    } else {
-        Err(AdminError::NotFound(format!(
-            "{token:?} is not a token doublure issued"
-        )))
+    match state.logora.revoke(&token) {
+        Revocation::Revoked(_) => Ok(Json(json!({"revoked": token}))),
+        Revocation::Expired(info) => Err(AdminError::Conflict(format!(
+            "the token of {} expired at {}: Doorkeeper revokes only tokens still accessible, so it stays expired",
+            info.client_id,
+            info.expires_at()
+        ))),
+        Revocation::Unknown => Err(AdminError::NotFound(
+            "not a token of this namespace, or issued before its last reset".to_owned(),
+        )),
     }
 }
 
@@ -107,7 +116,7 @@ pub struct SignRequest {
     responses((status = 200, description = "`{\"url\": \"<signed URL>\"}`, valid for 30 seconds of the emulated clock", body = Object),
         (status = 400, description = "Both email and name_id, or an unknown algo"), (status = 404, description = "No API access with that orig and no key given")))]
 pub async fn sign(
-    State(state): State<AppState>,
+    State(state): State<Namespace>,
     AdminJson(request): AdminJson<SignRequest>,
 ) -> Result<Json<Value>, AdminError> {
     if request.email.is_some() && request.name_id.is_some() {
@@ -117,18 +126,15 @@ pub async fn sign(
     }
     let key = match request.key {
         Some(key) => key,
-        None => state
-            .store
-            .read(|d| d.wcs.access(&request.orig).map(|a| a.access_key.clone()))
-            .ok_or_else(|| {
-                AdminError::NotFound(format!(
-                    "no API access {:?} in wcs/api_accesses.json; give its key",
-                    request.orig
-                ))
-            })?,
+        None => state.wcs.access_key(&request.orig).ok_or_else(|| {
+            AdminError::NotFound(format!(
+                "no API access {:?} in wcs/api_accesses.json; give its key",
+                request.orig
+            ))
+        })?,
     };
     let url = if request.url.starts_with('/') {
-        format!("{}{}", state.settings.public_url, request.url)
+        format!("{}{}", state.wcs.base_url, request.url)
     } else {
         request.url
     };

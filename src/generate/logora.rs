@@ -1,7 +1,9 @@
 //! Generated Logora users (the 18 fields of the API's example plus the
 //! application, the sub-application and the expert and selected flags),
-//! built as the model's `User` directly: a million of them load in the
-//! time it takes to render them, with no JSON in between.
+//! built as the model's `User` directly and, when served, turned into
+//! records chunk by chunk as they are made: a million of them load in the
+//! time it takes to render them, and no million `User`s are ever alive at
+//! once.
 
 use std::sync::Arc;
 
@@ -12,7 +14,8 @@ use fake::locales::FR_FR;
 use fake::rand::RngExt;
 use fake::rand::rngs::StdRng;
 
-use crate::logora::model::{Level, User};
+use crate::logora::model::{Level, LogoraData, Record, User};
+use crate::store::{ItemRef, Problem, Problems};
 
 use super::french::{CITIES, DESCRIPTIONS, INTERESTS, LEVELS, OCCUPATIONS, simplify};
 
@@ -83,6 +86,45 @@ pub fn users(
     )
 }
 
+/// `count` users for `target`, prepared for `data` (checked and rendered
+/// as they are made, on every core); every problem is reported.
+pub fn records(
+    data: &LogoraData,
+    count: usize,
+    seed: u64,
+    target: &Target,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Record>, Problems> {
+    let shared = Shared::new(target);
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(2048));
+    }
+    let made: Vec<Result<Record, Vec<Problem>>> = super::generate(
+        count,
+        seed,
+        STREAM,
+        |rng, i| {
+            let user = user(rng, target.first_id + i as u64, &shared);
+            let at = ItemRef {
+                file: "generated logora/users.json".to_owned(),
+                number: i + 1,
+                id: Some(user.id.to_string()),
+            };
+            BUFFER.with_borrow_mut(|buffer| data.prepare(&user, &at, buffer))
+        },
+        progress,
+    );
+    let mut records = Vec::with_capacity(made.len());
+    let mut problems = Problems::default();
+    for item in made {
+        match item {
+            Ok(record) => records.push(record),
+            Err(found) => problems.0.extend(found),
+        }
+    }
+    problems.into_result(records)
+}
+
 fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
     list[rng.random_range(0..list.len())]
 }
@@ -136,8 +178,7 @@ fn user(rng: &mut StdRng, id: u64, shared: &Shared) -> User {
     let sub_application_name = shared
         .sub_applications
         .get(rng.random_range(0..shared.sub_applications.len().max(1)))
-        .cloned()
-        .unwrap_or_else(|| Arc::from(""));
+        .cloned();
     let slug = format!("{}-{id}", simplify(&full_name, '-'));
     let score = rng.random_range(0..500i64);
     let description = rng
@@ -167,7 +208,8 @@ fn user(rng: &mut StdRng, id: u64, shared: &Shared) -> User {
         city: Some(city),
         occupation: Some(occupation),
         interests: Some(interests.join(",")),
-        application_id: shared.application_id,
+        extra: serde_json::Map::new(),
+        application_id: Some(shared.application_id),
         sub_application_name,
         is_expert,
         is_selected,

@@ -19,7 +19,9 @@ use fake::rand::rngs::StdRng;
 use serde_json::Value;
 
 use crate::config::Generate;
-use crate::store::{Data, FixtureFiles, Problems};
+use crate::logora::model::LogoraData;
+use crate::store::Problems;
+use crate::wcs::model::WcsData;
 
 /// Items per chunk: the unit of parallel work and of seeding.
 const CHUNK: usize = 16_384;
@@ -90,22 +92,13 @@ pub fn total(generate: &Generate) -> u64 {
 }
 
 /// Where generated Logora users go in `files` (fixture format): the first
-/// application, ids after the highest one.
-fn logora_target(files: &[(&'static str, Value)]) -> Option<logora::Target> {
-    let items = |name: &str| {
-        files
-            .iter()
-            .find(|(f, _)| *f == name)
-            .and_then(|(_, v)| v.as_array())
-    };
-    let application = items("logora/applications.json")?.first()?;
-    let first_id = items("logora/users.json")
-        .into_iter()
-        .flatten()
-        .filter_map(|u| u["id"].as_u64())
-        .max()
-        .unwrap_or(0)
-        + 1;
+/// application, ids after `last_id`, the highest one.
+fn logora_target(files: &[(&'static str, Value)], last_id: Option<u64>) -> Option<logora::Target> {
+    let application = files
+        .iter()
+        .find(|(f, _)| *f == "logora/applications.json")
+        .and_then(|(_, v)| v.as_array())?
+        .first()?;
     Some(logora::Target {
         application_id: application["id"].as_u64()?,
         sub_applications: application["sub_applications"]
@@ -113,8 +106,19 @@ fn logora_target(files: &[(&'static str, Value)]) -> Option<logora::Target> {
             .iter()
             .filter_map(|s| s.as_str().map(str::to_owned))
             .collect(),
-        first_id,
+        first_id: last_id.unwrap_or(0) + 1,
     })
+}
+
+/// The highest user id of a `logora/users.json` in `files`.
+fn last_logora_id(files: &[(&'static str, Value)]) -> Option<u64> {
+    files
+        .iter()
+        .find(|(f, _)| *f == "logora/users.json")
+        .and_then(|(_, v)| v.as_array())?
+        .iter()
+        .filter_map(|u| u["id"].as_u64())
+        .max()
 }
 
 /// Where generated w.c.s. users and forms go in `files`: ids after the
@@ -174,19 +178,19 @@ fn wcs_items(
     (users, forms)
 }
 
-/// Writes a fixture directory into `out`: the built-in fixtures plus the
-/// generated items, one item per line so the files stay diffable and the
-/// same arguments always give the same bytes.
+/// Writes a fixture directory into `out`: `files` (fixture file name to
+/// JSON array: the built-in fixtures, exported) plus the generated items,
+/// one item per line so the files stay diffable and the same arguments
+/// always give the same bytes.
 pub fn write_dir(
+    mut files: Vec<(&'static str, Value)>,
     generate: &Generate,
     out: &Path,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), String> {
-    let data = Data::load(&FixtureFiles::builtin()).map_err(|p| p.to_string())?;
-    let mut files = data.export();
     if generate.logora_users > 0 {
-        let target =
-            logora_target(&files).ok_or("the built-in fixtures have no Logora application")?;
+        let target = logora_target(&files, last_logora_id(&files))
+            .ok_or("the fixtures have no Logora application")?;
         let users = logora::users(generate.logora_users, generate.seed, &target, progress);
         let users = users
             .iter()
@@ -232,31 +236,40 @@ fn write_items(out: &mut impl Write, value: &Value) -> std::io::Result<()> {
     out.write_all(if items.is_empty() { b"]\n" } else { b"\n]\n" })
 }
 
-/// Adds the generated items to `data` (served data, on top of the
+/// Adds the generated items to the loaded data (served data, on top of the
 /// fixtures).
 pub fn add_to(
-    data: &mut Data,
+    logora_data: &mut LogoraData,
+    wcs_data: &mut WcsData,
     generate: &Generate,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), Problems> {
     if generate.is_empty() {
         return Ok(());
     }
-    let files = data.export();
+    let mut files = logora_data.export_settings();
+    files.extend(wcs_data.export());
     if generate.logora_users > 0 {
-        let Some(target) = logora_target(&files) else {
+        let last_id = logora_data.records().map(|r| r.id).max();
+        let Some(target) = logora_target(&files, last_id) else {
             return Err(Problems(vec![crate::store::Problem::file(
                 "logora/applications.json",
                 "--generate-logora-users needs at least one application",
             )]));
         };
         let started = std::time::Instant::now();
-        let users = logora::users(generate.logora_users, generate.seed, &target, progress);
+        let records = logora::records(
+            logora_data,
+            generate.logora_users,
+            generate.seed,
+            &target,
+            progress,
+        )?;
         let made = started.elapsed();
-        data.logora.add_users(users)?;
+        logora_data.add_records(records, &[])?;
         // Start-up time with big data is a feature: say where it went.
         tracing::info!(
-            "generated {} Logora users in {} ms, checked, rendered and indexed in {} ms",
+            "generated and rendered {} Logora users in {} ms, checked and indexed in {} ms",
             generate.logora_users,
             made.as_millis(),
             (started.elapsed() - made).as_millis()
@@ -268,7 +281,7 @@ pub fn add_to(
         let users = typed(users, "wcs/users.json")?;
         let forms = typed(forms, "wcs/forms.json")?;
         let made = started.elapsed();
-        data.wcs.add_generated(users, forms)?;
+        wcs_data.add_generated(users, forms)?;
         tracing::info!(
             "generated {} w.c.s. users and {} forms in {} ms, checked, rendered and indexed in {} ms",
             generate.wcs_users,

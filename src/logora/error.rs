@@ -22,6 +22,11 @@ pub const INTROSPECT_UNAUTHORIZED: &str = "Request needs to be authorized. Requi
 /// Revocation refused.
 pub const REVOKE_UNAUTHORIZED: &str = "You are not authorized to revoke this token";
 
+/// `Cache-Control` of Doorkeeper's answers on the wire: Doorkeeper sets
+/// `no-store, no-cache`, and Rails' `merge_and_normalize_cache_control!`
+/// keeps only `no-store` when it is present (docs/fidelity.md).
+pub const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
 /// Why a bearer token was refused, with Doorkeeper's description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenProblem {
@@ -181,10 +186,7 @@ impl IntoResponse for LogoraError {
             self,
             Self::OAuth { .. } | Self::Token(_) | Self::Forbidden { .. } | Self::RevokeUnauthorized
         ) {
-            headers.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store, no-cache"),
-            );
+            headers.insert(header::CACHE_CONTROL, NO_STORE);
         }
         response
     }

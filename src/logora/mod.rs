@@ -3,6 +3,12 @@
 //! users API (list, anonymize, delete). Upstream behaviour:
 //! ../shared/spec/logora.md (§3 Doorkeeper, §4 pagination, §5 choices) and
 //! the Logora "Données utilisateurs" page (../shared/seeds).
+//!
+//! The wing stands on the shared ground only: its data lives in a
+//! [`Cell`], time comes from the [`Clock`], settings from [`Settings`], and
+//! each answer says why through an [`Outcome`]. [`Logora`] is one
+//! namespace's Logora, which handlers receive as their state; its
+//! "control surface" section is what the control plane may call.
 
 pub mod auth;
 pub mod error;
@@ -12,8 +18,8 @@ pub mod token;
 pub mod users;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -24,15 +30,17 @@ use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
-use crate::AppState;
-use crate::admin::journal::Outcome;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::outcome::Outcome;
+use crate::store::Cell;
 use error::{LogoraError, TokenProblem, json_response};
-use model::{Client, scope_bits, scope_text};
-use token::TokenInfo;
+use model::{Client, LogoraData, scope_bits, scope_text};
+use token::{Binding, TokenInfo};
 
 /// Logora's routes. A path with another method is, for Rails, a route that
 /// does not exist: 404 in the API's format rather than a bare 405.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Logora> {
     Router::new()
         .route("/oauth/token", post(token_endpoint).fallback(no_route))
         .route("/oauth/revoke", post(revoke_endpoint).fallback(no_route))
@@ -62,7 +70,247 @@ async fn no_route(method: Method, uri: axum::http::Uri) -> Response {
     )
 }
 
-/// How many minted tokens [`live_tokens`] remembers.
+/// One namespace's Logora: what its handlers receive. Cloning it is one
+/// atomic increment.
+#[derive(Debug, Clone)]
+pub struct Logora(Arc<Inner>);
+
+/// What [`Logora`] holds.
+#[derive(Debug)]
+pub struct Inner {
+    /// Applications, clients and users.
+    pub data: Cell<LogoraData>,
+    /// Tokens minted and revoked.
+    pub runtime: Runtime,
+    pub clock: Arc<Clock>,
+    pub settings: Arc<Settings>,
+    /// Base of absolute URLs: the public URL, plus the namespace's prefix.
+    pub base_url: String,
+    /// The namespace's identity that tokens are bound to; `None` at the
+    /// root.
+    realm: Option<Box<[u8]>>,
+}
+
+impl std::ops::Deref for Logora {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Logora {
+    /// A Logora serving `data`, with fresh runtime state.
+    pub fn new(
+        data: Arc<LogoraData>,
+        clock: Arc<Clock>,
+        settings: Arc<Settings>,
+        base_url: String,
+        realm: Option<Box<[u8]>>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            data: Cell::new(data),
+            runtime: Runtime::default(),
+            clock,
+            settings,
+            base_url,
+            realm,
+        }))
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    fn binding(&self) -> Binding<'_> {
+        Binding {
+            generation: self.runtime.generation(),
+            realm: self.realm.as_deref(),
+        }
+    }
+
+    /// What a token says, when it is one of this namespace's since its
+    /// last reset.
+    fn decode(&self, token: &str) -> Option<TokenInfo> {
+        self.data
+            .read(|data| token::decode(data, token, self.binding()))
+    }
+
+    /// A token checked as a protected route checks it: revoked first, then
+    /// expiry by the emulated clock (Doorkeeper's order).
+    pub fn check_token(&self, token: &str) -> Result<TokenInfo, (TokenProblem, String)> {
+        let Some(info) = self.decode(token) else {
+            return Err((
+                TokenProblem::Invalid,
+                "no token of any client (unknown, malformed, or signed with another secret)"
+                    .to_owned(),
+            ));
+        };
+        let now = self.now();
+        if self.runtime.is_revoked(token, now) {
+            return Err((
+                TokenProblem::Revoked,
+                format!("token of {} was revoked", info.client_id),
+            ));
+        }
+        if now > info.expires_at() {
+            return Err((
+                TokenProblem::Expired,
+                format!(
+                    "token of {} expired {} s ago",
+                    info.client_id,
+                    now - info.expires_at()
+                ),
+            ));
+        }
+        Ok(info)
+    }
+
+    // The control surface: what the control plane and fault injection may
+    // call.
+
+    /// The client a bearer token was issued to, for a valid, unexpired,
+    /// unrevoked token.
+    pub fn client_of_token(&self, token: &str) -> Option<String> {
+        self.check_token(token).ok().map(|info| info.client_id)
+    }
+
+    /// Issues a token to `client_id` as `/oauth/token` does after the
+    /// client authenticated; `scope` is the space-separated request (`None`
+    /// or blank: the default `public`). Returns the `/oauth/token` success
+    /// body.
+    pub fn mint(&self, client_id: &str, scope: Option<&str>) -> Result<Value, LogoraError> {
+        let client = self
+            .data
+            .read(|data| data.client(client_id).cloned())
+            .ok_or_else(LogoraError::invalid_client)?;
+        self.mint_for(&client, scope).map_err(|(e, _)| e)
+    }
+
+    fn mint_for(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+    ) -> Result<Value, (LogoraError, String)> {
+        let allowed = scope_bits(&client.scopes).unwrap_or(0);
+        let bits = match scope.filter(|s| !s.trim().is_empty()) {
+            // Doorkeeper's default scope, limited to the client's own.
+            None => {
+                if allowed & 1 == 0 {
+                    return Err((
+                        LogoraError::invalid_scope(),
+                        format!(
+                            "invalid_scope: no scope asked and {} may not have the default scope public (allowed: {})",
+                            client.client_id, client.scopes
+                        ),
+                    ));
+                }
+                1
+            }
+            Some(asked) => match scope_bits(asked) {
+                Err(unknown) => {
+                    return Err((
+                        LogoraError::invalid_scope(),
+                        format!("invalid_scope: unknown scope {unknown:?}"),
+                    ));
+                }
+                Ok(bits) if bits & !allowed != 0 => {
+                    return Err((
+                        LogoraError::invalid_scope(),
+                        format!(
+                            "invalid_scope: {} may only have {:?}, asked {asked:?}",
+                            client.client_id, client.scopes
+                        ),
+                    ));
+                }
+                Ok(bits) => bits,
+            },
+        };
+        let lifetime = client
+            .token_lifetime
+            .unwrap_or(self.settings.logora_token_lifetime);
+        let created_at = self.now();
+        let access_token = token::encode(
+            client,
+            bits,
+            created_at,
+            lifetime,
+            rand::random(),
+            self.binding(),
+        );
+        let scope = scope_text(bits);
+        self.runtime.remember(Minted {
+            token: access_token.clone(),
+            client_id: client.client_id.clone(),
+            scope: scope.clone(),
+            created_at,
+            expires_at: created_at + i64::from(lifetime),
+        });
+        Ok(json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "scope": scope,
+            "created_at": created_at,
+        }))
+    }
+
+    /// Tokens minted recently (the last [`RECENT_TOKENS`]) that still work:
+    /// `{access_token, client_id, scope, created_at, expires_at}` each.
+    pub fn live_tokens(&self) -> Vec<Value> {
+        let recent: Vec<Minted> = self.runtime.lock().recent.iter().cloned().collect();
+        recent
+            .into_iter()
+            .filter(|m| self.check_token(&m.token).is_ok())
+            .map(|m| {
+                json!({
+                    "access_token": m.token,
+                    "client_id": m.client_id,
+                    "scope": m.scope,
+                    "created_at": m.created_at,
+                    "expires_at": m.expires_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a token as Doorkeeper does: only one that is still
+    /// accessible; an expired token is left as it is.
+    pub fn revoke(&self, token: &str) -> Revocation {
+        let Some(info) = self.decode(token) else {
+            return Revocation::Unknown;
+        };
+        let now = self.now();
+        if self.runtime.is_revoked(token, now) {
+            return Revocation::Revoked(info);
+        }
+        if now > info.expires_at() {
+            return Revocation::Expired(info);
+        }
+        self.runtime.revoke(token, info.expires_at(), now);
+        Revocation::Revoked(info)
+    }
+
+    /// Back to a fresh start: revocations and minted tokens forgotten, and
+    /// every token issued so far void.
+    pub fn reset(&self, data: Arc<LogoraData>) {
+        self.data.replace(data);
+        self.runtime.reset();
+    }
+}
+
+/// What a revocation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// No token of ours.
+    Unknown,
+    /// Expired before it could be revoked: Doorkeeper leaves it so.
+    Expired(TokenInfo),
+    /// Revoked (now or before).
+    Revoked(TokenInfo),
+}
+
+/// How many minted tokens [`Logora::live_tokens`] remembers.
 pub const RECENT_TOKENS: usize = 1000;
 
 /// Runtime state that is not fixture data: revoked tokens (pruned a day
@@ -70,7 +318,7 @@ pub const RECENT_TOKENS: usize = 1000;
 /// reset count tokens are bound to.
 #[derive(Debug, Default)]
 pub struct Runtime {
-    inner: Mutex<Inner>,
+    inner: Mutex<RuntimeInner>,
     /// Resets so far: tokens carry it in their MAC, so a reset voids every
     /// token issued before it, as a wiped Doorkeeper table would.
     generation: AtomicU64,
@@ -81,7 +329,7 @@ pub struct Runtime {
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+struct RuntimeInner {
     /// Revoked token to the epoch second it would have expired at.
     revoked: HashMap<String, i64>,
     recent: VecDeque<Minted>,
@@ -97,8 +345,8 @@ struct Minted {
 }
 
 impl Runtime {
-    /// Forgets everything (control-plane reset).
-    pub fn reset(&self) {
+    /// Forgets everything and voids every token issued so far.
+    fn reset(&self) {
         let mut inner = self.lock();
         inner.revoked.clear();
         self.any_revoked.store(false, Ordering::Release);
@@ -106,13 +354,21 @@ impl Runtime {
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Resets so far (see [`token::encode`]).
+    /// Resets so far (see [`token::Binding`]).
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Relaxed)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RuntimeInner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn remember(&self, minted: Minted) {
+        let mut inner = self.lock();
+        if inner.recent.len() >= RECENT_TOKENS {
+            inner.recent.pop_front();
+        }
+        inner.recent.push_back(minted);
     }
 
     /// Whether `token` was revoked and the revocation is still kept at
@@ -126,176 +382,22 @@ impl Runtime {
             .get(token)
             .is_some_and(|expires_at| expires_at + REVOKED_KEPT_PAST_EXPIRY >= now)
     }
+
+    fn revoke(&self, token: &str, expires_at: i64, now: i64) {
+        let mut inner = self.lock();
+        // Doorkeeper says "revoked" before "expired", forever; forgetting a
+        // revocation a day after the token's expiry keeps the set bounded
+        // and the answer right for any test that moves the clock by hours.
+        inner
+            .revoked
+            .retain(|_, expires_at| *expires_at + REVOKED_KEPT_PAST_EXPIRY >= now);
+        inner.revoked.insert(token.to_owned(), expires_at);
+        self.any_revoked.store(true, Ordering::Release);
+    }
 }
 
 /// Seconds a revocation is remembered after its token would have expired.
 const REVOKED_KEPT_PAST_EXPIRY: i64 = 86_400;
-
-fn now(state: &AppState) -> i64 {
-    state.clock.now().timestamp()
-}
-
-/// A token checked as a protected route checks it: revoked first, then
-/// expiry by the emulated clock (Doorkeeper's order).
-pub fn check_token(state: &AppState, token: &str) -> Result<TokenInfo, (TokenProblem, String)> {
-    let Some(info) = state
-        .store
-        .read(|data| token::decode(&data.logora, token, state.logora.generation()))
-    else {
-        return Err((
-            TokenProblem::Invalid,
-            "no token of any client (unknown, malformed, or signed with another secret)".to_owned(),
-        ));
-    };
-    if state.logora.is_revoked(token, now(state)) {
-        return Err((
-            TokenProblem::Revoked,
-            format!("token of {} was revoked", info.client_id),
-        ));
-    }
-    let now = now(state);
-    if now > info.expires_at() {
-        return Err((
-            TokenProblem::Expired,
-            format!(
-                "token of {} expired {} s ago",
-                info.client_id,
-                now - info.expires_at()
-            ),
-        ));
-    }
-    Ok(info)
-}
-
-/// The client a bearer token was issued to, for a valid, unexpired,
-/// unrevoked token.
-pub fn client_id_of_token(state: &AppState, token: &str) -> Option<String> {
-    check_token(state, token).ok().map(|info| info.client_id)
-}
-
-/// Issues a token to `client_id` as `/oauth/token` does after the client
-/// authenticated; `scope` is the space-separated request (`None` or blank:
-/// the default `public`). Returns the `/oauth/token` success body.
-pub fn mint(state: &AppState, client_id: &str, scope: Option<&str>) -> Result<Value, LogoraError> {
-    let client = state
-        .store
-        .read(|data| data.logora.client(client_id).cloned())
-        .ok_or_else(LogoraError::invalid_client)?;
-    mint_for(state, &client, scope).map_err(|(e, _)| e)
-}
-
-fn mint_for(
-    state: &AppState,
-    client: &Client,
-    scope: Option<&str>,
-) -> Result<Value, (LogoraError, String)> {
-    let allowed = scope_bits(&client.scopes).unwrap_or(0);
-    let bits = match scope.filter(|s| !s.trim().is_empty()) {
-        // Doorkeeper's default scope, limited to the client's own.
-        None => {
-            if allowed & 1 == 0 {
-                return Err((
-                    LogoraError::invalid_scope(),
-                    format!(
-                        "invalid_scope: no scope asked and {} may not have the default scope public (allowed: {})",
-                        client.client_id, client.scopes
-                    ),
-                ));
-            }
-            1
-        }
-        Some(asked) => match scope_bits(asked) {
-            Err(unknown) => {
-                return Err((
-                    LogoraError::invalid_scope(),
-                    format!("invalid_scope: unknown scope {unknown:?}"),
-                ));
-            }
-            Ok(bits) if bits & !allowed != 0 => {
-                return Err((
-                    LogoraError::invalid_scope(),
-                    format!(
-                        "invalid_scope: {} may only have {:?}, asked {asked:?}",
-                        client.client_id, client.scopes
-                    ),
-                ));
-            }
-            Ok(bits) => bits,
-        },
-    };
-    let lifetime = client
-        .token_lifetime
-        .unwrap_or(state.settings.logora_token_lifetime);
-    let created_at = now(state);
-    let access_token = token::encode(
-        client,
-        bits,
-        created_at,
-        lifetime,
-        state.logora.generation(),
-    );
-    let scope = scope_text(bits);
-    {
-        let mut inner = state.logora.lock();
-        if inner.recent.len() >= RECENT_TOKENS {
-            inner.recent.pop_front();
-        }
-        inner.recent.push_back(Minted {
-            token: access_token.clone(),
-            client_id: client.client_id.clone(),
-            scope: scope.clone(),
-            created_at,
-            expires_at: created_at + i64::from(lifetime),
-        });
-    }
-    Ok(json!({
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": lifetime,
-        "scope": scope,
-        "created_at": created_at,
-    }))
-}
-
-/// Tokens minted recently (the last [`RECENT_TOKENS`]) that still work:
-/// `{access_token, client_id, scope, created_at, expires_at}` each.
-pub fn live_tokens(state: &AppState) -> Vec<Value> {
-    let recent: Vec<Minted> = state.logora.lock().recent.iter().cloned().collect();
-    recent
-        .into_iter()
-        .filter(|m| check_token(state, &m.token).is_ok())
-        .map(|m| {
-            json!({
-                "access_token": m.token,
-                "client_id": m.client_id,
-                "scope": m.scope,
-                "created_at": m.created_at,
-                "expires_at": m.expires_at,
-            })
-        })
-        .collect()
-}
-
-/// Revokes a token; `false` when it is no token of ours.
-pub fn revoke(state: &AppState, token: &str) -> bool {
-    let Some(info) = state
-        .store
-        .read(|data| token::decode(&data.logora, token, state.logora.generation()))
-    else {
-        return false;
-    };
-    let now = now(state);
-    let mut inner = state.logora.lock();
-    // Doorkeeper says "revoked" before "expired", forever; forgetting a
-    // revocation a day after the token's expiry keeps the set bounded and
-    // the answer right for any test that moves the clock by hours.
-    inner
-        .revoked
-        .retain(|_, expires_at| *expires_at + REVOKED_KEPT_PAST_EXPIRY >= now);
-    inner.revoked.insert(token.to_owned(), info.expires_at());
-    state.logora.any_revoked.store(true, Ordering::Release);
-    true
-}
 
 /// Attaches `outcome` and answers.
 fn answer(mut response: Response, outcome: impl Into<String>) -> Response {
@@ -307,21 +409,20 @@ fn fail(error: LogoraError, outcome: impl Into<String>) -> Response {
     answer(error.into_response(), outcome)
 }
 
-/// A Doorkeeper success body with its cache headers (spec §5.4).
+/// A Doorkeeper success body with its cache headers as they reach the
+/// client: Doorkeeper sets `no-store, no-cache`, and Rails keeps only
+/// `no-store` of that (docs/fidelity.md).
 fn oauth_ok(body: &Value) -> Response {
     let mut response = json_response(StatusCode::OK, body.to_string());
     let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store, no-cache"),
-    );
+    headers.insert(header::CACHE_CONTROL, error::NO_STORE);
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
 }
 
 /// The client a request authenticates as, or why it does not.
 fn authenticate(
-    state: &AppState,
+    logora: &Logora,
     headers: &HeaderMap,
     params: &auth::Params,
 ) -> Result<Client, String> {
@@ -332,7 +433,7 @@ fn authenticate(
         auth::CredentialSource::Basic => "HTTP Basic",
         auth::CredentialSource::Params => "client_id/client_secret parameters",
     };
-    let Some(client) = state.store.read(|d| d.logora.client(&id).cloned()) else {
+    let Some(client) = logora.data.read(|d| d.client(&id).cloned()) else {
         return Err(format!("unknown client_id {id:?} (by {how})"));
     };
     if bool::from(client.client_secret.as_bytes().ct_eq(secret.as_bytes())) {
@@ -346,7 +447,7 @@ fn authenticate(
 
 /// `POST /oauth/token`: the client-credentials grant.
 async fn token_endpoint(
-    State(state): State<AppState>,
+    State(logora): State<Logora>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -374,7 +475,7 @@ async fn token_endpoint(
             );
         }
     }
-    let client = match authenticate(&state, &headers, &params) {
+    let client = match authenticate(&logora, &headers, &params) {
         Ok(client) => client,
         Err(why) => {
             return fail(
@@ -388,7 +489,7 @@ async fn token_endpoint(
     } else {
         ""
     };
-    match mint_for(&state, &client, params.get("scope")) {
+    match logora.mint_for(&client, params.get("scope")) {
         Ok(body) => answer(
             oauth_ok(&body),
             format!(
@@ -404,13 +505,13 @@ async fn token_endpoint(
 
 /// `POST /oauth/revoke` (RFC 7009 as Doorkeeper answers it).
 async fn revoke_endpoint(
-    State(state): State<AppState>,
+    State(logora): State<Logora>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let params = auth::params(query.as_deref(), &headers, &body).unwrap_or_default();
-    let client = match authenticate(&state, &headers, &params) {
+    let client = match authenticate(&logora, &headers, &params) {
         Ok(client) => client,
         Err(why) => {
             return fail(
@@ -420,10 +521,7 @@ async fn revoke_endpoint(
         }
     };
     let token = params.get("token").unwrap_or("");
-    let info = state
-        .store
-        .read(|d| token::decode(&d.logora, token, state.logora.generation()));
-    match info {
+    match logora.decode(token) {
         None => answer(
             oauth_ok(&json!({})),
             "revoke: no such token, nothing to do (RFC 7009 answers 200)",
@@ -435,19 +533,29 @@ async fn revoke_endpoint(
                 info.client_id, client.client_id
             ),
         ),
-        Some(info) => {
-            revoke(&state, token);
-            answer(
+        Some(_) => match logora.revoke(token) {
+            Revocation::Expired(info) => answer(
+                oauth_ok(&json!({})),
+                format!(
+                    "revoke: token of {} had expired, left as it is (Doorkeeper revokes only accessible tokens)",
+                    info.client_id
+                ),
+            ),
+            Revocation::Revoked(info) => answer(
                 oauth_ok(&json!({})),
                 format!("token of {} revoked", info.client_id),
-            )
-        }
+            ),
+            Revocation::Unknown => answer(
+                oauth_ok(&json!({})),
+                "revoke: no such token, nothing to do (RFC 7009 answers 200)",
+            ),
+        },
     }
 }
 
 /// `POST /oauth/introspect` (RFC 7662 as Doorkeeper answers it).
 async fn introspect_endpoint(
-    State(state): State<AppState>,
+    State(logora): State<Logora>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
@@ -455,14 +563,14 @@ async fn introspect_endpoint(
     let params = auth::params(query.as_deref(), &headers, &body).unwrap_or_default();
     let token = params.get("token").unwrap_or("").to_owned();
     // The caller is a client (Basic or parameters) or holds another token.
-    let caller = if let Some(bearer) = auth::bearer_header(&headers) {
+    if let Some(bearer) = auth::bearer_header(&headers) {
         if bearer == token {
             return fail(
                 LogoraError::Token(TokenProblem::Invalid),
                 "introspect refused: the caller's bearer token is the token introspected",
             );
         }
-        match check_token(&state, &bearer) {
+        let caller = match logora.check_token(&bearer) {
             Ok(info) => info.client_id,
             Err((problem, why)) => {
                 return fail(
@@ -470,24 +578,46 @@ async fn introspect_endpoint(
                     format!("introspect refused: caller's {why}"),
                 );
             }
-        }
-    } else if auth::client_credentials(&headers, &params).is_some() {
-        match authenticate(&state, &headers, &params) {
-            Ok(client) => client.client_id,
-            Err(why) => {
-                return fail(
-                    LogoraError::invalid_client(),
-                    format!("introspect refused: invalid_client: {why}"),
-                );
-            }
-        }
-    } else {
+        };
+        // Upstream: Doorkeeper's default `allow_token_introspection` lets a
+        // bearer introspect only tokens of its own application; any other
+        // token, unknown ones included, is `authorize_using_bearer_token!`'s
+        // 401.
+        return match logora.decode(&token) {
+            Some(info) if info.client_id == caller => introspection(&logora, &token, &caller),
+            Some(info) => fail(
+                LogoraError::Token(TokenProblem::Invalid),
+                format!(
+                    "introspect refused: the token belongs to {}, and a bearer of {caller} may only introspect {caller}'s tokens",
+                    info.client_id
+                ),
+            ),
+            None => fail(
+                LogoraError::Token(TokenProblem::Invalid),
+                format!(
+                    "introspect refused: the token introspected is no token of ours, and a bearer of {caller} may only introspect {caller}'s tokens"
+                ),
+            ),
+        };
+    }
+    if auth::client_credentials(&headers, &params).is_none() {
         return fail(
             LogoraError::invalid_request(error::INTROSPECT_UNAUTHORIZED),
             "introspect refused: no client credentials and no bearer token",
         );
-    };
-    match check_token(&state, &token) {
+    }
+    match authenticate(&logora, &headers, &params) {
+        Ok(client) => introspection(&logora, &token, &client.client_id),
+        Err(why) => fail(
+            LogoraError::invalid_client(),
+            format!("introspect refused: invalid_client: {why}"),
+        ),
+    }
+}
+
+/// The introspection answer of `token` for an authorized `caller`.
+fn introspection(logora: &Logora, token: &str, caller: &str) -> Response {
+    match logora.check_token(token) {
         Ok(info) if info.client_id == caller => answer(
             oauth_ok(&json!({
                 "active": true,
@@ -513,9 +643,11 @@ async fn introspect_endpoint(
     }
 }
 
-/// `GET /oauth/token/info`.
+/// `GET /oauth/token/info`. Every refusal says "The access token is
+/// invalid", as Doorkeeper's `TokenInfoController` answers whatever the
+/// cause; the outcome keeps the true reason.
 async fn token_info_endpoint(
-    State(state): State<AppState>,
+    State(logora): State<Logora>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
@@ -528,7 +660,7 @@ async fn token_info_endpoint(
             "token info: no bearer token",
         );
     };
-    match check_token(&state, &token) {
+    match logora.check_token(&token) {
         Ok(info) => {
             let text = scope_text(info.scope_bits);
             let scopes: Vec<&str> = text.split_whitespace().collect();
@@ -536,13 +668,16 @@ async fn token_info_endpoint(
                 oauth_ok(&json!({
                     "resource_owner_id": null,
                     "scope": scopes,
-                    "expires_in": info.expires_at() - now(&state),
+                    "expires_in": info.expires_at() - logora.now(),
                     "application": {"uid": info.client_id},
                     "created_at": info.created_at,
                 })),
                 format!("token info for {}", info.client_id),
             )
         }
-        Err((problem, why)) => fail(LogoraError::Token(problem), format!("token info: {why}")),
+        Err((_, why)) => fail(
+            LogoraError::Token(TokenProblem::Invalid),
+            format!("token info: {why}"),
+        ),
     }
 }

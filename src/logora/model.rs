@@ -4,19 +4,25 @@
 //! "Données utilisateurs" page's example (../shared/seeds) plus four
 //! doublure-only fields that place a user and drive the list filters.
 //!
-//! Loading validates everything and builds what a request needs so that it
-//! only slices and concatenates: each user's public JSON rendered once, and
-//! per application the positions of its users sorted by id, for every
-//! combination of the three list filters.
+//! Loading validates everything and keeps what a request needs so that it
+//! only slices and concatenates: each user as a compact record around its
+//! public JSON, rendered once, and per application the slots of its users
+//! sorted by id, for every combination of the three list filters.
+//!
+//! Users and indexes are persistent vectors (`imbl`): a copy of the data
+//! shares every user with the original, and changing one user copies a
+//! few tree nodes, not the million others. That is what lets a namespace
+//! start from the loaded data for free and change it in milliseconds.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::store::{FixtureFiles, Item, Problems};
+use crate::store::{FixtureFiles, Item, ItemRef, Problem, Problems};
 
 /// Collections the control plane can change: fixture file and id key.
 pub const COLLECTIONS: &[(&str, &str)] = &[
@@ -24,6 +30,9 @@ pub const COLLECTIONS: &[(&str, &str)] = &[
     ("logora/clients.json", "client_id"),
     ("logora/users.json", "id"),
 ];
+
+/// The users' fixture file.
+pub const USERS_FILE: &str = "logora/users.json";
 
 /// Fixture files compiled into the binary.
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
@@ -77,10 +86,12 @@ pub struct Level {
     pub icon_url: String,
 }
 
-/// A Logora user: the 18 fields the API returns, then four that only
-/// doublure reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A Logora user as fixtures and the control plane write it: the 17 fields
+/// the API returns, any other field of a newer API version (`hash_id`,
+/// `first_name`, …; served back after the 17, in the order given), then the
+/// four that only doublure reads, each with a default, so that a user
+/// copied from a real answer loads as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: u64,
     pub uid: Option<String>,
@@ -103,13 +114,23 @@ pub struct User {
     pub city: Option<Arc<str>>,
     pub occupation: Option<Arc<str>>,
     pub interests: Option<String>,
-    pub application_id: u64,
-    pub sub_application_name: Arc<str>,
+    /// Fields the emulation does not know, kept and served as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    /// Default: the first application.
+    #[serde(default)]
+    pub application_id: Option<u64>,
+    /// Default: none (the user matches no `sub_application_name` filter).
+    #[serde(default)]
+    pub sub_application_name: Option<Arc<str>>,
+    #[serde(default)]
     pub is_expert: bool,
+    #[serde(default)]
     pub is_selected: bool,
 }
 
-/// The 18 fields the API shows, in the seed's order.
+/// The fields the API shows: the 17 of the seed page, in its order, then
+/// the extra ones.
 #[derive(Serialize)]
 struct PublicUser<'a> {
     id: u64,
@@ -129,17 +150,15 @@ struct PublicUser<'a> {
     city: &'a Option<Arc<str>>,
     occupation: &'a Option<Arc<str>>,
     interests: &'a Option<String>,
+    #[serde(flatten)]
+    extra: &'a Map<String, Value>,
 }
 
 impl User {
-    /// The user as the API returns it.
-    pub fn render(&self) -> Arc<str> {
-        self.render_with(&mut Vec::new())
-    }
-
-    /// `render`, with `buffer` as scratch space: rendering many users
-    /// through one buffer saves the reallocations of a growing string.
-    fn render_with(&self, buffer: &mut Vec<u8>) -> Arc<str> {
+    /// The user as the API returns it, written into `buffer` (cleared
+    /// first): rendering many users through one buffer saves the
+    /// reallocations of a growing string.
+    fn render_into(&self, buffer: &mut Vec<u8>) -> Box<str> {
         let public = PublicUser {
             id: self.id,
             uid: &self.uid,
@@ -158,14 +177,123 @@ impl User {
             city: &self.city,
             occupation: &self.occupation,
             interests: &self.interests,
+            extra: &self.extra,
         };
         buffer.clear();
-        // Serializing plain strings and numbers into memory cannot fail, and
-        // serde_json writes valid UTF-8.
+        // Serializing strings, numbers and JSON values into memory cannot
+        // fail, and serde_json writes valid UTF-8.
         if serde_json::to_writer(&mut *buffer, &public).is_err() {
-            return Arc::from("null");
+            return Box::from("null");
         }
-        Arc::from(std::str::from_utf8(buffer).unwrap_or("null"))
+        Box::from(std::str::from_utf8(buffer).unwrap_or("null"))
+    }
+
+    /// The user as the API returns it.
+    pub fn render(&self) -> Box<str> {
+        self.render_into(&mut Vec::new())
+    }
+}
+
+/// A loaded user: its public JSON, rendered once, and the few fields the
+/// indexes and checks read. The rest lives only in the JSON, read back
+/// when the control plane asks for the user: a million users cost their
+/// JSON and little else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: u64,
+    pub application_id: u64,
+    pub sub_application_name: Option<Arc<str>>,
+    pub is_expert: bool,
+    pub is_selected: bool,
+    uid: Option<Box<str>>,
+    /// Hash of the slug: slugs are only compared, when a user is added.
+    slug_hash: u64,
+    json: Box<str>,
+}
+
+fn hash_of(value: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl Record {
+    /// `user`, rendered, in `application_id` (its own, resolved).
+    fn new(user: &User, application_id: u64, buffer: &mut Vec<u8>) -> Self {
+        Self {
+            id: user.id,
+            application_id,
+            sub_application_name: user.sub_application_name.clone(),
+            is_expert: user.is_expert,
+            is_selected: user.is_selected,
+            uid: user.uid.as_deref().map(Box::from),
+            slug_hash: hash_of(&user.slug),
+            json: user.render_into(buffer),
+        }
+    }
+
+    /// The public JSON object the API shows.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    pub fn uid(&self) -> Option<&str> {
+        self.uid.as_deref()
+    }
+
+    /// The user in the fixture format, read back from the JSON.
+    pub fn user(&self) -> User {
+        let mut user: User = match serde_json::from_str(&self.json) {
+            Ok(user) => user,
+            // The JSON was rendered from a `User`: it always reads back.
+            Err(e) => unreachable_user(self.id, &e),
+        };
+        user.application_id = Some(self.application_id);
+        user.sub_application_name = self.sub_application_name.clone();
+        user.is_expert = self.is_expert;
+        user.is_selected = self.is_selected;
+        user
+    }
+
+    fn slug(&self) -> String {
+        serde_json::from_str::<Value>(&self.json)
+            .ok()
+            .and_then(|v| v.get("slug")?.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+/// A user whose rendered JSON does not read back: a bug, shown as an empty
+/// user rather than a panic on a request path.
+fn unreachable_user(id: u64, error: &serde_json::Error) -> User {
+    tracing::error!("user {id}: rendered JSON does not read back: {error}");
+    User {
+        id,
+        uid: None,
+        image_url: None,
+        full_name: String::new(),
+        level: Arc::new(Level {
+            id: 0,
+            name: String::new(),
+            icon_url: String::new(),
+        }),
+        score: 0,
+        slug: String::new(),
+        points: 0,
+        description: None,
+        created_at: String::new(),
+        messages_count: 0,
+        votes_count: 0,
+        email: None,
+        age: None,
+        city: None,
+        occupation: None,
+        interests: None,
+        extra: Map::new(),
+        application_id: None,
+        sub_application_name: None,
+        is_expert: false,
+        is_selected: false,
     }
 }
 
@@ -203,10 +331,10 @@ pub fn scope_text(bits: u8) -> String {
         .join(" ")
 }
 
-/// The 4-byte hash of a client id that tokens carry.
-pub fn client_hash(client_id: &str) -> [u8; 4] {
+/// The 3-byte hash of a client id that tokens carry.
+pub fn client_hash(client_id: &str) -> [u8; 3] {
     let digest = Sha256::digest(client_id.as_bytes());
-    [digest[0], digest[1], digest[2], digest[3]]
+    [digest[0], digest[1], digest[2]]
 }
 
 /// A list filter: `None` means any.
@@ -219,6 +347,13 @@ pub struct FilterKey {
 }
 
 impl FilterKey {
+    /// No filter: every user of the application.
+    pub const ALL: Self = Self {
+        sub: None,
+        expert: None,
+        selected: None,
+    };
+
     /// Slot of this filter in [`AppIndex::lists`].
     fn slot(self) -> usize {
         let tri = |b: Option<bool>| match b {
@@ -229,26 +364,75 @@ impl FilterKey {
         let sub = self.sub.map_or(0, |s| usize::from(s) + 1);
         sub * 9 + tri(self.expert) * 3 + tri(self.selected)
     }
+
+    /// The filters a user with these values appears under.
+    fn of(sub: Option<u16>, expert: bool, selected: bool) -> impl Iterator<Item = FilterKey> {
+        let subs: &'static [bool] = if sub.is_some() {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        subs.iter().flat_map(move |&with_sub| {
+            let sub = if with_sub { sub } else { None };
+            [None, Some(expert)].into_iter().flat_map(move |expert| {
+                [None, Some(selected)]
+                    .into_iter()
+                    .map(move |selected| FilterKey {
+                        sub,
+                        expert,
+                        selected,
+                    })
+            })
+        })
+    }
 }
+
+/// The slots of a list: positions in [`LogoraData`]'s user slots.
+pub type Slots = imbl::Vector<u32>;
 
 /// What a users request of one application reads.
 #[derive(Debug, Clone, Default)]
 struct AppIndex {
-    /// Positions in `users`, sorted by user id, per filter combination
+    /// The application's sub-applications, for filter keys.
+    subs: Vec<Arc<str>>,
+    /// Slots of its users, sorted by user id, per filter combination
     /// (indexed by [`FilterKey::slot`]).
-    lists: Vec<Vec<u32>>,
+    lists: Vec<Slots>,
 }
 
-/// All Logora data.
+impl AppIndex {
+    fn sub_key(&self, name: &str) -> Option<u16> {
+        self.subs
+            .iter()
+            .position(|s| &**s == name)
+            .map(|i| i as u16)
+    }
+}
+
+/// All Logora data. Cloning it is cheap: users and indexes are shared
+/// until one side changes.
 #[derive(Debug, Clone, Default)]
 pub struct LogoraData {
     // Private: every change goes through a method that keeps the indexes.
-    applications: Vec<Application>,
-    clients: Vec<Client>,
-    users: Vec<User>,
-    rendered: Vec<Arc<str>>,
-    apps: HashMap<u64, AppIndex>,
-    client_by_hash: HashMap<[u8; 4], Vec<u32>>,
+    applications: Arc<Vec<Application>>,
+    clients: Arc<Vec<Client>>,
+    client_by_hash: Arc<HashMap<[u8; 3], Vec<u32>>>,
+    /// Every user in fixture order; a removed user leaves an empty slot, so
+    /// that the slots the indexes hold stay valid.
+    slots: imbl::Vector<Option<Arc<Record>>>,
+    /// Users in `slots`.
+    live: usize,
+    apps: Arc<HashMap<u64, AppIndex>>,
+}
+
+/// Applications' sub-applications by id, for checks.
+type AppSubs<'a> = HashMap<u64, &'a [String]>;
+
+fn app_subs(applications: &[Application]) -> AppSubs<'_> {
+    applications
+        .iter()
+        .map(|a| (a.id, a.sub_applications.as_slice()))
+        .collect()
 }
 
 impl LogoraData {
@@ -258,103 +442,292 @@ impl LogoraData {
             files.collection("logora/applications.json", "id", problems);
         let clients: Vec<Item<Client>> =
             files.collection("logora/clients.json", "client_id", problems);
-        let users: Vec<Item<User>> = files.collection("logora/users.json", "id", problems);
+        let users: Vec<Item<User>> = files.collection(USERS_FILE, "id", problems);
+        let applications = check_applications(applications, problems);
+        let clients = check_clients(clients, &applications, problems);
+        let mut data = Self::with_settings_only(applications, clients);
+        let (users, refs): (Vec<User>, Vec<ItemRef>) =
+            users.into_iter().map(|i| (i.data, i.at)).unzip();
+        let (records, found) = data.prepare_all(&users, &refs);
+        for p in found.0 {
+            problems.push(p);
+        }
+        if let Err(found) = data.add_records(records, &refs) {
+            for p in found.0 {
+                problems.push(p);
+            }
+        }
+        data
+    }
 
-        problems.check_unique(&applications, "id", |a| a.id);
-        for app in &applications {
-            let mut seen = HashSet::new();
-            for name in &app.data.sub_applications {
-                if name.is_empty() {
-                    problems.push(
-                        app.at
-                            .problem("field sub_applications: a name must not be empty"),
-                    );
-                } else if !seen.insert(name) {
-                    problems.push(
-                        app.at
-                            .problem(format!("field sub_applications: {name:?} is listed twice")),
-                    );
+    /// Applications and clients, no users.
+    fn with_settings_only(applications: Vec<Application>, clients: Vec<Client>) -> Self {
+        let mut data = Self {
+            applications: Arc::new(applications),
+            clients: Arc::new(clients),
+            ..Self::default()
+        };
+        data.index_clients();
+        data.rebuild();
+        data
+    }
+
+    fn index_clients(&mut self) {
+        let mut by_hash: HashMap<[u8; 3], Vec<u32>> = HashMap::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            by_hash
+                .entry(client_hash(&c.client_id))
+                .or_default()
+                .push(i as u32);
+        }
+        self.client_by_hash = Arc::new(by_hash);
+    }
+
+    /// The user `user` would be once loaded, or what is wrong with it
+    /// (application, sub-application, dates, slug, uid; not uniqueness,
+    /// which [`LogoraData::add_records`] checks).
+    pub fn prepare(
+        &self,
+        user: &User,
+        at: &ItemRef,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Record, Vec<Problem>> {
+        let subs = app_subs(&self.applications);
+        let application_id = user
+            .application_id
+            .or_else(|| self.applications.first().map(|a| a.id));
+        let found = user_problems(user, application_id, &subs);
+        match application_id {
+            Some(app) if found.is_empty() => Ok(Record::new(user, app, buffer)),
+            _ => Err(found.into_iter().map(|m| at.problem(m)).collect()),
+        }
+    }
+
+    /// [`LogoraData::prepare`] for many users, rendered on every core:
+    /// rendering is most of the work with a million users.
+    pub fn prepare_all(&self, users: &[User], at: &[ItemRef]) -> (Vec<Record>, Problems) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = users.len().div_ceil(threads).max(1024);
+        let parts: Vec<(Vec<Record>, Vec<Problem>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = users
+                .chunks(chunk)
+                .zip(at.chunks(chunk))
+                .map(|(users, at)| {
+                    scope.spawn(move || {
+                        let mut buffer = Vec::with_capacity(2048);
+                        let mut records = Vec::with_capacity(users.len());
+                        let mut problems = Vec::new();
+                        for (user, at) in users.iter().zip(at) {
+                            match self.prepare(user, at, &mut buffer) {
+                                Ok(record) => records.push(record),
+                                Err(found) => problems.extend(found),
+                            }
+                        }
+                        (records, problems)
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut records = Vec::with_capacity(users.len());
+        let mut problems = Problems::default();
+        for (r, p) in parts {
+            records.extend(r);
+            problems.0.extend(p);
+        }
+        (records, problems)
+    }
+
+    /// Appends prepared users after the others, checking that their ids,
+    /// uids and slugs are not taken (by the others or within the batch);
+    /// nothing is added when one is. `at` names each record in problems
+    /// (the batch's items, in order; fewer entries name the rest by
+    /// position).
+    pub fn add_records(&mut self, records: Vec<Record>, at: &[ItemRef]) -> Result<(), Problems> {
+        let problems = self.check_new(&records, at);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut slots = std::mem::take(&mut self.slots);
+        self.live += records.len();
+        slots.extend(records.into_iter().map(|r| Some(Arc::new(r))));
+        self.slots = slots;
+        self.rebuild();
+        Ok(())
+    }
+
+    /// Appends users (a data generator's, a test's), with every check of
+    /// [`LogoraData::prepare`] and [`LogoraData::add_records`].
+    pub fn add_users(&mut self, users: Vec<User>) -> Result<(), Problems> {
+        let at: Vec<ItemRef> = users
+            .iter()
+            .enumerate()
+            .map(|(n, u)| ItemRef {
+                file: "added users".to_owned(),
+                number: n + 1,
+                id: Some(u.id.to_string()),
+            })
+            .collect();
+        let (records, problems) = self.prepare_all(&users, &at);
+        problems.into_result(())?;
+        self.add_records(records, &at)
+    }
+
+    /// The problems `records` would bring if added: ids, uids and slugs
+    /// already taken.
+    fn check_new(&self, records: &[Record], at: &[ItemRef]) -> Problems {
+        let mut problems = Problems::default();
+        let total = self.live + records.len();
+        // New ids that rise above every old one cannot collide: generated
+        // users skip the biggest of the three sets.
+        let max_old = self.records().map(|r| r.id).max();
+        let rising = records
+            .iter()
+            .try_fold(max_old, |last, r| (last < Some(r.id)).then_some(Some(r.id)))
+            .is_some();
+        let mut ids: HashSet<u64> = HashSet::new();
+        if !rising {
+            ids.reserve(total);
+            ids.extend(self.records().map(|r| r.id));
+        }
+        // Borrowed keys: a million cloned strings would cost more than the
+        // check itself.
+        let mut uids: HashMap<(u64, &str), u64> = HashMap::with_capacity(total);
+        let mut slugs: HashMap<(u64, u64), &Record> = HashMap::with_capacity(total);
+        for r in self.records() {
+            if let Some(uid) = r.uid() {
+                uids.insert((r.application_id, uid), r.id);
+            }
+            slugs.insert((r.application_id, r.slug_hash), r);
+        }
+        for (n, record) in records.iter().enumerate() {
+            let mut found = Vec::new();
+            if !rising && !ids.insert(record.id) {
+                found.push(format!("id {} is already used", record.id));
+            }
+            if let Some(uid) = record.uid()
+                && uids
+                    .insert((record.application_id, uid), record.id)
+                    .is_some()
+            {
+                found.push(format!(
+                    "uid {uid:?} is already used in application {}",
+                    record.application_id
+                ));
+            }
+            match slugs.get(&(record.application_id, record.slug_hash)) {
+                Some(other) if other.slug() == record.slug() => found.push(format!(
+                    "slug {:?} is already used in application {}",
+                    record.slug(),
+                    record.application_id
+                )),
+                _ => {
+                    slugs.insert((record.application_id, record.slug_hash), record);
+                }
+            }
+            if !found.is_empty() {
+                let at = at.get(n).cloned().unwrap_or_else(|| ItemRef {
+                    file: "added users".to_owned(),
+                    number: n + 1,
+                    id: Some(record.id.to_string()),
+                });
+                for p in found {
+                    problems.push(at.problem(p));
                 }
             }
         }
-        let app_subs: HashMap<u64, &Vec<String>> = applications
+        problems
+    }
+
+    /// Every user, in fixture order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.slots.iter().filter_map(|s| s.as_deref())
+    }
+
+    /// How many users there are.
+    pub fn user_count(&self) -> usize {
+        self.live
+    }
+
+    /// Rebuilds every list from the user slots.
+    fn rebuild(&mut self) {
+        // Per application: its sub-applications, and a growing list per
+        // filter.
+        type Building = (Vec<Arc<str>>, Vec<Vec<u32>>);
+        let mut apps: HashMap<u64, Building> = self
+            .applications
             .iter()
-            .map(|a| (a.data.id, &a.data.sub_applications))
+            .map(|a| {
+                let slots = (a.sub_applications.len() + 1) * 9;
+                (
+                    a.id,
+                    (
+                        a.sub_applications
+                            .iter()
+                            .map(|s| Arc::from(s.as_str()))
+                            .collect(),
+                        vec![Vec::new(); slots],
+                    ),
+                )
+            })
             .collect();
-
-        problems.check_unique(&clients, "client_id", |c| c.client_id.clone());
-        for client in &clients {
-            let c = &client.data;
-            if c.client_id.is_empty() {
-                problems.push(client.at.problem("field client_id: must not be empty"));
-            }
-            if c.client_secret.is_empty() {
-                problems.push(client.at.problem("field client_secret: must not be empty"));
-            }
-            if !app_subs.contains_key(&c.application_id) {
-                problems.push(client.at.problem(format!(
-                    "field application_id: no application {}",
-                    c.application_id
-                )));
-            }
-            match scope_bits(&c.scopes) {
-                Err(unknown) => problems.push(client.at.problem(format!(
-                    "field scopes: unknown scope {unknown:?}; expected public, authentication or admin"
-                ))),
-                Ok(0) => problems.push(
-                    client
-                        .at
-                        .problem("field scopes: at least one of public, authentication, admin"),
-                ),
-                Ok(_) => {}
-            }
-            if c.token_lifetime == Some(0) {
-                problems.push(
-                    client
-                        .at
-                        .problem("field token_lifetime: must be at least 1 second"),
-                );
+        let mut order: Vec<(u64, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, r)| r.as_ref().map(|r| (r.id, slot as u32)))
+            .collect();
+        // Fixtures and generated users usually come in id order already.
+        if !order.is_sorted_by_key(|(id, _)| *id) {
+            order.sort_unstable_by_key(|(id, _)| *id);
+        }
+        for (_, slot) in order {
+            let Some(Some(r)) = self.slots.get(slot as usize) else {
+                continue;
+            };
+            let Some((subs, lists)) = apps.get_mut(&r.application_id) else {
+                continue;
+            };
+            let sub = r
+                .sub_application_name
+                .as_deref()
+                .and_then(|name| subs.iter().position(|s| &**s == name))
+                .map(|i| i as u16);
+            for key in FilterKey::of(sub, r.is_expert, r.is_selected) {
+                if let Some(list) = lists.get_mut(key.slot()) {
+                    list.push(slot);
+                }
             }
         }
-
-        for user in &users {
-            for p in user_problems(&user.data, &app_subs) {
-                problems.push(user.at.problem(p));
-            }
-        }
-        problems.check_unique(&users, "id", |u| u.id);
-        problems.check_unique(&users, "uid", |u| match &u.uid {
-            // Anonymized users have no uid and never clash.
-            Some(uid) => format!("{uid:?} in application {}", u.application_id),
-            None => format!("null #{}", u.id),
-        });
-        problems.check_unique(&users, "slug", |u| {
-            format!("{:?} in application {}", u.slug, u.application_id)
-        });
-
-        let mut data = Self {
-            applications: applications.into_iter().map(|i| i.data).collect(),
-            clients: clients.into_iter().map(|i| i.data).collect(),
-            users: Vec::new(),
-            rendered: Vec::new(),
-            apps: HashMap::new(),
-            client_by_hash: HashMap::new(),
-        };
-        let users: Vec<User> = users.into_iter().map(|i| i.data).collect();
-        data.rendered = users.iter().map(User::render).collect();
-        data.users = users;
-        data.rebuild();
-        data
+        self.apps = Arc::new(
+            apps.into_iter()
+                .map(|(id, (subs, lists))| {
+                    (
+                        id,
+                        AppIndex {
+                            subs,
+                            lists: lists.into_iter().map(Slots::from).collect(),
+                        },
+                    )
+                })
+                .collect(),
+        );
     }
 
     /// The data in the fixture format.
     pub fn export(&self) -> Vec<(&'static str, Value)> {
         let mut files = self.export_settings();
-        files.push((
-            "logora/users.json",
-            serde_json::to_value(&self.users).unwrap_or(Value::Array(Vec::new())),
-        ));
+        files.push((USERS_FILE, Value::Array(self.user_values().collect())));
         files
+    }
+
+    /// Each user in the fixture format, in fixture order.
+    pub fn user_values(&self) -> impl Iterator<Item = Value> + '_ {
+        self.records()
+            .map(|r| serde_json::to_value(r.user()).unwrap_or(Value::Null))
     }
 
     /// Applications and clients in the fixture format: `export` without
@@ -364,33 +737,33 @@ impl LogoraData {
         vec![
             (
                 "logora/applications.json",
-                array(serde_json::to_value(&self.applications)),
+                array(serde_json::to_value(&*self.applications)),
             ),
             (
                 "logora/clients.json",
-                array(serde_json::to_value(&self.clients)),
+                array(serde_json::to_value(&*self.clients)),
             ),
         ]
     }
 
-    /// Takes the users of `old` (and their rendered JSON) into `self`,
-    /// freshly loaded without users, once each is checked against `self`'s
-    /// applications; `old` keeps them when one fails. A change of an
-    /// application or a client so costs a check per user, not a reload.
-    pub fn adopt_users(&mut self, old: &mut LogoraData) -> Result<(), Problems> {
-        let app_subs: HashMap<u64, &Vec<String>> = self
-            .applications
-            .iter()
-            .map(|a| (a.id, &a.sub_applications))
-            .collect();
+    /// These users with the applications and clients of `files` (which
+    /// hold no users), once each user is checked against the new
+    /// applications. A change of an application or a client so costs a
+    /// check per user, not a reload.
+    pub fn with_settings_of(&self, files: &FixtureFiles) -> Result<LogoraData, Problems> {
         let mut problems = Problems::default();
-        for (n, user) in old.users.iter().enumerate() {
-            let found = user_problems(user, &app_subs);
+        let mut next = LogoraData::load(files, &mut problems);
+        problems.into_result(())?;
+        let subs = app_subs(&next.applications);
+        let mut problems = Problems::default();
+        for (n, record) in self.slots.iter().enumerate() {
+            let Some(record) = record else { continue };
+            let found = record_problems(record, &subs);
             if !found.is_empty() {
-                let at = crate::store::ItemRef {
-                    file: "state/logora/users.json".to_owned(),
+                let at = ItemRef {
+                    file: format!("state/{USERS_FILE}"),
                     number: n + 1,
-                    id: Some(user.id.to_string()),
+                    id: Some(record.id.to_string()),
                 };
                 for p in found {
                     problems.push(at.problem(p));
@@ -398,245 +771,14 @@ impl LogoraData {
             }
         }
         problems.into_result(())?;
-        self.users = std::mem::take(&mut old.users);
-        self.rendered = std::mem::take(&mut old.rendered);
-        self.rebuild();
-        Ok(())
-    }
-
-    /// Appends already-built users (a data generator's), checking each
-    /// one's application, sub-application and the uniqueness of its id,
-    /// uid and slug; nothing is added when one is wrong.
-    pub fn add_users(&mut self, users: Vec<User>) -> Result<(), Problems> {
-        // Rendering is most of the work with a million users: it runs on
-        // every core while this thread checks; a refused batch wastes it,
-        // which only costs time on a path that ends in an error.
-        let (problems, rendered) = std::thread::scope(|scope| {
-            let rendered = scope.spawn(|| render_all(&users));
-            let problems = self.check_new_users(&users);
-            let rendered = rendered
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (problems, rendered)
-        });
-        if !problems.is_empty() {
-            return Err(problems);
+        next.slots = self.slots.clone();
+        next.live = self.live;
+        if next.applications == self.applications {
+            next.apps = Arc::clone(&self.apps);
+        } else {
+            next.rebuild();
         }
-        append(&mut self.rendered, rendered);
-        append(&mut self.users, users);
-        self.rebuild();
-        Ok(())
-    }
-
-    /// Position of the user with this id.
-    pub fn position_by_id(&self, id: u64) -> Option<usize> {
-        self.users.iter().position(|u| u.id == id)
-    }
-
-    /// Puts `user` in place of the user at `position`, or after the others
-    /// when `position` is `None`, with the fixture loader's checks against
-    /// every other user (`at` names it in problems); nothing changes when
-    /// one fails. One user costs a scan and an index rebuild, not a reload
-    /// of the whole data set: the control plane stays quick with a million
-    /// generated users.
-    pub fn put_user(
-        &mut self,
-        position: Option<usize>,
-        user: User,
-        at: &crate::store::ItemRef,
-    ) -> Result<(), Problems> {
-        let app_subs: HashMap<u64, &Vec<String>> = self
-            .applications
-            .iter()
-            .map(|a| (a.id, &a.sub_applications))
-            .collect();
-        let mut found = user_problems(&user, &app_subs);
-        for (p, other) in self.users.iter().enumerate() {
-            if Some(p) == position {
-                continue;
-            }
-            if other.id == user.id {
-                found.push(format!("id {} is already used", user.id));
-            }
-            if other.application_id != user.application_id {
-                continue;
-            }
-            if let Some(uid) = &user.uid
-                && other.uid.as_ref() == Some(uid)
-            {
-                found.push(format!(
-                    "uid {uid:?} is already used in application {}",
-                    user.application_id
-                ));
-            }
-            if other.slug == user.slug {
-                found.push(format!(
-                    "slug {:?} is already used in application {}",
-                    user.slug, user.application_id
-                ));
-            }
-        }
-        if !found.is_empty() {
-            return Err(Problems(found.into_iter().map(|m| at.problem(m)).collect()));
-        }
-        let rendered = user.render();
-        match position.filter(|&p| p < self.users.len()) {
-            Some(p) => {
-                self.users[p] = user;
-                self.rendered[p] = rendered;
-            }
-            None => {
-                self.users.push(user);
-                self.rendered.push(rendered);
-            }
-        }
-        self.rebuild();
-        Ok(())
-    }
-
-    /// Removes the user at `position`.
-    pub fn remove_user_at(&mut self, position: usize) {
-        if position < self.users.len() {
-            self.users.remove(position);
-            self.rendered.remove(position);
-            self.rebuild();
-        }
-    }
-
-    /// The problems `users` would bring if added: each user's own, and ids,
-    /// uids and slugs already taken.
-    fn check_new_users(&self, users: &[User]) -> Problems {
-        let mut problems = Problems::default();
-        let app_subs: HashMap<u64, &Vec<String>> = self
-            .applications
-            .iter()
-            .map(|a| (a.id, &a.sub_applications))
-            .collect();
-        // Borrowed keys: a million cloned strings would cost more than the
-        // check itself.
-        let total = self.users.len() + users.len();
-        // New ids that rise above every old one cannot collide: generated
-        // users skip the biggest of the three sets.
-        let max_old = self.users.iter().map(|u| u.id).max();
-        let rising = users
-            .iter()
-            .try_fold(max_old, |last, u| (last < Some(u.id)).then_some(Some(u.id)))
-            .is_some();
-        let mut ids: HashSet<u64> = HashSet::new();
-        if !rising {
-            ids.reserve(total);
-            ids.extend(self.users.iter().map(|u| u.id));
-        }
-        let mut uids: HashSet<(u64, &str)> = HashSet::with_capacity(total);
-        let mut slugs: HashSet<(u64, &str)> = HashSet::with_capacity(total);
-        for u in &self.users {
-            if let Some(uid) = &u.uid {
-                uids.insert((u.application_id, uid));
-            }
-            slugs.insert((u.application_id, &u.slug));
-        }
-        for (n, user) in users.iter().enumerate() {
-            let mut found = user_problems(user, &app_subs);
-            if !rising && !ids.insert(user.id) {
-                found.push(format!("id {} is already used", user.id));
-            }
-            if let Some(uid) = &user.uid
-                && !uids.insert((user.application_id, uid))
-            {
-                found.push(format!(
-                    "uid {uid:?} is already used in application {}",
-                    user.application_id
-                ));
-            }
-            if !slugs.insert((user.application_id, &user.slug)) {
-                found.push(format!(
-                    "slug {:?} is already used in application {}",
-                    user.slug, user.application_id
-                ));
-            }
-            if !found.is_empty() {
-                let at = crate::store::ItemRef {
-                    file: "added users".to_owned(),
-                    number: n + 1,
-                    id: Some(user.id.to_string()),
-                };
-                for p in found {
-                    problems.push(at.problem(p));
-                }
-            }
-        }
-        problems
-    }
-
-    /// Rebuilds every index from `users` (rendered JSON is kept).
-    fn rebuild(&mut self) {
-        self.client_by_hash.clear();
-        for (i, c) in self.clients.iter().enumerate() {
-            self.client_by_hash
-                .entry(client_hash(&c.client_id))
-                .or_default()
-                .push(i as u32);
-        }
-        let sub_index: HashMap<u64, HashMap<&str, u16>> = self
-            .applications
-            .iter()
-            .map(|a| {
-                (
-                    a.id,
-                    a.sub_applications
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (s.as_str(), i as u16))
-                        .collect(),
-                )
-            })
-            .collect();
-        let mut order: Vec<u32> = (0..self.users.len() as u32).collect();
-        // Fixtures and generated users usually come in id order already.
-        if !self.users.is_sorted_by_key(|u| u.id) {
-            order.sort_unstable_by_key(|&p| self.users[p as usize].id);
-        }
-        let mut apps: HashMap<u64, AppIndex> = self
-            .applications
-            .iter()
-            .map(|a| {
-                let slots = (a.sub_applications.len() + 1) * 9;
-                (
-                    a.id,
-                    AppIndex {
-                        lists: vec![Vec::new(); slots],
-                    },
-                )
-            })
-            .collect();
-        for p in order {
-            let u = &self.users[p as usize];
-            let Some(index) = apps.get_mut(&u.application_id) else {
-                continue;
-            };
-            let sub = sub_index
-                .get(&u.application_id)
-                .and_then(|m| m.get(&*u.sub_application_name))
-                .copied();
-            let subs = [None, sub];
-            let subs = if sub.is_some() { &subs[..] } else { &subs[..1] };
-            for &s in subs {
-                for e in [None, Some(u.is_expert)] {
-                    for sel in [None, Some(u.is_selected)] {
-                        let slot = FilterKey {
-                            sub: s,
-                            expert: e,
-                            selected: sel,
-                        }
-                        .slot();
-                        if let Some(list) = index.lists.get_mut(slot) {
-                            list.push(p);
-                        }
-                    }
-                }
-            }
-        }
-        self.apps = apps;
+        Ok(next)
     }
 
     /// All applications, in fixture order.
@@ -647,11 +789,6 @@ impl LogoraData {
     /// All clients, in fixture order.
     pub fn clients(&self) -> &[Client] {
         &self.clients
-    }
-
-    /// All users, in fixture order.
-    pub fn users(&self) -> &[User] {
-        &self.users
     }
 
     /// The application with this id.
@@ -669,7 +806,7 @@ impl LogoraData {
     }
 
     /// The clients whose id hashes to `hash` (a token names its client so).
-    pub fn clients_with_hash(&self, hash: [u8; 4]) -> impl Iterator<Item = &Client> {
+    pub fn clients_with_hash(&self, hash: [u8; 3]) -> impl Iterator<Item = &Client> {
         self.client_by_hash
             .get(&hash)
             .into_iter()
@@ -680,83 +817,306 @@ impl LogoraData {
     /// The sub-application filter of `name` in application `app`, `None`
     /// when the application has no such sub-application.
     pub fn sub_key(&self, app: u64, name: &str) -> Option<u16> {
-        self.application(app)
-            .and_then(|a| a.sub_applications.iter().position(|s| s == name))
-            .map(|i| i as u16)
+        self.apps.get(&app)?.sub_key(name)
     }
 
-    /// Positions of the users of application `app` matching `filter`,
-    /// sorted by id.
-    pub fn matching(&self, app: u64, filter: FilterKey) -> &[u32] {
-        self.apps
-            .get(&app)
-            .and_then(|i| i.lists.get(filter.slot()))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    /// Slots of the users of application `app` matching `filter`, sorted
+    /// by id (`None`: no such application or filter).
+    pub fn matching(&self, app: u64, filter: FilterKey) -> Option<&Slots> {
+        self.apps.get(&app)?.lists.get(filter.slot())
     }
 
-    /// The rendered JSON of the user at `position`.
-    pub fn rendered(&self, position: u32) -> &str {
-        self.rendered
-            .get(position as usize)
-            .map(|s| &**s)
-            .unwrap_or("null")
+    /// The user in `slot`.
+    pub fn record(&self, slot: u32) -> Option<&Record> {
+        self.slots.get(slot as usize)?.as_deref()
     }
 
-    /// Position of the user `uid` of application `app`. A scan: anonymize
-    /// and delete are rare, and a uid index would cost a string per user.
-    fn position_by_uid(&self, app: u64, uid: &str) -> Option<usize> {
-        self.users
-            .iter()
-            .position(|u| u.application_id == app && u.uid.as_deref() == Some(uid))
+    /// Calls `f` with the public JSON of each user in `slots[range]`, in
+    /// order.
+    pub fn for_each_in(
+        &self,
+        slots: &Slots,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(&str),
+    ) {
+        let mut users = self.slots.focus();
+        for &slot in slots.focus().narrow(range) {
+            if let Some(Some(record)) = users.get(slot as usize) {
+                f(record.json());
+            }
+        }
+    }
+
+    /// The slot of the user with this id.
+    pub fn slot_of_id(&self, id: u64) -> Option<u32> {
+        // Every user sits in its application's unfiltered list, sorted by
+        // id: a binary search per application.
+        self.apps.values().find_map(|index| {
+            let all = index.lists.get(FilterKey::ALL.slot())?;
+            let at = all
+                .binary_search_by_key(&id, |&slot| self.record(slot).map_or(0, |r| r.id))
+                .ok()?;
+            all.get(at).copied()
+        })
+    }
+
+    /// Slot of the user `uid` of application `app`. A scan: anonymize and
+    /// delete are rare, and a uid index would cost memory per user.
+    fn slot_of_uid(&self, app: u64, uid: &str) -> Option<u32> {
+        let all = self.apps.get(&app)?.lists.get(FilterKey::ALL.slot())?;
+        all.iter().copied().find(|&slot| {
+            self.record(slot)
+                .is_some_and(|r| r.application_id == app && r.uid() == Some(uid))
+        })
+    }
+
+    /// Puts `user` in place of the user in `slot`, or after the others when
+    /// `slot` is `None`, with the fixture loader's checks against every
+    /// other user (`at` names it in problems); nothing changes when one
+    /// fails. One user costs a scan and a few tree nodes, not a copy or a
+    /// reload of the data: the control plane stays quick with a million
+    /// generated users, in every namespace.
+    pub fn put_user(
+        &mut self,
+        slot: Option<u32>,
+        user: User,
+        at: &ItemRef,
+    ) -> Result<(), Problems> {
+        let record = self.prepare(&user, at, &mut Vec::new()).map_err(Problems)?;
+        let slot = slot.filter(|&s| self.record(s).is_some());
+        let mut found = Vec::new();
+        for (s, other) in self.slots.iter().enumerate() {
+            let Some(other) = other else { continue };
+            if Some(s as u32) == slot {
+                continue;
+            }
+            if other.id == record.id {
+                found.push(format!("id {} is already used", record.id));
+            }
+            if other.application_id != record.application_id {
+                continue;
+            }
+            if let Some(uid) = record.uid()
+                && other.uid() == Some(uid)
+            {
+                found.push(format!(
+                    "uid {uid:?} is already used in application {}",
+                    record.application_id
+                ));
+            }
+            if other.slug_hash == record.slug_hash && other.slug() == user.slug {
+                found.push(format!(
+                    "slug {:?} is already used in application {}",
+                    user.slug, record.application_id
+                ));
+            }
+        }
+        if !found.is_empty() {
+            return Err(Problems(found.into_iter().map(|m| at.problem(m)).collect()));
+        }
+        let record = Arc::new(record);
+        match slot {
+            Some(slot) => {
+                self.unindex(slot);
+                self.slots.set(slot as usize, Some(record));
+                self.index(slot);
+            }
+            None => {
+                let slot = self.slots.len() as u32;
+                self.slots.push_back(Some(record));
+                self.live += 1;
+                self.index(slot);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the user in `slot`.
+    pub fn remove_slot(&mut self, slot: u32) {
+        if self.record(slot).is_some() {
+            self.unindex(slot);
+            self.slots.set(slot as usize, None);
+            self.live -= 1;
+        }
+    }
+
+    /// The filter lists the user in `slot` belongs to.
+    fn keys_of(&self, slot: u32) -> Option<(u64, Vec<usize>)> {
+        let r = self.record(slot)?;
+        let index = self.apps.get(&r.application_id)?;
+        let sub = r
+            .sub_application_name
+            .as_deref()
+            .and_then(|name| index.sub_key(name));
+        Some((
+            r.application_id,
+            FilterKey::of(sub, r.is_expert, r.is_selected)
+                .map(FilterKey::slot)
+                .collect(),
+        ))
+    }
+
+    /// Adds the user in `slot` to its lists, in id order.
+    fn index(&mut self, slot: u32) {
+        let Some((app, keys)) = self.keys_of(slot) else {
+            return;
+        };
+        let Some(id) = self.record(slot).map(|r| r.id) else {
+            return;
+        };
+        let mut apps = Arc::clone(&self.apps);
+        let Some(index) = Arc::make_mut(&mut apps).get_mut(&app) else {
+            return;
+        };
+        for key in keys {
+            if let Some(list) = index.lists.get_mut(key) {
+                let at = list
+                    .binary_search_by_key(&id, |&s| self.record(s).map_or(0, |r| r.id))
+                    .unwrap_or_else(|at| at);
+                list.insert(at, slot);
+            }
+        }
+        self.apps = apps;
+    }
+
+    /// Takes the user in `slot` out of its lists.
+    fn unindex(&mut self, slot: u32) {
+        let Some((app, keys)) = self.keys_of(slot) else {
+            return;
+        };
+        let Some(id) = self.record(slot).map(|r| r.id) else {
+            return;
+        };
+        let mut apps = Arc::clone(&self.apps);
+        let Some(index) = Arc::make_mut(&mut apps).get_mut(&app) else {
+            return;
+        };
+        for key in keys {
+            if let Some(list) = index.lists.get_mut(key)
+                && let Ok(at) =
+                    list.binary_search_by_key(&id, |&s| self.record(s).map_or(0, |r| r.id))
+            {
+                list.remove(at);
+            }
+        }
+        self.apps = apps;
     }
 
     /// Anonymizes the user `uid` of application `app` as Logora does: name,
     /// email, uid and image go, id, slug, counts and contributions stay.
     /// Returns the user's id, or `None` when there is no such user.
     pub fn anonymize(&mut self, app: u64, uid: &str) -> Option<u64> {
-        let p = self.position_by_uid(app, uid)?;
-        let user = self.users.get_mut(p)?;
+        let slot = self.slot_of_uid(app, uid)?;
+        let current = self.record(slot)?;
+        let mut user = current.user();
         user.uid = None;
         user.full_name = ANONYMOUS_NAME.to_owned();
         user.email = None;
         user.image_url = None;
-        let id = user.id;
-        self.rendered[p] = user.render();
-        Some(id)
+        let record = Record::new(&user, current.application_id, &mut Vec::new());
+        // Id, application, sub-application and flags are unchanged: the
+        // lists stay as they are.
+        self.slots.set(slot as usize, Some(Arc::new(record)));
+        Some(user.id)
     }
 
     /// Deletes the user `uid` of application `app`; returns its id.
     pub fn delete(&mut self, app: u64, uid: &str) -> Option<u64> {
-        let p = self.position_by_uid(app, uid)?;
-        let user = self.users.remove(p);
-        self.rendered.remove(p);
-        self.rebuild();
-        Some(user.id)
+        let slot = self.slot_of_uid(app, uid)?;
+        let id = self.record(slot)?.id;
+        self.remove_slot(slot);
+        Some(id)
     }
 }
 
 /// The name an anonymized user is shown with.
 pub const ANONYMOUS_NAME: &str = "Utilisateur supprimé";
 
-fn user_problems(u: &User, app_subs: &HashMap<u64, &Vec<String>>) -> Vec<String> {
-    let mut found = Vec::new();
-    match app_subs.get(&u.application_id) {
-        None => found.push(format!(
-            "field application_id: no application {}",
-            u.application_id
-        )),
-        Some(subs) => {
-            if !subs.iter().any(|s| **s == *u.sub_application_name) {
-                found.push(format!(
-                    "field sub_application_name: {:?} is not a sub-application of application {} ({})",
-                    u.sub_application_name,
-                    u.application_id,
-                    subs.join(", ")
-                ));
+fn check_applications(items: Vec<Item<Application>>, problems: &mut Problems) -> Vec<Application> {
+    problems.check_unique(&items, "id", |a| a.id);
+    for app in &items {
+        let mut seen = HashSet::new();
+        for name in &app.data.sub_applications {
+            if name.is_empty() {
+                problems.push(
+                    app.at
+                        .problem("field sub_applications: a name must not be empty"),
+                );
+            } else if !seen.insert(name) {
+                problems.push(
+                    app.at
+                        .problem(format!("field sub_applications: {name:?} is listed twice")),
+                );
             }
         }
     }
+    items.into_iter().map(|i| i.data).collect()
+}
+
+fn check_clients(
+    items: Vec<Item<Client>>,
+    applications: &[Application],
+    problems: &mut Problems,
+) -> Vec<Client> {
+    problems.check_unique(&items, "client_id", |c| c.client_id.clone());
+    for client in &items {
+        let c = &client.data;
+        if c.client_id.is_empty() {
+            problems.push(client.at.problem("field client_id: must not be empty"));
+        }
+        if c.client_secret.is_empty() {
+            problems.push(client.at.problem("field client_secret: must not be empty"));
+        }
+        if !applications.iter().any(|a| a.id == c.application_id) {
+            problems.push(client.at.problem(format!(
+                "field application_id: no application {}",
+                c.application_id
+            )));
+        }
+        match scope_bits(&c.scopes) {
+            Err(unknown) => problems.push(client.at.problem(format!(
+                "field scopes: unknown scope {unknown:?}; expected public, authentication or admin"
+            ))),
+            Ok(0) => problems.push(
+                client
+                    .at
+                    .problem("field scopes: at least one of public, authentication, admin"),
+            ),
+            Ok(_) => {}
+        }
+        if c.token_lifetime == Some(0) {
+            problems.push(
+                client
+                    .at
+                    .problem("field token_lifetime: must be at least 1 second"),
+            );
+        }
+    }
+    items.into_iter().map(|i| i.data).collect()
+}
+
+fn placement_problems(
+    application_id: Option<u64>,
+    sub: Option<&str>,
+    subs: &AppSubs<'_>,
+) -> Vec<String> {
+    let Some(app) = application_id else {
+        return vec![
+            "field application_id: none given and there is no application to default to".to_owned(),
+        ];
+    };
+    match (subs.get(&app), sub) {
+        (None, _) => vec![format!("field application_id: no application {app}")],
+        (Some(names), Some(sub)) if !names.iter().any(|s| s == sub) => vec![format!(
+            "field sub_application_name: {sub:?} is not a sub-application of application {app} ({})",
+            names.join(", ")
+        )],
+        _ => Vec::new(),
+    }
+}
+
+fn user_problems(u: &User, application_id: Option<u64>, subs: &AppSubs<'_>) -> Vec<String> {
+    let mut found = placement_problems(application_id, u.sub_application_name.as_deref(), subs);
     if !is_rails_time(&u.created_at) {
         found.push(format!(
             "field created_at: {:?} is not a time like 2021-11-25T16:15:38.874Z",
@@ -772,48 +1132,19 @@ fn user_problems(u: &User, app_subs: &HashMap<u64, &Vec<String>>) -> Vec<String>
     found
 }
 
-/// Every user's JSON, rendered on every core, in order.
-fn render_all(users: &[User]) -> Vec<Arc<str>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = users.len().div_ceil(threads).max(1024);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = users
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(|| {
-                    let mut buffer = Vec::with_capacity(2048);
-                    part.iter()
-                        .map(|u| u.render_with(&mut buffer))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all = Vec::with_capacity(users.len());
-        for part in parts {
-            all.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        all
-    })
-}
-
-/// Appends `items` to `list`. A million users dwarf the fixtures: moving
-/// the few old ones in front of the new ones is cheaper than copying the
-/// million.
-fn append<T>(list: &mut Vec<T>, mut items: Vec<T>) {
-    if list.len() < items.len() {
-        let old = std::mem::take(list);
-        items.splice(0..0, old);
-        *list = items;
-    } else {
-        list.extend(items);
-    }
+fn record_problems(r: &Record, subs: &AppSubs<'_>) -> Vec<String> {
+    placement_problems(
+        Some(r.application_id),
+        r.sub_application_name.as_deref(),
+        subs,
+    )
 }
 
 /// Users per application, for messages.
 pub fn count_by_application(data: &LogoraData) -> BTreeMap<u64, usize> {
     let mut counts = BTreeMap::new();
-    for u in &data.users {
-        *counts.entry(u.application_id).or_insert(0) += 1;
+    for r in data.records() {
+        *counts.entry(r.application_id).or_insert(0) += 1;
     }
     counts
 }
@@ -824,9 +1155,28 @@ mod tests {
 
     fn builtin() -> LogoraData {
         let mut problems = Problems::default();
-        let data = LogoraData::load(&FixtureFiles::builtin(), &mut problems);
+        let data = LogoraData::load(
+            &FixtureFiles::from_map(
+                "<built-in>",
+                BUILTIN_FILES
+                    .iter()
+                    .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+                    .collect(),
+            ),
+            &mut problems,
+        );
         assert!(problems.is_empty(), "{problems}");
         data
+    }
+
+    fn users(data: &LogoraData) -> Vec<User> {
+        data.records().map(Record::user).collect()
+    }
+
+    fn all(data: &LogoraData, app: u64) -> Vec<u64> {
+        data.matching(app, FilterKey::ALL)
+            .map(|list| list.iter().map(|&s| data.record(s).unwrap().id).collect())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -848,9 +1198,35 @@ mod tests {
         let mut problems = Problems::default();
         let again = LogoraData::load(&FixtureFiles::from_map("x", files), &mut problems);
         assert!(problems.is_empty(), "{problems}");
-        assert_eq!(again.users(), data.users());
+        assert_eq!(users(&again), users(&data));
         assert_eq!(again.clients(), data.clients());
         assert_eq!(again.applications(), data.applications());
+    }
+
+    #[test]
+    fn a_user_copied_from_an_answer_loads_with_defaults_and_keeps_new_fields() {
+        let data = builtin();
+        let answer = r#"{"id":900,"hash_id":"a1b2","uid":"u-900","image_url":null,
+            "full_name":"Zoé Martin","first_name":"Zoé","last_name":"Martin",
+            "level":{"id":1,"name":"Débutant","icon_url":"https://x/1.png"},"score":1,
+            "slug":"zoe-martin","points":2,"description":null,
+            "created_at":"2024-01-27T15:16:35.239Z","messages_count":0,"votes_count":0,
+            "email":"zoe@exemple.fr","age":null,"city":null,"occupation":null,"interests":null}"#;
+        let user: User = serde_json::from_str(answer).unwrap();
+        let at = ItemRef {
+            file: "x".into(),
+            number: 1,
+            id: Some("900".into()),
+        };
+        let record = data.prepare(&user, &at, &mut Vec::new()).unwrap();
+        assert_eq!(record.application_id, data.applications()[0].id);
+        assert_eq!(record.sub_application_name, None);
+        assert!(!record.is_expert && !record.is_selected);
+        let shown: Value = serde_json::from_str(record.json()).unwrap();
+        let keys: Vec<&str> = shown.as_object().unwrap().keys().map(|k| &**k).collect();
+        assert_eq!(keys.len(), 20);
+        assert_eq!(keys[17..], ["hash_id", "first_name", "last_name"][..]);
+        assert_eq!(shown["first_name"], "Zoé");
     }
 
     #[test]
@@ -871,43 +1247,25 @@ mod tests {
     #[test]
     fn added_users_are_checked_and_indexed() {
         let mut data = builtin();
-        let mut user = data.users()[0].clone();
+        let mut user = users(&data)[0].clone();
         let err = data.add_users(vec![user.clone()]).unwrap_err();
         assert!(err.to_string().contains("id 1 is already used"), "{err}");
         user.id = 5000;
         user.uid = Some("new-uid".to_owned());
         user.slug = "nouveau".to_owned();
-        let before = data
-            .matching(
-                1,
-                FilterKey {
-                    sub: None,
-                    expert: None,
-                    selected: None,
-                },
-            )
-            .len();
+        let before = all(&data, 1).len();
         data.add_users(vec![user]).unwrap();
-        let all = data.matching(
-            1,
-            FilterKey {
-                sub: None,
-                expert: None,
-                selected: None,
-            },
-        );
-        assert_eq!(all.len(), before + 1);
-        assert!(
-            data.rendered(*all.last().unwrap())
-                .starts_with("{\"id\":5000,")
-        );
+        let after = all(&data, 1);
+        assert_eq!(after.len(), before + 1);
+        assert_eq!(*after.last().unwrap(), 5000);
     }
 
     /// `n` copies of the first fixture user with fresh ids from `first`.
     fn fresh_users(data: &LogoraData, first: u64, n: u64) -> Vec<User> {
+        let template = users(data)[0].clone();
         (0..n)
             .map(|i| {
-                let mut user = data.users()[0].clone();
+                let mut user = template.clone();
                 user.id = first + i;
                 user.uid = Some(format!("uid-{}", first + i));
                 user.slug = format!("slug-{}", first + i);
@@ -917,26 +1275,11 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_bigger_than_the_data_lands_after_it_with_its_json_aligned() {
-        let mut data = builtin();
-        let old: Vec<u64> = data.users().iter().map(|u| u.id).collect();
-        let batch = fresh_users(&data, 10_000, old.len() as u64 * 3);
-        data.add_users(batch).unwrap();
-        let ids: Vec<u64> = data.users().iter().map(|u| u.id).collect();
-        assert_eq!(ids[..old.len()], old[..]);
-        assert_eq!(ids[old.len()], 10_000);
-        for (p, user) in data.users().iter().enumerate() {
-            let json: Value = serde_json::from_str(data.rendered(p as u32)).unwrap();
-            assert_eq!(json["id"], user.id, "position {p}");
-        }
-    }
-
-    #[test]
     fn rising_ids_still_have_their_uids_and_slugs_checked() {
         let mut data = builtin();
         let mut batch = fresh_users(&data, 10_000, 3);
         batch[2].uid = batch[0].uid.clone();
-        batch[1].slug = data.users()[0].slug.clone();
+        batch[1].slug = users(&data)[0].slug.clone();
         let err = data.add_users(batch).unwrap_err().to_string();
         assert!(
             err.contains("item 3 (id 10002): uid \"uid-10000\" is already used in application 1"),
@@ -955,21 +1298,57 @@ mod tests {
             err.contains("item 3 (id 10000): id 10000 is already used"),
             "{err}"
         );
-        assert_eq!(data.users().len(), builtin().users().len(), "nothing added");
+        assert_eq!(data.user_count(), builtin().user_count(), "nothing added");
     }
 
     #[test]
     fn a_user_in_an_unknown_sub_application_is_reported() {
         let mut data = builtin();
-        let mut user = data.users()[0].clone();
+        let mut user = users(&data)[0].clone();
         user.id = 6000;
         user.uid = None;
         user.slug = "x".to_owned();
-        user.sub_application_name = "nulle-part".into();
+        user.sub_application_name = Some("nulle-part".into());
         let err = data.add_users(vec![user]).unwrap_err().to_string();
         assert!(
             err.contains("\"nulle-part\" is not a sub-application of application 1"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_copy_changed_in_one_user_leaves_the_original_as_it_was() {
+        let data = builtin();
+        let mut copy = data.clone();
+        let slot = copy.slot_of_id(21).unwrap();
+        let mut user = copy.record(slot).unwrap().user();
+        user.is_expert = !user.is_expert;
+        user.id = 4000;
+        let at = ItemRef {
+            file: "x".into(),
+            number: 1,
+            id: None,
+        };
+        copy.put_user(Some(slot), user, &at).unwrap();
+        assert_eq!(copy.slot_of_id(21), None);
+        assert_eq!(copy.slot_of_id(4000), Some(slot));
+        assert_eq!(*all(&copy, 1).last().unwrap(), 4000);
+        assert_eq!(data.slot_of_id(21), Some(slot));
+        assert!(!all(&data, 1).contains(&4000));
+        copy.remove_slot(slot);
+        assert_eq!(copy.user_count(), data.user_count() - 1);
+        assert_eq!(all(&copy, 1).len(), all(&data, 1).len() - 1);
+        let experts = |d: &LogoraData| {
+            d.matching(
+                1,
+                FilterKey {
+                    expert: Some(true),
+                    ..FilterKey::ALL
+                },
+            )
+            .unwrap()
+            .len()
+        };
+        assert!(experts(&data) > 0);
     }
 }

@@ -15,10 +15,9 @@ use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 
 use super::error::{LogoraError, TokenProblem, json_response};
-use super::model::FilterKey;
+use super::model::{FilterKey, LogoraData};
 use super::pagination::{self, Page};
-use super::{answer, auth, check_token, fail};
-use crate::AppState;
+use super::{Logora, answer, auth, fail};
 
 /// Scope bit of `authentication`, which anonymize and delete need.
 const AUTHENTICATION: u8 = 0b010;
@@ -41,13 +40,13 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 
 /// The caller of a protected route, or its refusal with the reason.
 fn authorize(
-    state: &AppState,
+    logora: &Logora,
     headers: &HeaderMap,
     pairs: &[(String, String)],
     allow_api_key: bool,
 ) -> Result<Caller, (LogoraError, String)> {
     if let Some(token) = auth::bearer_token(headers, pairs) {
-        return match check_token(state, &token) {
+        return match logora.check_token(&token) {
             Ok(info) => Ok(Caller {
                 client_id: info.client_id,
                 application_id: info.application_id,
@@ -58,7 +57,7 @@ fn authorize(
         };
     }
     if allow_api_key && let Some(key) = pagination::last(pairs, "api_key") {
-        return match state.store.read(|d| d.logora.client(key).cloned()) {
+        return match logora.data.read(|d| d.client(key).cloned()) {
             Some(client) => Ok(Caller {
                 client_id: client.client_id,
                 application_id: client.application_id,
@@ -92,19 +91,26 @@ thread_local! {
     static PAGES: RefCell<BytesMut> = RefCell::new(BytesMut::with_capacity(64 * 1024));
 }
 
-/// `{"success":true,"data":[…]}` around the users' pre-rendered JSON.
-fn page_body<'a>(users: impl Iterator<Item = &'a str> + Clone) -> Bytes {
+/// `{"success":true,"data":[…]}` around the pre-rendered JSON of the users
+/// in `slots[range]`.
+fn page_body(
+    data: &LogoraData,
+    slots: Option<&super::model::Slots>,
+    range: std::ops::Range<usize>,
+) -> Bytes {
     const HEAD: &[u8] = b"{\"success\":true,\"data\":[";
     const TAIL: &[u8] = b"]}";
-    let len = HEAD.len() + TAIL.len() + users.clone().map(|u| u.len() + 1).sum::<usize>();
     PAGES.with_borrow_mut(|buffer| {
-        buffer.reserve(len);
         buffer.extend_from_slice(HEAD);
-        for (i, user) in users.enumerate() {
-            if i > 0 {
-                buffer.extend_from_slice(b",");
-            }
-            buffer.extend_from_slice(user.as_bytes());
+        if let Some(slots) = slots {
+            let mut first = true;
+            data.for_each_in(slots, range, |user| {
+                if !first {
+                    buffer.extend_from_slice(b",");
+                }
+                first = false;
+                buffer.extend_from_slice(user.as_bytes());
+            });
         }
         buffer.extend_from_slice(TAIL);
         buffer.split().freeze()
@@ -113,12 +119,12 @@ fn page_body<'a>(users: impl Iterator<Item = &'a str> + Clone) -> Bytes {
 
 /// `GET /api/v1/users`.
 pub async fn list(
-    State(state): State<AppState>,
+    State(logora): State<Logora>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     let pairs = query_pairs(query.as_deref());
-    let caller = match authorize(&state, &headers, &pairs, true) {
+    let caller = match authorize(&logora, &headers, &pairs, true) {
         Ok(caller) => caller,
         Err((error, why)) => return fail(error, why),
     };
@@ -129,8 +135,7 @@ pub async fn list(
             return fail(LogoraError::BadParameter(message), why);
         }
     };
-    let (body, total, page) = state.store.read(|data| {
-        let data = &data.logora;
+    let (body, total, page) = logora.data.read(|data| {
         let sub = match &params.sub_application_name {
             None => Ok(None),
             Some(name) => data
@@ -138,7 +143,7 @@ pub async fn list(
                 .map(Some)
                 .ok_or(()),
         };
-        let positions: &[u32] = match sub {
+        let slots = match sub {
             Ok(sub) => data.matching(
                 caller.application_id,
                 FilterKey {
@@ -147,14 +152,14 @@ pub async fn list(
                     selected: params.is_selected,
                 },
             ),
-            Err(()) => &[],
+            Err(()) => None,
         };
-        let page = Page::of(positions.len(), params.page, params.per_page);
-        let slice = &positions[page.start..page.end];
-        let body = page_body(slice.iter().map(|&p| data.rendered(p)));
-        (body, positions.len(), page)
+        let total = slots.map_or(0, |s| s.len());
+        let page = Page::of(total, params.page, params.per_page);
+        let body = page_body(data, slots, page.start..page.end);
+        (body, total, page)
     });
-    let base = format!("{}/api/v1/users", state.settings.public_url);
+    let base = format!("{}/api/v1/users", logora.base_url);
     let mut response = json_response(StatusCode::OK, body);
     for (name, value) in pagination::headers(&page, total, params.countless, &base, &pairs) {
         if let Ok(value) = HeaderValue::from_str(&value) {
@@ -217,35 +222,35 @@ fn not_found(uid: &str, caller: &Caller) -> Response {
 
 /// `POST /api/v1/users/{uid}/anonymize`.
 pub async fn anonymize(
-    State(state): State<AppState>,
+    State(logora): State<Logora>,
     Path(uid): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     change_user(
-        &state,
+        &logora,
         &uid,
         query.as_deref(),
         &headers,
         "anonymized",
-        |d, app, uid| d.logora.anonymize(app, uid),
+        |d, app, uid| d.anonymize(app, uid),
     )
 }
 
 /// `DELETE /api/v1/users/{uid}`.
 pub async fn delete(
-    State(state): State<AppState>,
+    State(logora): State<Logora>,
     Path(uid): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
     change_user(
-        &state,
+        &logora,
         &uid,
         query.as_deref(),
         &headers,
         "deleted",
-        |d, app, uid| d.logora.delete(app, uid),
+        |d, app, uid| d.delete(app, uid),
     )
 }
 
@@ -253,22 +258,22 @@ pub async fn delete(
 /// then `change` on the user with that uid in the caller's application
 /// (which returns the user's id, or `None` when there is no such user).
 fn change_user<I: std::fmt::Display>(
-    state: &AppState,
+    logora: &Logora,
     uid: &str,
     query: Option<&str>,
     headers: &HeaderMap,
     done: &str,
-    change: impl FnOnce(&mut crate::store::Data, u64, &str) -> Option<I>,
+    change: impl FnOnce(&mut LogoraData, u64, &str) -> Option<I>,
 ) -> Response {
     let pairs = query_pairs(query);
-    let caller = match authorize(state, headers, &pairs, false) {
+    let caller = match authorize(logora, headers, &pairs, false) {
         Ok(caller) => caller,
         Err((error, why)) => return fail(error, why),
     };
     if let Err((error, why)) = needs_authentication(&caller) {
         return fail(error, why);
     }
-    match state.store.write(|d| change(d, caller.application_id, uid)) {
+    match logora.data.write(|d| change(d, caller.application_id, uid)) {
         Some(id) => success(format!("user {id} (uid {uid:?}) {done}")),
         None => not_found(uid, &caller),
     }

@@ -13,20 +13,6 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The fixture files compiled into the binary, from the repository's
-/// `fixtures/` directory. Each API module lists its own.
-pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
-    crate::logora::model::BUILTIN_FILES
-        .iter()
-        .chain(crate::wcs::model::BUILTIN_FILES)
-        .copied()
-}
-
-/// Every collection file name a fixture directory may hold.
-pub fn known_files() -> impl Iterator<Item = &'static str> {
-    builtin_files().map(|(name, _)| name)
-}
-
 /// A set of fixture files, keyed by their path relative to the fixture root
 /// (`logora/users.json`).
 #[derive(Debug, Clone)]
@@ -38,12 +24,13 @@ pub struct FixtureFiles {
 }
 
 impl FixtureFiles {
-    /// The built-in fixtures.
-    pub fn builtin() -> Self {
+    /// Files compiled into the binary, shown as `<built-in>/…`.
+    pub fn compiled_in<'a>(files: impl IntoIterator<Item = &'a (&'a str, &'a str)>) -> Self {
         Self {
             root: "<built-in>".to_owned(),
-            files: builtin_files()
-                .map(|(name, text)| (name.to_owned(), text.to_owned()))
+            files: files
+                .into_iter()
+                .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
                 .collect(),
         }
     }
@@ -58,8 +45,11 @@ impl FixtureFiles {
 
     /// Files given in memory, refusing names that are no known collection
     /// (state import).
-    pub fn checked_map(root: &str, files: BTreeMap<String, String>) -> Result<Self, Problems> {
-        let known: Vec<&str> = known_files().collect();
+    pub fn checked_map(
+        root: &str,
+        files: BTreeMap<String, String>,
+        known: &[&str],
+    ) -> Result<Self, Problems> {
         let mut problems = Problems::default();
         for name in files.keys() {
             if !known.contains(&name.as_str()) {
@@ -78,7 +68,7 @@ impl FixtureFiles {
     /// Reads every `*.json` file under `dir/logora/` and `dir/wcs/`. A file
     /// that is not a known collection is reported, so a typo in a file name
     /// does not silently leave a collection empty.
-    pub fn read_dir(dir: &Path) -> Result<Self, Problems> {
+    pub fn read_dir(dir: &Path, known: &[&str]) -> Result<Self, Problems> {
         let root = dir.display().to_string().trim_end_matches('/').to_owned();
         let mut problems = Problems::default();
         let mut files = BTreeMap::new();
@@ -86,8 +76,9 @@ impl FixtureFiles {
             problems.push(Problem::file(&root, "not a directory"));
             return Err(problems);
         }
-        let known: Vec<&str> = known_files().collect();
-        for api in ["logora", "wcs"] {
+        let mut apis: Vec<&str> = known.iter().filter_map(|k| k.split('/').next()).collect();
+        apis.dedup();
+        for api in apis {
             let sub = dir.join(api);
             let Ok(entries) = std::fs::read_dir(&sub) else {
                 continue;

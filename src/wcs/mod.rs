@@ -2,6 +2,11 @@
 //! strings, a user's profile, forms and drafts, and the user directory.
 //! Upstream behaviour: ../shared/spec/wcs.md and the w.c.s. page
 //! "Récupération des données d'un utilisateur".
+//!
+//! The wing stands on the shared ground only: its data lives in a
+//! [`Cell`], time comes from the [`Clock`], settings from [`Settings`], and
+//! each answer says why through an [`Outcome`]. [`Wcs`] is one namespace's
+//! w.c.s., which handlers receive as their state.
 
 pub mod auth;
 pub mod error;
@@ -14,7 +19,7 @@ pub mod signature;
 pub mod text;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -25,14 +30,16 @@ use axum::routing::{MethodRouter, get, post};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
-use crate::AppState;
-use crate::admin::journal::Outcome;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::outcome::Outcome;
+use crate::store::Cell;
 use auth::{Auth, AuthError, Who};
 use error::WcsError;
 use model::WcsData;
 
 /// w.c.s.'s routes.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Wcs> {
     Router::new()
         .route("/api/user/", api(user_index))
         .route("/api/user", api(missing_slash))
@@ -56,9 +63,9 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn api<H, T>(handler: H) -> MethodRouter<AppState>
+fn api<H, T>(handler: H) -> MethodRouter<Wcs>
 where
-    H: axum::handler::Handler<T, AppState>,
+    H: axum::handler::Handler<T, Wcs>,
     T: 'static,
 {
     get(handler).fallback(method_not_allowed)
@@ -69,6 +76,67 @@ async fn method_not_allowed(method: Method) -> Response {
         WcsError::MethodNotAllowed,
         format!("{method} is not allowed here: only GET"),
     )
+}
+
+/// One namespace's w.c.s.: what its handlers receive. Cloning it is one
+/// atomic increment.
+#[derive(Debug, Clone)]
+pub struct Wcs(Arc<Inner>);
+
+/// What [`Wcs`] holds.
+#[derive(Debug)]
+pub struct Inner {
+    /// Users, roles, categories, form definitions, forms and API accesses.
+    pub data: Cell<WcsData>,
+    /// Nonces seen.
+    pub runtime: Runtime,
+    pub clock: Arc<Clock>,
+    pub settings: Arc<Settings>,
+    /// Base of absolute URLs: the public URL, plus the namespace's prefix.
+    pub base_url: String,
+    /// The namespace's path prefix (`/__ns/{name}`), empty at the root, for
+    /// relative redirects.
+    pub prefix: String,
+}
+
+impl std::ops::Deref for Wcs {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Wcs {
+    /// A w.c.s. serving `data`, with no nonce seen yet.
+    pub fn new(
+        data: Arc<WcsData>,
+        clock: Arc<Clock>,
+        settings: Arc<Settings>,
+        base_url: String,
+        prefix: String,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            data: Cell::new(data),
+            runtime: Runtime::default(),
+            clock,
+            settings,
+            base_url,
+            prefix,
+        }))
+    }
+
+    /// Back to `data`, every nonce forgotten.
+    pub fn reset(&self, data: Arc<WcsData>) {
+        self.data.replace(data);
+        self.runtime.reset();
+    }
+
+    /// The key of the API access `orig`, for signing (control surface).
+    pub fn access_key(&self, orig: &str) -> Option<String> {
+        self.data
+            .read(|d| d.access(orig).map(|a| a.access_key.clone()))
+    }
 }
 
 /// Used nonces, each forgotten 30 s (emulated clock) after it was seen.
@@ -152,16 +220,16 @@ fn auth_failure(e: AuthError) -> Response {
 
 /// Runs `f` over the data and the request's authentication.
 fn with_auth<R>(
-    state: &AppState,
+    wcs: &Wcs,
     uri: &Uri,
     headers: &HeaderMap,
     f: impl FnOnce(&WcsData, Result<Auth, AuthError>) -> R,
 ) -> R {
-    let now = state.clock.now();
+    let now = wcs.clock.now();
     let raw = uri.query().unwrap_or("");
-    state.store.read(|d| {
-        let auth = auth::authenticate(&d.wcs, &state.wcs, raw, headers, now);
-        f(&d.wcs, auth)
+    wcs.data.read(|d| {
+        let auth = auth::authenticate(d, &wcs.runtime, raw, headers, now);
+        f(d, auth)
     })
 }
 
@@ -183,8 +251,8 @@ fn who_words(data: &WcsData, who: &Who) -> String {
     }
 }
 
-async fn user_index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    with_auth(&state, &uri, &headers, |data, auth| {
+async fn user_index(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    with_auth(&wcs, &uri, &headers, |data, auth| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),
@@ -214,10 +282,10 @@ fn profile_of(data: &WcsData, who: &Who, auth: &Auth) -> Response {
 }
 
 /// Quixote's missing trailing slash: 301 without a query string, 404 with.
-async fn missing_slash(uri: Uri) -> Response {
+async fn missing_slash(State(wcs): State<Wcs>, uri: Uri) -> Response {
     match uri.query() {
         None => {
-            let to = format!("{}/", uri.path());
+            let to = format!("{}{}/", wcs.prefix, uri.path());
             let mut r = (
                 StatusCode::MOVED_PERMANENTLY,
                 [(header::LOCATION, to.clone())],
@@ -252,11 +320,11 @@ pub fn is_json_request(uri: &Uri, headers: &HeaderMap) -> bool {
         })
 }
 
-async fn user_alias(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+async fn user_alias(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
     if is_json_request(&uri, &headers) {
-        return user_index(State(state), uri, headers).await;
+        return user_index(State(wcs), uri, headers).await;
     }
-    let to = format!("{}/myspace/", state.settings.public_url);
+    let to = format!("{}/myspace/", wcs.base_url);
     let mut r = (StatusCode::FOUND, [(header::LOCATION, to.clone())], "").into_response();
     Outcome::attach(
         &mut r,
@@ -272,21 +340,21 @@ enum Listing {
     Legacy,
 }
 
-async fn user_forms(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    listing(&state, &uri, &headers, None, Listing::Forms)
+async fn user_forms(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    listing(&wcs, &uri, &headers, None, Listing::Forms)
 }
 
-async fn user_drafts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    listing(&state, &uri, &headers, None, Listing::Drafts)
+async fn user_drafts(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    listing(&wcs, &uri, &headers, None, Listing::Drafts)
 }
 
-async fn myspace_drafts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    listing(&state, &uri, &headers, None, Listing::Legacy)
+async fn myspace_drafts(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    listing(&wcs, &uri, &headers, None, Listing::Legacy)
 }
 
-async fn bound_forms(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+async fn bound_forms(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
     listing(
-        &state,
+        &wcs,
         &uri,
         &headers,
         Some(&bound_segment(&uri)),
@@ -294,9 +362,9 @@ async fn bound_forms(State(state): State<AppState>, uri: Uri, headers: HeaderMap
     )
 }
 
-async fn bound_drafts(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+async fn bound_drafts(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
     listing(
-        &state,
+        &wcs,
         &uri,
         &headers,
         Some(&bound_segment(&uri)),
@@ -304,8 +372,8 @@ async fn bound_drafts(State(state): State<AppState>, uri: Uri, headers: HeaderMa
     )
 }
 
-async fn bound_index(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    with_auth(&state, &uri, &headers, |data, auth| {
+async fn bound_index(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    with_auth(&wcs, &uri, &headers, |data, auth| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),
@@ -359,14 +427,14 @@ fn bind(data: &WcsData, auth: &Auth, x: &str) -> Result<usize, (WcsError, String
 }
 
 fn listing(
-    state: &AppState,
+    wcs: &Wcs,
     uri: &Uri,
     headers: &HeaderMap,
     bound: Option<&str>,
     kind: Listing,
 ) -> Response {
-    let base = state.settings.public_url.clone();
-    with_auth(state, uri, headers, |data, auth| {
+    let base = wcs.base_url.as_str();
+    with_auth(wcs, uri, headers, |data, auth| {
         let auth = match (auth, bound) {
             (Ok(a), _) => a,
             (Err(AuthError::UnknownNameId(n)), None) => {
@@ -451,15 +519,15 @@ fn listing(
                 body.push_str(", ");
             }
             match kind {
-                Listing::Legacy => json::write(&mut body, &render::legacy_draft(data, &base, *i)),
+                Listing::Legacy => json::write(&mut body, &render::legacy_draft(data, base, *i)),
                 _ if params.full => json::write(
                     &mut body,
-                    &render::form_item(data, &base, *i, true, *readable),
+                    &render::form_item(data, base, *i, true, *readable),
                 ),
                 _ => {
                     // `readable` is the item's last key: the rest is
                     // rendered once per form.
-                    body.push_str(&data.form_json_head(*i, &base));
+                    body.push_str(&data.form_json_head(*i, base));
                     body.push_str(if *readable {
                         ", \"readable\": true}"
                     } else {
@@ -482,8 +550,8 @@ fn listing(
     })
 }
 
-async fn users_list(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    with_auth(&state, &uri, &headers, |data, auth| {
+async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    with_auth(&wcs, &uri, &headers, |data, auth| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),
@@ -545,34 +613,34 @@ fn can_submit_backoffice(data: &WcsData, roles: &[String]) -> bool {
 }
 
 async fn user_preferences(
-    State(state): State<AppState>,
+    State(wcs): State<Wcs>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    preferences(&state, &uri, &headers, None, &body)
+    preferences(&wcs, &uri, &headers, None, &body)
 }
 
 async fn bound_preferences(
-    State(state): State<AppState>,
+    State(wcs): State<Wcs>,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    preferences(&state, &uri, &headers, Some(&bound_segment(&uri)), &body)
+    preferences(&wcs, &uri, &headers, Some(&bound_segment(&uri)), &body)
 }
 
 /// `POST …/preferences` (spec §5): upstream merges a JSON object into the
 /// user's preferences, which none of the emulated GET endpoints return, so
 /// they are checked and acknowledged, not kept.
 fn preferences(
-    state: &AppState,
+    wcs: &Wcs,
     uri: &Uri,
     headers: &HeaderMap,
     bound: Option<&str>,
     body: &[u8],
 ) -> Response {
-    with_auth(state, uri, headers, |data, auth| {
+    with_auth(wcs, uri, headers, |data, auth| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),

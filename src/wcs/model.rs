@@ -618,7 +618,7 @@ mod tests {
 
     #[test]
     fn the_builtin_fixtures_load_and_export_round_trips() {
-        let files = FixtureFiles::builtin();
+        let files = FixtureFiles::compiled_in(BUILTIN_FILES);
         let mut problems = Problems::default();
         let data = WcsData::load(&files, &mut problems);
         assert!(problems.is_empty(), "{problems}");
@@ -701,7 +701,7 @@ mod tests {
     #[test]
     fn generated_users_and_forms_are_added_and_checked() {
         let mut problems = Problems::default();
-        let mut data = WcsData::load(&FixtureFiles::builtin(), &mut problems);
+        let mut data = WcsData::load(&FixtureFiles::compiled_in(BUILTIN_FILES), &mut problems);
         let mut u = data.users[0].clone();
         u.id = 5000;
         let mut f = data.forms[0].clone();
@@ -726,7 +726,7 @@ mod tests {
     #[test]
     fn a_hundred_thousand_generated_users_are_indexed_and_rendered_on_demand() {
         let mut problems = Problems::default();
-        let mut data = WcsData::load(&FixtureFiles::builtin(), &mut problems);
+        let mut data = WcsData::load(&FixtureFiles::compiled_in(BUILTIN_FILES), &mut problems);
         let template = data.users[0].clone();
         let users: Vec<User> = (0..100_000)
             .map(|n| User {

@@ -7,8 +7,8 @@
 //! Probabilities draw from one generator seeded by configuration, so a run
 //! that sends the same requests in the same order fails the same way.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -21,8 +21,9 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::journal::Outcome;
-use crate::AppState;
+use crate::config::Settings;
+use crate::logora::Logora;
+use crate::outcome::Outcome;
 
 /// The request header that injects a fault into one call.
 pub const FAULT_HEADER: &str = "x-doublure-fault";
@@ -451,9 +452,18 @@ fn dropped_response() -> Response {
 /// Largest body read to find a client_id when a rule asks for one.
 const MAX_SNIFFED_BODY: usize = 64 * 1024;
 
+/// What the fault middleware needs: the rules, whether the header is
+/// honoured, and the namespace's Logora to tell whose token a call bears.
+#[derive(Debug, Clone)]
+pub struct Injector {
+    pub faults: Arc<Faults>,
+    pub settings: Arc<Settings>,
+    pub logora: Logora,
+}
+
 /// Middleware on the emulated APIs: applies the header's fault or the first
 /// rule that fires.
-pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn inject(State(state): State<Injector>, request: Request, next: Next) -> Response {
     // A browser's preflight is answered by CORS: failing it would only hide
     // the injected fault from the page behind a CORS error.
     let preflight = request.method() == axum::http::Method::OPTIONS
@@ -461,10 +471,7 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
             .headers()
             .contains_key("access-control-request-method");
     let no_header = !state.settings.fault_header || !request.headers().contains_key(FAULT_HEADER);
-    if preflight
-        || crate::routing::is_admin_path(request.uri().path())
-        || (no_header && state.faults.list_is_empty())
-    {
+    if preflight || (no_header && state.faults.list_is_empty()) {
         return next.run(request).await;
     }
     let path = request.uri().path().to_owned();
@@ -562,7 +569,7 @@ impl Faults {
 /// The caller's Logora client_id and w.c.s. orig, read from the query,
 /// HTTP Basic, a bearer token, or a form or JSON body (which is then put
 /// back for the handler).
-async fn identify(state: &AppState, request: Request) -> (Option<String>, Option<String>, Request) {
+async fn identify(state: &Injector, request: Request) -> (Option<String>, Option<String>, Request) {
     let query = request.uri().query().unwrap_or("").to_owned();
     let param = |name: &str| {
         form_urlencoded::parse(query.as_bytes())
@@ -576,7 +583,7 @@ async fn identify(state: &AppState, request: Request) -> (Option<String>, Option
         .or_else(|| {
             bearer(request.headers())
                 .or_else(|| param("access_token"))
-                .and_then(|token| crate::logora::client_id_of_token(state, &token))
+                .and_then(|token| state.logora.client_of_token(&token))
         });
     if client_id.is_some() {
         return (client_id, orig, request);

@@ -3,11 +3,11 @@
 //! so a test can check what was called and a developer can see why a call
 //! failed ("signature mismatch …", "token expired 12 s ago").
 //!
-//! Handlers and extractors say why a request got its answer by attaching an
-//! [`Outcome`] to the response's extensions; the middleware reads it there.
+//! Handlers say why a request got its answer by attaching an [`Outcome`]
+//! to the response's extensions; the middleware reads it there.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -17,20 +17,8 @@ use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::AppState;
-
-/// Why a request got the answer it got, in words, for the journal and logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome(pub String);
-
-impl Outcome {
-    /// Attaches `text` as the outcome of `response`.
-    pub fn attach(response: &mut Response, text: impl Into<String>) {
-        let text = text.into();
-        tracing::debug!(outcome = %text, "request outcome");
-        response.extensions_mut().insert(Outcome(text));
-    }
-}
+use crate::clock::Clock;
+use crate::outcome::Outcome;
 
 /// Default number of entries the journal keeps.
 pub const DEFAULT_CAPACITY: usize = 1000;
@@ -154,7 +142,9 @@ impl Journal {
     pub fn new(capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Ring {
-                entries: VecDeque::with_capacity(capacity.min(4096)),
+                // Grown as calls come: a namespace that is never called
+                // costs no ring.
+                entries: VecDeque::new(),
                 capacity,
                 next_id: 1,
             }),
@@ -224,13 +214,18 @@ impl Journal {
     }
 }
 
+/// What the journal middleware needs: where to record, and the clock that
+/// dates entries.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    pub journal: Arc<Journal>,
+    pub clock: Arc<Clock>,
+}
+
 /// Middleware on the emulated APIs: records each request once answered.
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if crate::routing::is_admin_path(request.uri().path()) {
-        return next.run(request).await;
-    }
+pub async fn record(State(recorder): State<Recorder>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let at = state.clock.now();
+    let at = recorder.clock.now();
     let method = request.method().clone();
     let target: Box<str> = request
         .uri()
@@ -258,7 +253,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     } else {
         tracing::debug!(method = %method, path, status, outcome, "request");
     }
-    state.journal.push(recorded);
+    recorder.journal.push(recorded);
     response
 }
 

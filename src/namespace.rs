@@ -1,0 +1,431 @@
+//! Namespaces: one running doublure serving many test suites at once, each
+//! with its own data, clock, tokens, nonces, journal and faults.
+//!
+//! Everything served at `/X` is also served at `/__ns/{name}/X` on that
+//! namespace's own state. A namespace is made on its first request from
+//! the server's [`Seed`], whose data it shares until it changes some (the
+//! data types share structure, so a change copies only what it touches).
+//! The root, with no prefix, is a namespace too, but never listed, dropped
+//! or expired. Settings (listen address, CORS, admin token, limits) are
+//! the server's, in the [`Ground`] every namespace stands on.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::data::{Data, Seed};
+use crate::logora::Logora;
+use crate::traffic::faults::Faults;
+use crate::traffic::journal::Journal;
+use crate::wcs::Wcs;
+
+/// The path prefix of namespaces: `/__ns/{name}/…`.
+pub const PREFIX: &str = "/__ns/";
+
+/// Longest namespace name.
+pub const MAX_NAME: usize = 64;
+
+/// Why `name` is no namespace name, if it is not one: 1 to 64 characters
+/// from `[A-Za-z0-9._-]`.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > MAX_NAME {
+        return Err(format!(
+            "namespace name {name:?} must be 1 to {MAX_NAME} characters long"
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "namespace name {name:?} has {bad:?}; use letters, digits, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
+}
+
+/// What every namespace shares: the settings, the seed new namespaces
+/// start from (and every namespace resets to), and the clock they start
+/// with.
+#[derive(Debug)]
+pub struct Ground {
+    pub settings: Arc<Settings>,
+    seed: RwLock<Arc<Seed>>,
+    /// A new namespace's clock starts in this clock's initial mode.
+    clock: Clock,
+}
+
+impl Ground {
+    pub fn new(seed: Seed, clock: Clock, settings: Settings) -> Self {
+        Self {
+            settings: Arc::new(settings),
+            seed: RwLock::new(Arc::new(seed)),
+            clock,
+        }
+    }
+
+    /// The seed namespaces start from and reset to.
+    pub fn seed(&self) -> Arc<Seed> {
+        Arc::clone(&self.seed.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Makes `seed` the one namespaces start from and reset to.
+    pub fn set_seed(&self, seed: Arc<Seed>) {
+        *self.seed.write().unwrap_or_else(|e| e.into_inner()) = seed;
+    }
+}
+
+/// One namespace's state, which its routes receive. Cloning it is one
+/// atomic increment.
+#[derive(Debug, Clone)]
+pub struct Namespace(Arc<Inner>);
+
+/// What [`Namespace`] holds.
+#[derive(Debug)]
+pub struct Inner {
+    /// `None` for the root.
+    pub name: Option<String>,
+    pub ground: Arc<Ground>,
+    pub clock: Arc<Clock>,
+    pub logora: Logora,
+    pub wcs: Wcs,
+    pub journal: Arc<Journal>,
+    pub faults: Arc<Faults>,
+    /// When it was made, by the registry's clock.
+    pub created: DateTime<Utc>,
+    /// When it was last asked anything, in microseconds since the epoch by
+    /// the registry's clock.
+    last_used: AtomicI64,
+    requests: AtomicU64,
+}
+
+impl std::ops::Deref for Namespace {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// How a namespace is listed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Info {
+    pub name: String,
+    /// RFC 3339.
+    pub created: String,
+    /// RFC 3339: its last request.
+    pub last_used: String,
+    /// Requests it has answered, control-plane calls included.
+    pub requests: u64,
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Namespace {
+    /// The root namespace, on the ground's current seed.
+    pub fn root(ground: Arc<Ground>, now: DateTime<Utc>) -> Self {
+        Self::new(None, ground, now)
+    }
+
+    /// Namespace `name` (or the root), on the ground's current seed.
+    fn new(name: Option<&str>, ground: Arc<Ground>, now: DateTime<Utc>) -> Self {
+        let seed = ground.seed();
+        let settings = Arc::clone(&ground.settings);
+        let clock = Arc::new(ground.clock.fresh());
+        let prefix = name.map(|n| format!("{PREFIX}{n}")).unwrap_or_default();
+        let base_url = format!("{}{prefix}", settings.public_url);
+        // A namespace's tokens are bound to its name and to this very
+        // namespace: one dropped and made again under the same name does
+        // not take the old one's tokens.
+        let realm = name.map(|n| {
+            let mut realm = n.as_bytes().to_vec();
+            realm.extend(rand::random::<[u8; 16]>());
+            realm.into_boxed_slice()
+        });
+        Self(Arc::new(Inner {
+            name: name.map(str::to_owned),
+            logora: Logora::new(
+                Arc::clone(&seed.logora),
+                Arc::clone(&clock),
+                Arc::clone(&settings),
+                base_url.clone(),
+                realm,
+            ),
+            wcs: Wcs::new(
+                Arc::clone(&seed.wcs),
+                Arc::clone(&clock),
+                Arc::clone(&settings),
+                base_url,
+                prefix,
+            ),
+            journal: Arc::new(Journal::new(settings.journal_size)),
+            faults: Arc::new(Faults::new(settings.fault_seed)),
+            clock,
+            ground,
+            created: now,
+            last_used: AtomicI64::new(now.timestamp_micros()),
+            requests: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.ground.settings
+    }
+
+    /// The path prefix of its routes: `/__ns/{name}`, or empty at the root.
+    pub fn prefix(&self) -> String {
+        self.name
+            .as_deref()
+            .map(|n| format!("{PREFIX}{n}"))
+            .unwrap_or_default()
+    }
+
+    /// Back to the seed: data, tokens, revocations, nonces, journal, faults
+    /// and clock.
+    pub fn reset(&self) {
+        let seed = self.ground.seed();
+        self.logora.reset(Arc::clone(&seed.logora));
+        self.wcs.reset(Arc::clone(&seed.wcs));
+        self.clock.reset();
+        self.journal.clear();
+        self.faults.clear();
+    }
+
+    /// Replaces all data (state import).
+    pub fn replace_data(&self, data: Data) {
+        self.logora.data.replace(Arc::new(data.logora));
+        self.wcs.data.replace(Arc::new(data.wcs));
+    }
+
+    /// Makes `seed` the server's seed and this namespace's data (fixture
+    /// reload). Other namespaces keep their data until they reset.
+    pub fn reseed(&self, seed: Seed) {
+        let seed = Arc::new(seed);
+        self.logora.data.replace(Arc::clone(&seed.logora));
+        self.wcs.data.replace(Arc::clone(&seed.wcs));
+        self.ground.set_seed(seed);
+    }
+
+    /// All data, as it is now.
+    pub fn data(&self) -> Data {
+        Data {
+            logora: (*self.logora.data.get()).clone(),
+            wcs: (*self.wcs.data.get()).clone(),
+        }
+    }
+
+    fn touch(&self, now: DateTime<Utc>) {
+        self.last_used
+            .fetch_max(now.timestamp_micros(), Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn last_used(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.last_used.load(Ordering::Relaxed)).unwrap_or_default()
+    }
+
+    /// How it is listed.
+    pub fn info(&self) -> Info {
+        Info {
+            name: self.name.clone().unwrap_or_default(),
+            created: rfc3339(self.created),
+            last_used: rfc3339(self.last_used()),
+            requests: self.requests.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Why a namespace could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 400: not a namespace name.
+    InvalidName(String),
+    /// 429: as many namespaces live as `--max-namespaces` allows.
+    Full(String),
+}
+
+/// A live namespace and the service that answers its requests.
+#[derive(Debug, Clone)]
+pub struct Entry<S> {
+    pub namespace: Namespace,
+    pub service: S,
+}
+
+/// The live namespaces, by name. `S` is what answers a namespace's
+/// requests, made by `serve` when the namespace is made.
+pub struct Registry<S> {
+    entries: RwLock<HashMap<String, Entry<S>>>,
+    ground: Arc<Ground>,
+    /// When namespaces are used and go idle: the system's time, or a test's
+    /// clock.
+    clock: Clock,
+    serve: Box<dyn Fn(&Namespace) -> S + Send + Sync>,
+}
+
+impl<S> std::fmt::Debug for Registry<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field(
+                "live",
+                &self.entries.read().unwrap_or_else(|e| e.into_inner()).len(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Clone> Registry<S> {
+    pub fn new(
+        ground: Arc<Ground>,
+        clock: Clock,
+        serve: impl Fn(&Namespace) -> S + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+            ground,
+            clock,
+            serve: Box::new(serve),
+        }
+    }
+
+    /// The clock idle time is measured by (tests move it to expire
+    /// namespaces without waiting).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// How many namespaces are live.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Entry<S>>> {
+        self.entries.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Entry<S>>> {
+        self.entries.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Namespace `name`, made on first use, counted as used now.
+    pub fn resolve(&self, name: &str) -> Result<Entry<S>, Refusal> {
+        let now = self.clock.now();
+        if let Some(entry) = self.read().get(name) {
+            entry.namespace.touch(now);
+            return Ok(entry.clone());
+        }
+        check_name(name).map_err(Refusal::InvalidName)?;
+        let mut entries = self.write();
+        if let Some(entry) = entries.get(name) {
+            entry.namespace.touch(now);
+            return Ok(entry.clone());
+        }
+        let max = self.ground.settings.max_namespaces;
+        if entries.len() >= max {
+            // Idle ones would go at the next sweep anyway: make room now
+            // rather than refuse.
+            self.sweep_locked(&mut entries, now);
+        }
+        if entries.len() >= max {
+            return Err(Refusal::Full(format!(
+                "too many namespaces: {} are live and --max-namespaces is {max}; \
+                 DELETE /__doublure/namespaces/{{name}} the ones you are done with, or wait \
+                 for idle ones to expire (--namespace-ttl {} s)",
+                entries.len(),
+                self.ground.settings.namespace_ttl.as_secs()
+            )));
+        }
+        let namespace = Namespace::new(Some(name), Arc::clone(&self.ground), now);
+        let service = (self.serve)(&namespace);
+        let entry = Entry { namespace, service };
+        entry.namespace.touch(now);
+        entries.insert(name.to_owned(), entry.clone());
+        tracing::info!(namespace = name, "namespace created");
+        Ok(entry)
+    }
+
+    /// The live namespaces, by name.
+    pub fn list(&self) -> Vec<Info> {
+        let mut infos: Vec<Info> = self.read().values().map(|e| e.namespace.info()).collect();
+        infos.sort_by(|a, b| a.name.cmp(&b.name));
+        infos
+    }
+
+    /// Drops namespace `name`; false when there is none.
+    pub fn remove(&self, name: &str) -> bool {
+        let removed = self.write().remove(name).is_some();
+        if removed {
+            tracing::info!(namespace = name, "namespace dropped on request");
+        }
+        removed
+    }
+
+    /// Drops every namespace idle for longer than `--namespace-ttl`;
+    /// returns their names.
+    pub fn sweep(&self) -> Vec<String> {
+        let now = self.clock.now();
+        self.sweep_locked(&mut self.write(), now)
+    }
+
+    fn sweep_locked(
+        &self,
+        entries: &mut HashMap<String, Entry<S>>,
+        now: DateTime<Utc>,
+    ) -> Vec<String> {
+        let ttl = chrono::TimeDelta::from_std(self.ground.settings.namespace_ttl)
+            .unwrap_or(chrono::TimeDelta::MAX);
+        let mut dropped = Vec::new();
+        entries.retain(|name, entry| {
+            let idle = now - entry.namespace.last_used();
+            let keep = idle <= ttl;
+            if !keep {
+                tracing::info!(
+                    namespace = name.as_str(),
+                    idle_s = idle.num_seconds(),
+                    "namespace dropped after --namespace-ttl without a request"
+                );
+                dropped.push(name.clone());
+            }
+            keep
+        });
+        dropped.sort();
+        dropped
+    }
+
+    /// How often to sweep for a time-to-live of `ttl`: often enough that
+    /// an idle namespace goes soon after its time, at most once a minute.
+    pub fn sweep_every(&self) -> Duration {
+        (self.ground.settings.namespace_ttl / 4)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_1_to_64_letters_digits_dots_underscores_and_dashes() {
+        assert_eq!(check_name("test_a.b-C9"), Ok(()));
+        assert_eq!(check_name(&"a".repeat(64)), Ok(()));
+        assert!(check_name(&"a".repeat(65)).unwrap_err().contains("1 to 64"));
+        assert!(check_name("").is_err());
+        assert_eq!(
+            check_name("a/b"),
+            Err("namespace name \"a/b\" has '/'; use letters, digits, '.', '_' and '-'".into())
+        );
+        assert!(check_name("é").is_err());
+        assert!(check_name("a b").is_err());
+    }
+}
