@@ -1,17 +1,18 @@
 //! How a request finds what answers it.
 //!
-//! Every namespace (the root included) has a router of its own, made when
-//! the namespace is: the two emulated APIs behind the journal, CORS and
-//! faults, the control plane beside them, each route holding that
-//! namespace's state. The routes themselves are built once, as templates,
-//! and only given each namespace's state.
+//! Every namespace (the root included) has a router of its own for the two
+//! emulated APIs, made when the namespace is: their routes, built once as
+//! templates, given that namespace's state, behind its journal, CORS and
+//! faults. The APIs are called a lot, and their handlers so receive the
+//! namespace's state like any axum state. The control plane, called
+//! rarely, is one router for all namespaces: its routes read the namespace
+//! from the request ([`crate::admin::In`]).
 //!
 //! [`dispatch`] sits in front: a path under `/__ns/{name}/` loses its
-//! prefix and goes to that namespace's router (the namespace is made on
-//! its first request); `/__doublure/namespaces…` goes to the namespace
-//! list, which is the server's; anything else goes to the root's router.
-//! The namespace is so resolved once per request, and handlers receive its
-//! state like any axum state.
+//! prefix and goes to that namespace (made on its first request); any
+//! other goes to the root. `/__doublure/…` goes to the control plane,
+//! anything else to the namespace's API router. The namespace is so
+//! resolved once per request.
 
 use std::sync::{Arc, OnceLock};
 
@@ -21,7 +22,7 @@ use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, ServiceExt};
+use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::admin::error::AdminError;
@@ -33,94 +34,77 @@ use crate::outcome::Outcome;
 use crate::traffic::{faults, journal};
 use crate::wcs::Wcs;
 
-/// Each part's routes, built once.
+/// The emulated APIs' routes, built once.
 struct Templates {
     logora: Router<Logora>,
     wcs: Router<Wcs>,
-    admin_open: Router<Namespace>,
-    admin_protected: Router<Namespace>,
 }
 
 fn templates() -> &'static Templates {
     static TEMPLATES: OnceLock<Templates> = OnceLock::new();
-    TEMPLATES.get_or_init(|| {
-        let (admin_open, admin_protected) = crate::admin::routes();
-        Templates {
-            logora: crate::logora::router(),
-            wcs: crate::wcs::router(),
-            admin_open,
-            admin_protected,
-        }
+    TEMPLATES.get_or_init(|| Templates {
+        logora: crate::logora::router(),
+        wcs: crate::wcs::router(),
     })
 }
 
-/// The router of one namespace.
+/// The emulated APIs of one namespace, unknown paths included.
 pub fn namespace_router(ns: &Namespace) -> Router {
     let t = templates();
     let settings = &ns.ground.settings;
-    let injector = faults::Injector {
-        faults: Arc::clone(&ns.faults),
-        settings: Arc::clone(settings),
-        logora: ns.logora.clone(),
-    };
-    let recorder = journal::Recorder {
-        journal: Arc::clone(&ns.journal),
-        clock: Arc::clone(&ns.clock),
-    };
-    // Faults, then CORS, then the journal, outermost: a browser demo reads
+    let apis = Router::new()
+        .merge(t.logora.clone().with_state(ns.logora.clone()))
+        .merge(t.wcs.clone().with_state(ns.wcs.clone()))
+        .fallback(fallback);
+    // The journal outermost, then CORS, then faults: a browser demo reads
     // an injected 503 like any other answer, and the journal sees what
-    // faults and CORS did. Unknown paths outside the control plane take
-    // the same way.
-    let traffic = |router: Router| {
-        router
-            .layer(middleware::from_fn_with_state(
-                injector.clone(),
-                faults::inject,
-            ))
-            .layer(cors_layer(&settings.cors))
-            .layer(middleware::from_fn_with_state(
-                recorder.clone(),
-                journal::record,
-            ))
-    };
-    let apis = traffic(
-        Router::new()
-            .merge(t.logora.clone().with_state(ns.logora.clone()))
-            .merge(t.wcs.clone().with_state(ns.wcs.clone())),
-    );
-    let unknown = traffic(Router::new().fallback(fallback));
-    Router::new()
-        .merge(t.admin_open.clone().with_state(ns.clone()))
-        .merge(crate::admin::protect(t.admin_protected.clone(), ns))
-        .merge(apis)
-        .fallback(move |request: Request| async move {
-            // Unknown control-plane paths stay out of CORS, faults and the
-            // journal.
-            if is_admin_path(request.uri().path()) {
-                fallback(request.method().clone(), request.uri().clone()).await
-            } else {
-                serve(unknown, request).await
-            }
-        })
+    // faults and CORS did. Wrapped around the whole router rather than
+    // each route, so that a namespace is quick to make.
+    let service = ServiceBuilder::new()
+        .layer(middleware::from_fn_with_state(
+            journal::Recorder {
+                journal: Arc::clone(&ns.journal),
+                clock: Arc::clone(&ns.clock),
+            },
+            journal::record,
+        ))
+        .layer(cors_layer(&settings.cors))
+        .layer(middleware::from_fn_with_state(
+            faults::Injector {
+                faults: Arc::clone(&ns.faults),
+                settings: Arc::clone(settings),
+                logora: ns.logora.clone(),
+            },
+            faults::inject,
+        ))
+        .service(apis);
+    Router::new().fallback_service(service)
 }
 
-/// The whole application: the root's router, the namespaces and their
-/// list.
-pub fn app(root: Router, namespaces: Namespaces, settings: Arc<Settings>) -> Router {
-    let list = crate::admin::namespaces::router(Arc::clone(&namespaces), Arc::clone(&settings));
+/// The whole application: the root's API router, the namespaces, and the
+/// control plane.
+pub fn app(
+    root: Namespace,
+    root_apis: Router,
+    namespaces: Namespaces,
+    settings: Arc<Settings>,
+) -> Router {
+    let admin = crate::admin::router(Arc::clone(&namespaces), Arc::clone(&settings));
     Router::new().fallback(dispatch).with_state(Dispatch {
         root,
+        root_apis,
         namespaces,
-        list,
+        admin,
         cors: cors_layer(&settings.cors),
     })
 }
 
 #[derive(Clone)]
 struct Dispatch {
-    root: Router,
+    root: Namespace,
+    root_apis: Router,
     namespaces: Namespaces,
-    list: Router,
+    admin: Router,
     cors: CorsLayer,
 }
 
@@ -128,26 +112,28 @@ struct Dispatch {
 async fn dispatch(State(d): State<Dispatch>, mut request: Request) -> Response {
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix(PREFIX) else {
-        let target = if is_namespace_list(path) {
-            d.list
+        return if is_admin_path(path) {
+            request.extensions_mut().insert(d.root);
+            serve(d.admin, request).await
         } else {
-            d.root
+            serve(d.root_apis, request).await
         };
-        return serve(target, request).await;
     };
     let (name, tail) = match rest.find('/') {
         Some(at) => (rest[..at].to_owned(), rest[at..].to_owned()),
         None => (rest.to_owned(), "/".to_owned()),
     };
+    set_path(&mut request, &tail);
     if is_namespace_list(&tail) {
-        set_path(&mut request, &tail);
-        return serve(d.list, request).await;
+        // The server's list: asking it makes no namespace.
+        return serve(d.admin, request).await;
     }
     match d.namespaces.resolve(&name) {
-        Ok(entry) => {
-            set_path(&mut request, &tail);
-            serve(entry.service, request).await
+        Ok(entry) if is_admin_path(&tail) => {
+            request.extensions_mut().insert(entry.namespace);
+            serve(d.admin, request).await
         }
+        Ok(entry) => serve(entry.service, request).await,
         Err(refusal) => {
             let (error, why) = match refusal {
                 Refusal::InvalidName(why) => (AdminError::BadRequest(why.clone()), why),

@@ -59,6 +59,7 @@ impl AppState {
             crate::routing::namespace_router,
         ));
         let router = crate::routing::app(
+            root.clone(),
             crate::routing::namespace_router(&root),
             Arc::clone(&namespaces),
             Arc::clone(&ground.settings),

@@ -13,10 +13,11 @@
 //! size, and in a namespace copies only what it touches.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
+use super::In;
 use super::error::{AdminError, AdminJson};
 use crate::logora::model::{LogoraData, USERS_FILE};
 use crate::namespace::Namespace;
@@ -168,7 +169,7 @@ pub(super) fn object(body: Value) -> Result<Map<String, Value>, AdminError> {
     params(("api" = String, Path, description = "`logora` or `wcs`"), ("collection" = String, Path, description = "e.g. `users`, `clients`, `forms`")),
     responses((status = 200, description = "The items, in the fixture format", body = Vec<Object>), (status = 404, description = "No such collection")))]
 pub async fn list(
-    State(state): State<Namespace>,
+    In(state): In,
     Path((api, name)): Path<(String, String)>,
 ) -> Result<Json<Vec<Value>>, AdminError> {
     let (file, _) = collection(&api, &name)?;
@@ -180,7 +181,7 @@ pub async fn list(
     params(("api" = String, Path), ("collection" = String, Path), ("id" = String, Path, description = "The item's id key: `id`, `client_id`, …")),
     responses((status = 200, description = "The item", body = Object), (status = 404, description = "No such collection or item")))]
 pub async fn read(
-    State(state): State<Namespace>,
+    In(state): In,
     Path((api, name, id)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, AdminError> {
     let (file, key) = collection(&api, &name)?;
@@ -199,7 +200,7 @@ pub async fn read(
     request_body(content = Object, description = "An item in the fixture format"),
     responses((status = 201, description = "Created; the item as stored", body = Object), (status = 400, description = "Invalid: `problems` names the field"), (status = 409, description = "An item with that id exists")))]
 pub async fn create(
-    State(state): State<Namespace>,
+    In(state): In,
     Path((api, name)): Path<(String, String)>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
@@ -220,7 +221,7 @@ pub async fn create(
         list.push(item);
         Ok(())
     })?;
-    read(State(state), Path((api, name, id)))
+    read(In(state), Path((api, name, id)))
         .await
         .map(|item| (StatusCode::CREATED, item))
 }
@@ -251,7 +252,7 @@ async fn update(
         list[index] = item;
         Ok(new_id)
     })?;
-    read(State(state), Path((api, name, new_id))).await
+    read(In(state), Path((api, name, new_id))).await
 }
 
 /// Replaces an item.
@@ -260,7 +261,7 @@ async fn update(
     request_body(content = Object, description = "The whole item in the fixture format"),
     responses((status = 200, description = "The item as stored", body = Object), (status = 400, description = "Invalid"), (status = 404, description = "No such item")))]
 pub async fn replace(
-    State(state): State<Namespace>,
+    In(state): In,
     Path((api, name, id)): Path<(String, String, String)>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -273,7 +274,7 @@ pub async fn replace(
     request_body(content = Object, description = "The fields to change"),
     responses((status = 200, description = "The item as stored", body = Object), (status = 400, description = "Invalid"), (status = 404, description = "No such item")))]
 pub async fn patch(
-    State(state): State<Namespace>,
+    In(state): In,
     Path((api, name, id)): Path<(String, String, String)>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -285,7 +286,7 @@ pub async fn patch(
     params(("api" = String, Path), ("collection" = String, Path), ("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 400, description = "Other items refer to it: `problems` names them"), (status = 404, description = "No such item")))]
 pub async fn remove(
-    State(state): State<Namespace>,
+    In(state): In,
     Path((api, name, id)): Path<(String, String, String)>,
 ) -> Result<StatusCode, AdminError> {
     let (file, key) = collection(&api, &name)?;

@@ -6,10 +6,11 @@
 //! mistake. Changes go through the same validation as every collection.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
+use super::In;
 use super::collections::{change, find, id_of, items, object};
 use super::error::{AdminError, AdminJson};
 use crate::namespace::Namespace;
@@ -59,7 +60,7 @@ fn read_draft(state: &Namespace, id: &str) -> Result<Value, AdminError> {
 /// Lists the drafts.
 #[utoipa::path(get, path = "/__doublure/wcs/drafts", tag = "collections",
     responses((status = 200, description = "The items of wcs/forms.json whose status is `draft`, in the fixture format", body = Vec<Object>)))]
-pub async fn list(State(state): State<Namespace>) -> Json<Vec<Value>> {
+pub async fn list(In(state): In) -> Json<Vec<Value>> {
     Json(items(&state, FILE).into_iter().filter(is_draft).collect())
 }
 
@@ -67,10 +68,7 @@ pub async fn list(State(state): State<Namespace>) -> Json<Vec<Value>> {
 #[utoipa::path(get, path = "/__doublure/wcs/drafts/{id}", tag = "collections",
     params(("id" = String, Path, description = "The form's `id`")),
     responses((status = 200, description = "The draft", body = Object), (status = 404, description = "No such form, or not a draft")))]
-pub async fn read(
-    State(state): State<Namespace>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+pub async fn read(In(state): In, Path(id): Path<String>) -> Result<Json<Value>, AdminError> {
     read_draft(&state, &id).map(Json)
 }
 
@@ -79,7 +77,7 @@ pub async fn read(
     request_body(content = Object, description = "A wcs/forms.json item; `status` may be left out (it is `draft`)"),
     responses((status = 201, description = "Created; the draft as stored", body = Object), (status = 400, description = "Invalid, or another status: `problems` names the field"), (status = 409, description = "A form with that id exists")))]
 pub async fn create(
-    State(state): State<Namespace>,
+    In(state): In,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
     let item = Value::Object(as_draft(object(body)?)?);
@@ -138,7 +136,7 @@ fn update(
     request_body(content = Object, description = "The whole draft; `status` may be left out"),
     responses((status = 200, description = "The draft as stored", body = Object), (status = 400, description = "Invalid, or another status"), (status = 404, description = "No such form, or not a draft")))]
 pub async fn replace(
-    State(state): State<Namespace>,
+    In(state): In,
     Path(id): Path<String>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -151,7 +149,7 @@ pub async fn replace(
     request_body(content = Object, description = "The fields to change"),
     responses((status = 200, description = "The draft as stored", body = Object), (status = 400, description = "Invalid, or another status"), (status = 404, description = "No such form, or not a draft")))]
 pub async fn patch(
-    State(state): State<Namespace>,
+    In(state): In,
     Path(id): Path<String>,
     AdminJson(body): AdminJson<Value>,
 ) -> Result<Json<Value>, AdminError> {
@@ -162,10 +160,7 @@ pub async fn patch(
 #[utoipa::path(delete, path = "/__doublure/wcs/drafts/{id}", tag = "collections",
     params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 400, description = "Other items refer to it"), (status = 404, description = "No such form, or not a draft")))]
-pub async fn remove(
-    State(state): State<Namespace>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AdminError> {
+pub async fn remove(In(state): In, Path(id): Path<String>) -> Result<StatusCode, AdminError> {
     change(&state, FILE, |list| {
         let index = find_draft(list, &id)?;
         list.remove(index);

@@ -26,6 +26,8 @@ pub enum AdminError {
     Conflict(String),
     /// 429: a limit of the server is reached (`--max-namespaces`).
     TooMany(String),
+    /// 500: a bug of doublure's, said as such.
+    Internal(String),
 }
 
 impl AdminError {
@@ -36,6 +38,7 @@ impl AdminError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -47,7 +50,8 @@ impl IntoResponse for AdminError {
             Self::BadRequest(message)
             | Self::NotFound(message)
             | Self::Conflict(message)
-            | Self::TooMany(message) => json!({"error": message}),
+            | Self::TooMany(message)
+            | Self::Internal(message) => json!({"error": message}),
             Self::Invalid(problems) => json!({
                 "error": "invalid data: nothing was changed",
                 "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),

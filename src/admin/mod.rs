@@ -35,23 +35,44 @@ use crate::namespace::Namespace;
 use crate::traffic::{faults, journal};
 use error::{AdminError, AdminJson};
 
-/// The control plane's routes of one namespace: those open to anyone
-/// (health) and those behind the admin token. Built once and given each
-/// namespace's state as it is made.
-pub fn routes() -> (Router<Namespace>, Router<Namespace>) {
+/// The control plane's routes, every route but health behind the admin
+/// token when the server has one. One router serves every namespace: each
+/// route reads the namespace it is called in with [`In`], which the
+/// dispatcher puts in the request (control-plane calls are few; the
+/// emulated APIs, which are called a lot, have a router per namespace
+/// instead).
+pub fn router(namespaces: namespaces::Namespaces, settings: Arc<Settings>) -> Router {
     let (open, protected, _) = parts();
-    (open, protected)
+    open.merge(protected.route_layer(middleware::from_fn_with_state(
+        Arc::clone(&settings),
+        require_admin_token,
+    )))
+    .merge(namespaces::router(namespaces, settings))
+    // Unknown control-plane paths: a plain 404, as for any unknown path
+    // outside the emulated APIs.
+    .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found\n") })
 }
 
-/// `protected` given `namespace`, behind the admin token when the server
-/// has one.
-pub fn protect(protected: Router<Namespace>, namespace: &Namespace) -> Router {
-    protected
-        .with_state(namespace.clone())
-        .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&namespace.ground.settings),
-            require_admin_token,
-        ))
+/// The namespace a control-plane call was made in.
+#[derive(Debug, Clone)]
+pub struct In(pub Namespace);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for In {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, AdminError> {
+        parts
+            .extensions
+            .get::<Namespace>()
+            .cloned()
+            .map(In)
+            .ok_or_else(|| {
+                AdminError::Internal("a control-plane call reached no namespace".to_owned())
+            })
+    }
 }
 
 /// The OpenAPI 3.1 document of the control plane, generated from the same
@@ -62,11 +83,7 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// The open routes (health), the protected ones, and their document.
-fn parts() -> (
-    Router<Namespace>,
-    Router<Namespace>,
-    utoipa::openapi::OpenApi,
-) {
+fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
     let (open, open_api) = OpenApiRouter::new()
         .routes(routes!(health))
         .split_for_parts();
@@ -153,13 +170,13 @@ pub async fn require_admin_token(
 /// Back to the loaded fixtures: data, tokens, revocations, nonces,
 /// journal, faults and clock.
 #[utoipa::path(post, path = "/__doublure/reset", tag = "data", responses((status = 200, description = "Back to the loaded fixtures: data, tokens, revocations, nonces, journal, faults and clock", body = Object), (status = 401, description = "Admin token missing or wrong")))]
-async fn reset(State(ns): State<Namespace>) -> Json<Value> {
+async fn reset(In(ns): In) -> Json<Value> {
     ns.reset();
     Json(json!({"status": "reset"}))
 }
 
 #[utoipa::path(post, path = "/__doublure/reload", tag = "data", responses((status = 200, description = "Fixtures re-read; they are the new reset point", body = Object), (status = 400, description = "Invalid fixtures: `problems` names file, item and field; the previous data keeps serving")))]
-async fn reload_now(State(ns): State<Namespace>) -> Result<Json<Value>, AdminError> {
+async fn reload_now(In(ns): In) -> Result<Json<Value>, AdminError> {
     let source = reload::reload(&ns)?;
     Ok(Json(json!({"status": "reloaded", "fixtures": source})))
 }
@@ -172,7 +189,7 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 
 /// All data in the fixture format: `{"logora/users.json": [...], ...}`.
 #[utoipa::path(get, path = "/__doublure/state", tag = "data", responses((status = 200, description = "All data in the fixture format: file name to JSON array; each entry can be saved as that file of a fixture directory", body = Object)))]
-async fn get_state(State(ns): State<Namespace>) -> Json<Value> {
+async fn get_state(In(ns): In) -> Json<Value> {
     let files = ns.data().export();
     Json(Value::Object(
         files
@@ -186,7 +203,7 @@ async fn get_state(State(ns): State<Namespace>) -> Json<Value> {
 /// the current state serving.
 #[utoipa::path(put, path = "/__doublure/state", tag = "data", request_body(content = Object, description = "File name (`logora/users.json`, …) to JSON array, as GET returns"), responses((status = 200, description = "Replaced", body = Object), (status = 400, description = "Invalid: `problems` names file, item and field; nothing changed")))]
 async fn put_state(
-    State(ns): State<Namespace>,
+    In(ns): In,
     AdminJson(body): AdminJson<Map<String, Value>>,
 ) -> Result<Json<Value>, AdminError> {
     let files = body
@@ -207,7 +224,7 @@ fn clock_body(state: &Namespace) -> Json<Value> {
 }
 
 #[utoipa::path(get, path = "/__doublure/clock", tag = "clock", responses((status = 200, description = "The emulated time", body = Object, example = json!({"now": "2026-01-15T10:00:00Z", "frozen": true}))))]
-async fn get_clock(State(state): State<Namespace>) -> Json<Value> {
+async fn get_clock(In(state): In) -> Json<Value> {
     clock_body(&state)
 }
 
@@ -224,7 +241,7 @@ struct SetClock {
 /// Sets the time and/or freezes or unfreezes the clock.
 #[utoipa::path(put, path = "/__doublure/clock", tag = "clock", request_body = SetClock, responses((status = 200, description = "The emulated time after the change", body = Object), (status = 400, description = "Bad body")))]
 async fn put_clock(
-    State(state): State<Namespace>,
+    In(state): In,
     AdminJson(body): AdminJson<SetClock>,
 ) -> Result<Json<Value>, AdminError> {
     if body.now.is_none() && body.frozen.is_none() {
@@ -248,7 +265,7 @@ struct Advance {
 
 #[utoipa::path(post, path = "/__doublure/clock/advance", tag = "clock", request_body = Advance, responses((status = 200, description = "The emulated time after the move", body = Object), (status = 400, description = "Bad body")))]
 async fn advance_clock(
-    State(state): State<Namespace>,
+    In(state): In,
     AdminJson(body): AdminJson<Advance>,
 ) -> Result<Json<Value>, AdminError> {
     let millis = body.seconds * 1000.0;
@@ -268,7 +285,7 @@ async fn advance_clock(
 
 #[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::Filter), responses((status = 200, description = "`{capacity, count, requests: [Entry]}`, oldest first", body = Object), (status = 400, description = "Bad filter")))]
 async fn list_requests(
-    State(state): State<Namespace>,
+    In(state): In,
     query: Result<Query<journal::Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, AdminError> {
     let Query(filter) = query.map_err(|e| AdminError::BadRequest(e.body_text()))?;
@@ -281,19 +298,19 @@ async fn list_requests(
 }
 
 #[utoipa::path(delete, path = "/__doublure/requests", tag = "journal", responses((status = 204, description = "Journal emptied")))]
-async fn clear_requests(State(state): State<Namespace>) -> StatusCode {
+async fn clear_requests(In(state): In) -> StatusCode {
     state.journal.clear();
     StatusCode::NO_CONTENT
 }
 
 #[utoipa::path(get, path = "/__doublure/faults", tag = "faults", responses((status = 200, description = "`{faults: [Rule]}` in firing order", body = Object)))]
-async fn list_faults(State(state): State<Namespace>) -> Json<Value> {
+async fn list_faults(In(state): In) -> Json<Value> {
     Json(json!({"faults": state.faults.list()}))
 }
 
 #[utoipa::path(post, path = "/__doublure/faults", tag = "faults", request_body = faults::RuleSpec, responses((status = 201, description = "The stored rule with its id", body = faults::Rule), (status = 400, description = "Invalid rule")))]
 async fn add_fault(
-    State(state): State<Namespace>,
+    In(state): In,
     AdminJson(spec): AdminJson<faults::RuleSpec>,
 ) -> Result<(StatusCode, Json<faults::Rule>), AdminError> {
     let rule = state.faults.add(spec).map_err(AdminError::BadRequest)?;
@@ -301,16 +318,13 @@ async fn add_fault(
 }
 
 #[utoipa::path(delete, path = "/__doublure/faults", tag = "faults", responses((status = 204, description = "Every rule removed")))]
-async fn clear_faults(State(state): State<Namespace>) -> StatusCode {
+async fn clear_faults(In(state): In) -> StatusCode {
     state.faults.clear();
     StatusCode::NO_CONTENT
 }
 
 #[utoipa::path(delete, path = "/__doublure/faults/{id}", tag = "faults", params(("id" = u64, Path, description = "Rule id")), responses((status = 204, description = "Removed"), (status = 404, description = "No such rule")))]
-async fn remove_fault(
-    State(state): State<Namespace>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, AdminError> {
+async fn remove_fault(In(state): In, Path(id): Path<String>) -> Result<StatusCode, AdminError> {
     let not_found = || AdminError::NotFound(format!("no fault rule {id}"));
     let number: u64 = id.parse().map_err(|_| not_found())?;
     if state.faults.remove(number) {

@@ -27,7 +27,7 @@ fn parts() -> (Router<Namespaces>, utoipa::openapi::OpenApi) {
 }
 
 /// The routes, behind the admin token when the server has one.
-pub fn router(namespaces: Namespaces, settings: Arc<Settings>) -> Router {
+pub(super) fn router(namespaces: Namespaces, settings: Arc<Settings>) -> Router {
     parts()
         .0
         .with_state(namespaces)

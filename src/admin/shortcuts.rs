@@ -4,15 +4,15 @@
 //! URLs signed with the reference signer (same code as `doublure sign`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::In;
 use super::error::{AdminError, AdminJson};
 use crate::logora::Revocation;
 use crate::logora::error::LogoraError;
-use crate::namespace::Namespace;
 
 /// What to mint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -31,7 +31,7 @@ pub struct MintRequest {
         example = json!({"access_token": "…43 characters…", "token_type": "Bearer", "expires_in": 7200, "scope": "public", "created_at": 1768471200})),
         (status = 400, description = "A scope the client may not have"), (status = 404, description = "No such client")))]
 pub async fn mint(
-    State(state): State<Namespace>,
+    In(state): In,
     AdminJson(request): AdminJson<MintRequest>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
     match state
@@ -57,7 +57,7 @@ pub async fn mint(
 /// Lists the live tokens among the last 1000 minted.
 #[utoipa::path(get, path = "/__doublure/logora/tokens", tag = "credentials",
     responses((status = 200, description = "`{\"tokens\": [{access_token, client_id, scope, created_at, expires_at}]}`: unexpired, unrevoked tokens among the last 1000 minted", body = Object)))]
-pub async fn list(State(state): State<Namespace>) -> Json<Value> {
+pub async fn list(In(state): In) -> Json<Value> {
     Json(json!({"tokens": state.logora.live_tokens()}))
 }
 
@@ -67,10 +67,7 @@ pub async fn list(State(state): State<Namespace>) -> Json<Value> {
     responses((status = 200, description = "Revoked: the APIs now answer \"The access token was revoked\"", body = Object),
         (status = 404, description = "Not a token of this namespace, or issued before its last reset"),
         (status = 409, description = "The token has expired: Doorkeeper revokes only tokens still accessible, and the APIs go on answering \"The access token expired\"")))]
-pub async fn revoke(
-    State(state): State<Namespace>,
-    Path(token): Path<String>,
-) -> Result<Json<Value>, AdminError> {
+pub async fn revoke(In(state): In, Path(token): Path<String>) -> Result<Json<Value>, AdminError> {
     match state.logora.revoke(&token) {
         Revocation::Revoked(_) => Ok(Json(json!({"revoked": token}))),
         Revocation::Expired(info) => Err(AdminError::Conflict(format!(
@@ -116,7 +113,7 @@ pub struct SignRequest {
     responses((status = 200, description = "`{\"url\": \"<signed URL>\"}`, valid for 30 seconds of the emulated clock", body = Object),
         (status = 400, description = "Both email and name_id, or an unknown algo"), (status = 404, description = "No API access with that orig and no key given")))]
 pub async fn sign(
-    State(state): State<Namespace>,
+    In(state): In,
     AdminJson(request): AdminJson<SignRequest>,
 ) -> Result<Json<Value>, AdminError> {
     if request.email.is_some() && request.name_id.is_some() {

@@ -1,0 +1,507 @@
+//! Namespaces: everything at `/X` is also at `/__ns/{name}/X`, on that
+//! namespace's own data, clock, tokens, nonces, journal and faults.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use chrono::TimeDelta;
+use common::{Served, TestApp, TestResponse};
+use doublure::AppState;
+use doublure::config::Settings;
+use serde_json::{Value, json};
+
+const J: (&str, &str) = ("content-type", "application/json");
+
+async fn token(app: &TestApp, prefix: &str) -> String {
+    let response = app
+        .post_form(
+            &format!("{prefix}/oauth/token"),
+            "grant_type=client_credentials&client_id=API_KEY&client_secret=API_SECRET",
+            &[],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    response.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn users(app: &TestApp, prefix: &str, query: &str, token: &str) -> TestResponse {
+    app.get_with(
+        &format!("{prefix}/api/v1/users{query}"),
+        &[("authorization", &format!("Bearer {token}"))],
+    )
+    .await
+}
+
+async fn total(app: &TestApp, prefix: &str) -> String {
+    let response = app
+        .get(&format!("{prefix}/api/v1/users?api_key=API_KEY"))
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    response.header("total").to_owned()
+}
+
+async fn clock(app: &TestApp, prefix: &str) -> Value {
+    app.get(&format!("{prefix}/__doublure/clock")).await.json()
+}
+
+async fn journal_paths(app: &TestApp, prefix: &str) -> Vec<String> {
+    app.get(&format!("{prefix}/__doublure/requests"))
+        .await
+        .json()["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_namespace_serves_both_apis_and_the_control_plane_under_its_prefix() {
+    let app = TestApp::new();
+    let token = token(&app, "/__ns/alpha").await;
+    let page = users(&app, "/__ns/alpha", "?per_page=2", &token).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header("total"), "48");
+    let signed = app
+        .json(
+            "POST",
+            "/__ns/alpha/__doublure/wcs/sign",
+            Some(json!({"url": "/api/user/", "orig": "demo", "email": "fred@example.net"})),
+            &[],
+        )
+        .await;
+    let url = signed.json()["url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(
+            "http://localhost:8080/__ns/alpha/api/user/?email=fred%40example.net&orig=demo&"
+        ),
+        "{url}"
+    );
+    let path = url.strip_prefix("http://localhost:8080").unwrap();
+    let profile = app.get(path).await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.text());
+    assert_eq!(profile.json()["user_email"], "fred@example.net");
+    assert_eq!(
+        journal_paths(&app, "/__ns/alpha").await,
+        ["/oauth/token", "/api/v1/users", "/api/user/"]
+    );
+    assert!(journal_paths(&app, "").await.is_empty());
+}
+
+#[tokio::test]
+async fn absolute_urls_carry_the_prefix() {
+    let app = TestApp::new();
+    let page = app
+        .get("/__ns/beta/api/v1/users?api_key=API_KEY&per_page=20&page=2")
+        .await;
+    assert_eq!(
+        page.header("link"),
+        "<http://localhost:8080/__ns/beta/api/v1/users?api_key=API_KEY&per_page=20&page=1>; rel=\"first\", \
+         <http://localhost:8080/__ns/beta/api/v1/users?api_key=API_KEY&per_page=20&page=1>; rel=\"prev\", \
+         <http://localhost:8080/__ns/beta/api/v1/users?api_key=API_KEY&per_page=20&page=3>; rel=\"next\", \
+         <http://localhost:8080/__ns/beta/api/v1/users?api_key=API_KEY&per_page=20&page=3>; rel=\"last\""
+    );
+    let signed = app
+        .json(
+            "POST",
+            "/__ns/beta/__doublure/wcs/sign",
+            Some(json!({"url": "/api/user/forms?limit=1", "orig": "demo", "email": "fred@example.net"})),
+            &[],
+        )
+        .await;
+    let signed = signed.json()["url"].as_str().unwrap().to_owned();
+    let forms = app
+        .get(signed.strip_prefix("http://localhost:8080").unwrap())
+        .await;
+    assert_eq!(forms.status, StatusCode::OK, "{}", forms.text());
+    let url = forms.json()["data"][0]["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("http://localhost:8080/__ns/beta/"), "{url}");
+    let redirect = app.get("/__ns/beta/user").await;
+    assert_eq!(redirect.status, StatusCode::FOUND);
+    assert_eq!(
+        redirect.header("location"),
+        "http://localhost:8080/__ns/beta/myspace/"
+    );
+    let slash = app.get("/__ns/beta/api/user").await;
+    assert_eq!(slash.status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(slash.header("location"), "/__ns/beta/api/user/");
+}
+
+#[tokio::test]
+async fn a_token_of_one_namespace_is_invalid_in_another_and_at_the_root() {
+    let app = TestApp::new();
+    let token = token(&app, "/__ns/one").await;
+    assert_eq!(
+        users(&app, "/__ns/one", "", &token).await.status,
+        StatusCode::OK
+    );
+    for prefix in ["/__ns/two", ""] {
+        let refused = users(&app, prefix, "", &token).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{prefix}");
+        assert_eq!(
+            refused.json()["error_description"],
+            "The access token is invalid"
+        );
+    }
+    let root_token = self::token(&app, "").await;
+    assert_eq!(
+        users(&app, "/__ns/one", "", &root_token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_namespace_dropped_and_made_again_does_not_take_its_old_tokens() {
+    let app = TestApp::new();
+    let token = token(&app, "/__ns/again").await;
+    let dropped = app
+        .json("DELETE", "/__doublure/namespaces/again", None, &[])
+        .await;
+    assert_eq!(dropped.status, StatusCode::NO_CONTENT);
+    let refused = users(&app, "/__ns/again", "", &token).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_reset_clock_move_fault_and_data_change_in_one_namespace_are_invisible_elsewhere() {
+    let app = Arc::new(TestApp::new());
+    let busy = "/__ns/busy";
+    let quiet = "/__ns/quiet";
+    // Both used at once from many tasks while `busy` is changed.
+    let mut tasks = Vec::new();
+    for n in 0..16 {
+        let app = Arc::clone(&app);
+        tasks.push(tokio::spawn(async move {
+            let prefix = if n % 2 == 0 { busy } else { quiet };
+            for _ in 0..10 {
+                let response = app
+                    .get(&format!("{prefix}/api/v1/users?api_key=API_KEY&per_page=1"))
+                    .await;
+                assert!(
+                    matches!(response.status.as_u16(), 200 | 503),
+                    "{}",
+                    response.text()
+                );
+            }
+        }));
+    }
+    let changed = app
+        .json(
+            "PATCH",
+            &format!("{busy}/__doublure/logora/users/21"),
+            Some(json!({"city": "Lyon"})),
+            &[],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    let removed = app
+        .json(
+            "DELETE",
+            &format!("{busy}/__doublure/logora/users/22"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    app.json(
+        "POST",
+        &format!("{busy}/__doublure/clock/advance"),
+        Some(json!({"seconds": 7201})),
+        &[],
+    )
+    .await;
+    let fault = app
+        .json(
+            "POST",
+            &format!("{busy}/__doublure/faults"),
+            Some(json!({"path": "/api/user/*", "status": 503})),
+            &[],
+        )
+        .await;
+    assert_eq!(fault.status, StatusCode::CREATED);
+    for task in tasks {
+        task.await.unwrap();
+    }
+
+    assert_eq!(total(&app, busy).await, "47");
+    assert_eq!(total(&app, quiet).await, "48");
+    assert_eq!(total(&app, "").await, "48");
+    let city = |prefix: &'static str| {
+        let app = Arc::clone(&app);
+        async move {
+            app.get(&format!("{prefix}/__doublure/logora/users/21"))
+                .await
+                .json()["city"]
+                .clone()
+        }
+    };
+    assert_eq!(city(busy).await, "Lyon");
+    assert_ne!(city(quiet).await, "Lyon");
+    assert_ne!(city("").await, "Lyon");
+    assert_eq!(clock(&app, busy).await["now"], "2026-01-15T12:00:01Z");
+    assert_eq!(clock(&app, quiet).await["now"], "2026-01-15T10:00:00Z");
+    assert_eq!(clock(&app, "").await["now"], "2026-01-15T10:00:00Z");
+    let basic = [(
+        "authorization",
+        "Basic cGF1bC5kdXJhbmRAZXhhbXBsZS5vcmc6cGF1bC1wYXNzd29yZA==",
+    )];
+    assert_eq!(
+        app.get_with(&format!("{busy}/api/user/"), &basic)
+            .await
+            .status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        app.get_with(&format!("{quiet}/api/user/"), &basic)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_with("/api/user/", &basic).await.status,
+        StatusCode::OK
+    );
+
+    // A reset of `busy` brings it back, and leaves the others alone.
+    app.json(
+        "PATCH",
+        &format!("{quiet}/__doublure/logora/users/21"),
+        Some(json!({"city": "Metz"})),
+        &[],
+    )
+    .await;
+    let reset = app
+        .json("POST", &format!("{busy}/__doublure/reset"), None, &[])
+        .await;
+    assert_eq!(reset.status, StatusCode::OK);
+    assert_eq!(total(&app, busy).await, "48");
+    assert_eq!(clock(&app, busy).await["now"], "2026-01-15T10:00:00Z");
+    assert_eq!(city(quiet).await, "Metz");
+    assert_eq!(
+        app.get_with(&format!("{busy}/api/user/"), &basic)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_namespace_list_shows_each_one_with_its_use_and_delete_drops_it() {
+    let app = TestApp::new();
+    app.get("/__ns/listed/__doublure/clock").await;
+    app.get("/__ns/listed/api/v1/users?api_key=API_KEY").await;
+    app.get("/__ns/other/__doublure/health").await;
+    let list = app.get("/__doublure/namespaces").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        list.json(),
+        json!({"namespaces": [
+            {"name": "listed", "created": "2026-01-15T10:00:00.000Z",
+             "last_used": "2026-01-15T10:00:00.000Z", "requests": 2},
+            {"name": "other", "created": "2026-01-15T10:00:00.000Z",
+             "last_used": "2026-01-15T10:00:00.000Z", "requests": 1},
+        ]})
+    );
+    // The same list under a prefix, and asking it makes no namespace.
+    let under = app.get("/__ns/nobody/__doublure/namespaces").await;
+    assert_eq!(under.json(), list.json());
+    let dropped = app
+        .json("DELETE", "/__ns/x/__doublure/namespaces/listed", None, &[])
+        .await;
+    assert_eq!(dropped.status, StatusCode::NO_CONTENT);
+    let again = app
+        .json("DELETE", "/__doublure/namespaces/listed", None, &[])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.json(), json!({"error": "no namespace \"listed\""}));
+    let names: Vec<Value> = app.get("/__doublure/namespaces").await.json()["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("other")]);
+}
+
+#[tokio::test]
+async fn an_idle_namespace_expires_after_its_ttl_and_a_used_one_stays() {
+    let mut settings = Settings::for_tests();
+    settings.namespace_ttl = std::time::Duration::from_secs(600);
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    app.get("/__ns/idle/__doublure/clock").await;
+    app.get("/__ns/busy/__doublure/clock").await;
+    let registry = app.state.namespaces();
+    registry.clock().advance(TimeDelta::seconds(400));
+    app.get("/__ns/busy/__doublure/clock").await;
+    assert!(registry.sweep().is_empty(), "nothing idle for 600 s yet");
+    registry.clock().advance(TimeDelta::seconds(201));
+    assert_eq!(registry.sweep(), ["idle"]);
+    let names: Vec<Value> = app.get("/__doublure/namespaces").await.json()["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("busy")]);
+}
+
+#[tokio::test]
+async fn one_namespace_over_the_cap_is_refused_with_429_naming_the_limit() {
+    let mut settings = Settings::for_tests();
+    settings.max_namespaces = 2;
+    settings.namespace_ttl = std::time::Duration::from_secs(600);
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    assert_eq!(
+        app.get("/__ns/a/__doublure/clock").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/__ns/b/__doublure/clock").await.status,
+        StatusCode::OK
+    );
+    let refused = app.get("/__ns/c/__doublure/clock").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    let message = refused.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("too many namespaces: 2 are live and --max-namespaces is 2;"),
+        "{message}"
+    );
+    // A live namespace is never evicted; an idle one makes room.
+    assert_eq!(
+        app.get("/__ns/a/__doublure/clock").await.status,
+        StatusCode::OK
+    );
+    app.state
+        .namespaces()
+        .clock()
+        .advance(TimeDelta::seconds(601));
+    app.get("/__ns/a/__doublure/clock").await;
+    assert_eq!(
+        app.get("/__ns/c/__doublure/clock").await.status,
+        StatusCode::OK
+    );
+    let names: Vec<Value> = app.get("/__doublure/namespaces").await.json()["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("a"), json!("c")]);
+}
+
+#[tokio::test]
+async fn invalid_names_are_a_400_in_the_control_planes_format() {
+    let app = TestApp::new();
+    let long = "n".repeat(65);
+    for (path, why) in [
+        (
+            "/__ns/a%20b/__doublure/clock".to_owned(),
+            "namespace name \"a%20b\" has '%'; use letters, digits, '.', '_' and '-'".to_owned(),
+        ),
+        (
+            format!("/__ns/{long}/api/v1/users"),
+            format!("namespace name \"{long}\" must be 1 to 64 characters long"),
+        ),
+        (
+            "/__ns//api/v1/users".to_owned(),
+            "namespace name \"\" must be 1 to 64 characters long".to_owned(),
+        ),
+    ] {
+        let refused = app.get(&path).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(refused.header("content-type"), "application/json");
+        assert_eq!(refused.json(), json!({"error": why}));
+    }
+    assert_eq!(app.state.namespaces().len(), 0);
+    let delete = app
+        .json("DELETE", "/__doublure/namespaces/a%2Fb", None, &[])
+        .await;
+    assert_eq!(delete.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_admin_token_and_cors_rules_hold_under_the_prefix() {
+    let mut settings = Settings::for_tests();
+    settings.admin_token = Some("s3cret".to_owned());
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    let origin = ("origin", "http://demo.test");
+    let refused = app
+        .get_with("/__ns/guarded/__doublure/clock", &[origin])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(!refused.has_header("access-control-allow-origin"));
+    let allowed = app
+        .get_with(
+            "/__ns/guarded/__doublure/clock",
+            &[("authorization", "Bearer s3cret")],
+        )
+        .await;
+    assert_eq!(allowed.status, StatusCode::OK);
+    let list = app.get("/__ns/guarded/__doublure/namespaces").await;
+    assert_eq!(list.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/__ns/guarded/__doublure/health").await.status,
+        StatusCode::OK
+    );
+    let api = app
+        .get_with("/__ns/guarded/api/v1/users?api_key=API_KEY", &[origin])
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.header("access-control-allow-origin"), "*");
+    let preflight = app
+        .json(
+            "OPTIONS",
+            "/__ns/guarded/api/v1/users",
+            None,
+            &[
+                origin,
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", "authorization"),
+            ],
+        )
+        .await;
+    assert_eq!(preflight.status, StatusCode::OK);
+    assert_eq!(
+        preflight.header("access-control-allow-headers"),
+        "authorization"
+    );
+    // A refusal on an API path is readable from a browser too.
+    let invalid = app.get_with("/__ns/a%20b/api/v1/users", &[origin]).await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    assert_eq!(invalid.header("access-control-allow-origin"), "*");
+}
+
+#[tokio::test]
+async fn put_state_and_reload_in_a_namespace_change_only_that_namespace_now() {
+    let app = TestApp::new();
+    let state = app.get("/__ns/s/__doublure/state").await.json();
+    let mut changed = state.clone();
+    changed["logora/users.json"] = json!([]);
+    let put = app
+        .json("PUT", "/__ns/s/__doublure/state", Some(changed), &[J])
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    assert_eq!(total(&app, "/__ns/s").await, "0");
+    assert_eq!(total(&app, "").await, "48");
+    assert_eq!(app.get("/__doublure/state").await.json(), state);
+}
+
+#[tokio::test]
+async fn a_namespace_works_over_a_real_socket() {
+    let served = Served::start(AppState::for_tests()).await;
+    let client = reqwest::Client::new();
+    let response = client
+        .get(served.url("/__ns/wire/api/v1/users?api_key=API_KEY&per_page=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["total"], "48");
+    let link = response.headers()["link"].to_str().unwrap().to_owned();
+    assert!(
+        link.starts_with("<http://localhost:8080/__ns/wire/api/v1/users?"),
+        "{link}"
+    );
+}
