@@ -1047,7 +1047,7 @@ async fn the_seed_pages_users_call_returns_every_field_it_shows() {
             r#""user_id": 1, "user_roles": [{"name": "Accueil", "text": "Accueil", "allows_backoffice_access": true, "#,
             r#""emails": ["accueil@example.net"], "details": "", "emails_to_members": false, "slug": "accueil", "id": "1"}], "#,
             r#""id": 1, "text": "Fred Cuadrado", "#,
-            r#""description": "fred@example.net\n\ud83d\udcde 0102030405\n\n\ud83d\udce8 12 rue des Lilas 75011 PARIS"}], "err": 0}"#
+            r#""description": "fred@example.net\n \ud83d\udcde 0102030405\n\n \ud83d\udce8\n 12 rue des Lilas\n 75011\n PARIS"}], "err": 0}"#
         )
     );
 }
@@ -1125,7 +1125,7 @@ async fn a_directory_item_has_the_upstream_keys_and_description() {
     assert_eq!(item["text"], "Jean Darmette");
     assert_eq!(
         item["description"],
-        "jean.darmette@triffouilis.fr\n\u{1f4de} 0505050505\n\u{1f4f1} 0606060606\n\u{1f4e8} rue du Chateau 75014 PARIS"
+        "jean.darmette@triffouilis.fr\n \u{1f4de} 0505050505\n \u{1f4f1} 0606060606\n \u{1f4e8}\n rue du Chateau\n 75014\n PARIS"
     );
     let keys: Vec<&str> = item
         .as_object()

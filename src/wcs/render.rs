@@ -116,32 +116,74 @@ fn profile(u: &User, var: &str) -> String {
     }
 }
 
-/// The default `search_result_template`: email, then phone, mobile and
-/// address lines (empty lines kept).
+/// `User.default_search_result_template` as w.c.s. renders it:
+///
+/// ```text
+/// {{ user_email|default:"" }}
+/// {% if user_var_phone %} 📞 {{ user_var_phone }}{% endif %}
+/// {% if user_var_mobile %} 📱 {{ user_var_mobile }}{% endif %}
+/// {% if user_var_address or user_var_zipcode or user_var_city %} 📨{% endif %}
+/// {% if user_var_address %} {{ user_var_address }}{% endif %}
+/// {% if user_var_zipcode %} {{ user_var_zipcode }}{% endif %}
+/// {% if user_var_city %} {{ user_var_city }}{% endif %}
+/// ```
+///
+/// Upstream renders it with Django's autoescape on (qommon's `Template`
+/// defaults to it), then `str.strip()`s the result and drops Unicode
+/// private-use characters: a missing value leaves an empty line inside,
+/// and none at either end.
 pub fn description(u: &User) -> String {
-    let line = |icon: &str, v: String| {
+    let value = |var: &str| django_escape(&profile(u, var));
+    let item = |prefix: &str, v: &str| {
         if v.is_empty() {
             String::new()
         } else {
-            format!("{icon} {v}")
+            format!("{prefix}{v}")
         }
     };
-    let address = [
-        profile(u, "address"),
-        profile(u, "zipcode"),
-        profile(u, "city"),
-    ]
-    .into_iter()
-    .filter(|s| !s.is_empty())
-    .collect::<Vec<_>>()
-    .join(" ");
-    format!(
-        "{}\n{}\n{}\n{}",
-        u.email.clone().unwrap_or_default(),
-        line("📞", profile(u, "phone")),
-        line("📱", profile(u, "mobile")),
-        line("📨", address)
-    )
+    let (address, zipcode, city) = (value("address"), value("zipcode"), value("city"));
+    let any_address = !(address.is_empty() && zipcode.is_empty() && city.is_empty());
+    let lines = [
+        django_escape(u.email.as_deref().unwrap_or("")),
+        item(" 📞 ", &value("phone")),
+        item(" 📱 ", &value("mobile")),
+        if any_address {
+            " 📨".to_owned()
+        } else {
+            String::new()
+        },
+        item(" ", &address),
+        item(" ", &zipcode),
+        item(" ", &city),
+    ];
+    lines
+        .join("\n")
+        .trim_matches(python_space)
+        .chars()
+        .filter(|c| !('\u{E000}'..='\u{F8FF}').contains(c))
+        .collect()
+}
+
+/// Django's `escape`, which autoescape applies to every `{{ value }}`.
+fn django_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What Python's `str.strip()` strips: Unicode white space, and the
+/// ASCII separators U+001C to U+001F that Python counts as space too.
+fn python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 /// An item of the `/api/users/` list (spec §4).
@@ -415,4 +457,61 @@ pub fn legacy_draft(data: &WcsData, base: &str, i: usize) -> Value {
         "title": format!("{name}, brouillon enregistré le {}", receipt.format("%d/%m/%Y %H:%M")),
         "url": format!("{base}/{slug}/{}", form.id),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+
+    fn user(email: Option<&str>, fields: &[(&str, &str)]) -> User {
+        let mut map = Map::new();
+        for (k, v) in fields {
+            map.insert((*k).to_owned(), json!(v));
+        }
+        serde_json::from_value(json!({"id": 1, "email": email, "fields": map})).unwrap()
+    }
+
+    #[test]
+    fn the_description_puts_each_item_on_its_own_line_after_a_space() {
+        let u = user(
+            Some("a@b.fr"),
+            &[
+                ("phone", "01"),
+                ("mobile", "06"),
+                ("address", "1 rue X"),
+                ("zipcode", "75001"),
+                ("city", "PARIS"),
+            ],
+        );
+        assert_eq!(
+            description(&u),
+            "a@b.fr\n 📞 01\n 📱 06\n 📨\n 1 rue X\n 75001\n PARIS"
+        );
+    }
+
+    #[test]
+    fn missing_values_leave_empty_lines_inside_and_none_at_the_ends() {
+        assert_eq!(
+            description(&user(Some("a@b.fr"), &[("city", "PARIS")])),
+            "a@b.fr\n\n\n 📨\n\n\n PARIS"
+        );
+        assert_eq!(
+            description(&user(Some("a@b.fr"), &[("phone", "01")])),
+            "a@b.fr\n 📞 01"
+        );
+        assert_eq!(description(&user(None, &[("mobile", "06")])), "📱 06");
+        assert_eq!(description(&user(None, &[])), "");
+    }
+
+    #[test]
+    fn values_are_html_escaped_as_django_autoescape_does() {
+        assert_eq!(
+            description(&user(
+                Some("o'neil@b.fr"),
+                &[("address", "12 rue de l'Église <B&C> \"x\"")]
+            )),
+            "o&#x27;neil@b.fr\n\n\n 📨\n 12 rue de l&#x27;Église &lt;B&amp;C&gt; &quot;x&quot;"
+        );
+    }
 }
