@@ -44,11 +44,42 @@ async fn the_readme_pytest_example_passes_against_a_served_doublure() {
     })
     .await
     .expect("pytest finished");
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        output.status.success(),
-        "pytest failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
+        output.status.success() && stdout.contains("2 passed"),
+        "pytest failed:\n{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // Each test dropped its namespace, and none touched the root.
+    let client = reqwest::Client::new();
+    let list: serde_json::Value = client
+        .get(served.url("/__doublure/namespaces"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list, serde_json::json!({"namespaces": []}));
+    let journal: serde_json::Value = client
+        .get(served.url("/__doublure/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(journal["count"], 0);
     served.stop().await.expect("a clean stop");
+}
+
+#[test]
+fn the_readme_shows_the_example_as_it_is_run() {
+    let readme = include_str!("../README.md");
+    let example = include_str!("../examples/python/test_with_doublure.py");
+    let code = &example[example.find("import json").expect("the example's imports")..];
+    assert!(
+        readme.contains(code),
+        "README.md's pytest example differs from examples/python/test_with_doublure.py"
+    );
 }
