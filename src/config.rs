@@ -184,6 +184,17 @@ pub struct Config {
     )]
     pub journal_size: usize,
 
+    /// Most bytes the journal keeps (entries, URLs, headers and outcomes);
+    /// the oldest entries go first: bytes, or a number with KiB, MiB or GiB.
+    #[arg(
+        long,
+        env = "DOUBLURE_JOURNAL_BYTES",
+        default_value = "16MiB",
+        value_name = "SIZE",
+        value_parser = parse_size
+    )]
+    pub journal_bytes: usize,
+
     /// Seed of the generator behind fault probabilities: the same seed and
     /// the same calls give the same failures.
     #[arg(
@@ -265,6 +276,32 @@ pub struct Config {
     pub max_namespaces: usize,
 }
 
+/// `1048576`, `512KiB`, `16MiB` or `1GiB` (also `KB`, `MB`, `GB`, read as
+/// powers of 1024).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let at = text
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii_digit())
+        .map_or(text.len(), |(at, _)| at);
+    let (number, unit) = text.split_at(at);
+    let factor: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => 0,
+    };
+    match number.parse::<usize>() {
+        Ok(n) if factor > 0 => n
+            .checked_mul(factor)
+            .ok_or_else(|| format!("{text:?} is too big")),
+        _ => Err(format!(
+            "{text:?} is not a size like 1048576, 512KiB, 16MiB or 1GiB"
+        )),
+    }
+}
+
 /// `3600`, `90s`, `30m`, `1h` or `1d`.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
@@ -329,6 +366,8 @@ pub struct Settings {
     /// The fixture directory, when not the built-in set (reload reads it).
     pub fixtures: Option<std::path::PathBuf>,
     pub journal_size: usize,
+    /// Most bytes the journal keeps.
+    pub journal_bytes: usize,
     pub fault_seed: u64,
     pub fault_header: bool,
     pub watch: bool,
@@ -353,6 +392,7 @@ impl Settings {
             cors: CorsOrigins::parse(&config.cors_origin)?,
             fixtures: config.fixtures.clone(),
             journal_size: config.journal_size,
+            journal_bytes: config.journal_bytes,
             fault_seed: config.fault_seed,
             fault_header: config.fault_header,
             watch: config.watch,
@@ -370,6 +410,7 @@ impl Settings {
             cors: CorsOrigins::Any,
             fixtures: None,
             journal_size: crate::traffic::journal::DEFAULT_CAPACITY,
+            journal_bytes: crate::traffic::journal::DEFAULT_BYTES,
             fault_seed: 0,
             fault_header: true,
             watch: false,
@@ -470,6 +511,18 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("1w").is_err());
         assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn sizes_are_bytes_or_a_number_with_a_binary_unit() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("16 MB"), Ok(16 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("1TB").is_err());
+        assert!(parse_size("MiB").is_err());
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl Namespace {
                 base_url,
                 prefix,
             ),
-            journal: Arc::new(Journal::new(settings.journal_size)),
+            journal: Arc::new(Journal::new(settings.journal_size, settings.journal_bytes)),
             faults: Arc::new(Faults::new(settings.fault_seed)),
             clock,
             ground,

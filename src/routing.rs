@@ -65,6 +65,10 @@ pub fn namespace_router(ns: &Namespace) -> Router {
             journal::Recorder {
                 journal: Arc::clone(&ns.journal),
                 clock: Arc::clone(&ns.clock),
+                settings: Arc::clone(settings),
+                faults: Arc::clone(&ns.faults),
+                logora: ns.logora.clone(),
+                wcs: ns.wcs.clone(),
             },
             journal::record,
         ))

@@ -8,6 +8,7 @@
 //! control surface (`Logora`'s and `Wcs`'s methods, their data's
 //! collection methods).
 
+pub mod chunked;
 pub mod collections;
 pub mod drafts;
 pub mod error;
@@ -283,18 +284,23 @@ async fn advance_clock(
     Ok(clock_body(&state))
 }
 
-#[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::Filter), responses((status = 200, description = "`{capacity, count, requests: [Entry]}`, oldest first", body = Object), (status = 400, description = "Bad filter")))]
+#[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::Filter), responses((status = 200, description = "`{capacity, max_bytes, count, requests: [Entry]}`, oldest first; written as it is read, so the answer is never built whole", body = Object), (status = 400, description = "Bad filter")))]
 async fn list_requests(
     In(state): In,
     query: Result<Query<journal::Filter>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, AdminError> {
+) -> Result<Response, AdminError> {
     let Query(filter) = query.map_err(|e| AdminError::BadRequest(e.body_text()))?;
-    let entries = state.journal.list(&filter);
-    Ok(Json(json!({
-        "capacity": state.journal.capacity(),
-        "count": entries.len(),
-        "requests": entries,
-    })))
+    let entries = state.journal.matching(&filter);
+    let head = format!(
+        "{{\"capacity\":{},\"max_bytes\":{},\"count\":{},\"requests\":[",
+        state.journal.capacity(),
+        state.journal.max_bytes(),
+        entries.len()
+    );
+    let items = entries
+        .into_iter()
+        .map(|entry| chunked::to_json(&entry.entry()));
+    Ok(chunked::json(head, items, "]}"))
 }
 
 #[utoipa::path(delete, path = "/__doublure/requests", tag = "journal", responses((status = 204, description = "Journal emptied")))]

@@ -446,7 +446,11 @@ impl http_body::Body for Dropped {
 }
 
 fn dropped_response() -> Response {
-    Response::new(Body::new(Dropped))
+    let mut response = Response::new(Body::new(Dropped));
+    // What the journal records: no status went out.
+    *response.status_mut() =
+        StatusCode::from_u16(super::journal::DROPPED).unwrap_or(StatusCode::BAD_REQUEST);
+    response
 }
 
 /// Largest body read to find a client_id when a rule asks for one.
@@ -517,6 +521,13 @@ pub async fn inject(State(state): State<Injector>, request: Request, next: Next)
         return next.run(request).await;
     };
     if let Some(latency) = effect.latency {
+        if let Some(delay) = request.extensions().get::<Arc<super::journal::Delay>>() {
+            delay.holding(format!(
+                "of {} ms of injected latency ({})",
+                latency.as_millis(),
+                effect.source
+            ));
+        }
         tokio::time::sleep(latency).await;
     }
     let latency_note = effect
@@ -563,6 +574,11 @@ pub async fn inject(State(state): State<Injector>, request: Request, next: Next)
 impl Faults {
     fn list_is_empty(&self) -> bool {
         !self.any.load(Ordering::Acquire)
+    }
+
+    /// Whether any rule is set (read without the lock).
+    pub fn is_active(&self) -> bool {
+        !self.list_is_empty()
     }
 }
 

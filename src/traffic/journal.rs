@@ -1,15 +1,27 @@
 //! The request journal: every call to the emulated APIs, with secrets
-//! redacted and the reason for its answer in words, kept in a bounded ring
-//! so a test can check what was called and a developer can see why a call
-//! failed ("signature mismatch …", "token expired 12 s ago").
+//! redacted and the reason for its answer in words, kept in a ring bounded
+//! in entries and in bytes, so a test can check what was called and a
+//! developer can see why a call failed ("signature mismatch …", "token
+//! expired 12 s ago").
 //!
 //! Handlers say why a request got its answer by attaching an [`Outcome`]
-//! to the response's extensions; the middleware reads it there.
+//! to the response's extensions; the middleware reads it there. A call the
+//! client gave up on is recorded too (status 499), and one whose
+//! connection a fault dropped is recorded as such (status 444), after the
+//! conventions nginx logs them with.
+//!
+//! No secret is kept: secret headers and parameters are redacted by name,
+//! and any value equal to a known secret (a Logora client secret, a w.c.s.
+//! API access key or user password, the admin token) by value, wherever it
+//! appears, outcome included. Long URLs, headers and outcomes are cut with
+//! a visible marker, so that no caller can fill memory through the
+//! journal.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use aho_corasick::AhoCorasick;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
@@ -17,11 +29,32 @@ use axum::response::Response;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::faults::Faults;
 use crate::clock::Clock;
-use crate::outcome::Outcome;
+use crate::config::Settings;
+use crate::logora::Logora;
+use crate::logora::model::LogoraData;
+use crate::outcome::{Outcome, redact_query};
+use crate::wcs::Wcs;
+use crate::wcs::model::WcsData;
 
 /// Default number of entries the journal keeps.
 pub const DEFAULT_CAPACITY: usize = 1000;
+
+/// Default bound of the journal in bytes.
+pub const DEFAULT_BYTES: usize = 16 << 20;
+
+/// Longest path and query kept; beyond, the rest is cut.
+const MAX_TARGET: usize = 8 << 10;
+/// Longest header value kept.
+const MAX_HEADER_VALUE: usize = 1 << 10;
+/// Most bytes of header lines kept.
+const MAX_HEADERS: usize = 8 << 10;
+/// Longest outcome kept.
+const MAX_OUTCOME: usize = 4 << 10;
+/// Shortest secret redacted by value: shorter ones would redact ordinary
+/// text.
+const MIN_SECRET: usize = 4;
 
 /// Headers whose values are secrets: only the scheme (if any) is kept.
 const SECRET_HEADERS: &[&str] = &[
@@ -31,34 +64,40 @@ const SECRET_HEADERS: &[&str] = &[
     "proxy-authorization",
 ];
 
-/// Query parameters whose values are secrets.
-const SECRET_PARAMS: &[&str] = &[
-    "client_secret",
-    "signature",
-    "access_token",
-    "bearer_token",
-    "token",
-    "password",
-    "key",
-];
+/// `text`, cut to at most `max` bytes (on a character boundary) with a
+/// marker saying how much went.
+fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!(
+        "{}…[cut: {} more bytes]",
+        &text[..end],
+        text.len() - end
+    ))
+}
 
 /// A request as the ring keeps it: the request line and headers copied
 /// into two strings (a handful of allocations, and nothing that pins the
 /// connection's read buffer, as keeping hyper's own `Bytes` would), turned
 /// into an [`Entry`] only when someone reads the journal.
 #[derive(Debug)]
-struct Recorded {
+pub struct Recorded {
     id: u64,
     at: DateTime<Utc>,
     method: Method,
-    /// Path and query as received.
+    /// Path and query as received, secrets redacted by value, cut.
     target: Box<str>,
     /// `name: value` lines, secret values already redacted: secrets never
     /// stay in memory. Header values cannot hold a line break.
     headers: Box<str>,
     status: u16,
     duration_ms: f64,
-    outcome: Option<String>,
+    outcome: Option<Box<str>>,
 }
 
 impl Recorded {
@@ -66,7 +105,17 @@ impl Recorded {
         self.target.split_once('?').map_or(&self.target, |(p, _)| p)
     }
 
-    fn entry(&self) -> Entry {
+    /// What the entry weighs against the journal's bound in bytes.
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + 16
+            + self.target.len()
+            + self.headers.len()
+            + self.outcome.as_deref().map_or(0, str::len)
+    }
+
+    /// The entry as `GET /__doublure/requests` shows it.
+    pub fn entry(&self) -> Entry {
         Entry {
             id: self.id,
             time: self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -81,7 +130,7 @@ impl Recorded {
                 .collect(),
             status: self.status,
             duration_ms: self.duration_ms,
-            outcome: self.outcome.clone(),
+            outcome: self.outcome.as_deref().map(str::to_owned),
         }
     }
 }
@@ -100,6 +149,8 @@ pub struct Entry {
     pub query: Option<String>,
     /// Request headers, secrets redacted.
     pub headers: Vec<(String, String)>,
+    /// The answer's status; 499 when the client closed the connection
+    /// first, 444 when a fault dropped it.
     pub status: u16,
     pub duration_ms: f64,
     /// Why the request got this answer.
@@ -110,12 +161,17 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Journal {
     inner: Mutex<Ring>,
+    /// Matchers of the secrets of the data last seen, kept as long as the
+    /// data is: rebuilt only when the data changes.
+    secrets: Mutex<Option<Secrets>>,
 }
 
 #[derive(Debug)]
 struct Ring {
-    entries: VecDeque<Recorded>,
+    entries: VecDeque<Arc<Recorded>>,
     capacity: usize,
+    max_bytes: usize,
+    bytes: usize,
     next_id: u64,
 }
 
@@ -138,16 +194,33 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
+impl Filter {
+    /// Whether `entry` passes every filter but `limit`.
+    fn admits(&self, entry: &Recorded, method: Option<&str>) -> bool {
+        self.path
+            .as_ref()
+            .is_none_or(|p| entry.path().starts_with(p.as_str()))
+            && method.is_none_or(|m| entry.method.as_str() == m)
+            && self.status.is_none_or(|s| entry.status == s)
+            && self.since.is_none_or(|s| entry.at >= s)
+            && self.after.is_none_or(|a| entry.id > a)
+    }
+}
+
 impl Journal {
-    pub fn new(capacity: usize) -> Self {
+    /// A journal keeping at most `capacity` entries and `max_bytes` bytes.
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Self {
             inner: Mutex::new(Ring {
                 // Grown as calls come: a namespace that is never called
                 // costs no ring.
                 entries: VecDeque::new(),
                 capacity,
+                max_bytes,
+                bytes: 0,
                 next_id: 1,
             }),
+            secrets: Mutex::new(None),
         }
     }
 
@@ -155,43 +228,47 @@ impl Journal {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records an entry, dropping the oldest past the bound.
+    /// Records an entry, dropping the oldest past either bound.
     fn push(&self, mut entry: Recorded) {
         let mut ring = self.lock();
-        if ring.capacity == 0 {
+        if ring.capacity == 0 || ring.max_bytes == 0 {
             return;
         }
         entry.id = ring.next_id;
         ring.next_id += 1;
-        while ring.entries.len() >= ring.capacity {
-            ring.entries.pop_front();
+        let weight = entry.weight();
+        while !ring.entries.is_empty()
+            && (ring.entries.len() >= ring.capacity || ring.bytes + weight > ring.max_bytes)
+        {
+            if let Some(old) = ring.entries.pop_front() {
+                ring.bytes -= old.weight();
+            }
         }
-        ring.entries.push_back(entry);
+        ring.bytes += weight;
+        ring.entries.push_back(Arc::new(entry));
     }
 
-    /// Entries matching `filter`, oldest first.
-    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
-        let ring = self.lock();
+    /// Entries matching `filter`, oldest first: shared with the ring, so
+    /// that reading the journal copies nothing but pointers.
+    pub fn matching(&self, filter: &Filter) -> Vec<Arc<Recorded>> {
         let method = filter.method.as_ref().map(|m| m.to_ascii_uppercase());
-        let mut matched: Vec<&Recorded> = ring
+        let ring = self.lock();
+        let mut matched: Vec<Arc<Recorded>> = ring
             .entries
             .iter()
-            .filter(|e| {
-                filter
-                    .path
-                    .as_ref()
-                    .is_none_or(|p| e.path().starts_with(p.as_str()))
-            })
-            .filter(|e| method.as_ref().is_none_or(|m| e.method.as_str() == m))
-            .filter(|e| filter.status.is_none_or(|s| e.status == s))
-            .filter(|e| filter.since.is_none_or(|s| e.at >= s))
-            .filter(|e| filter.after.is_none_or(|a| e.id > a))
+            .filter(|e| filter.admits(e, method.as_deref()))
+            .cloned()
             .collect();
         if let Some(limit) = filter.limit {
             let skip = matched.len().saturating_sub(limit);
             matched.drain(..skip);
         }
-        matched.into_iter().map(Recorded::entry).collect()
+        matched
+    }
+
+    /// Entries matching `filter`, oldest first.
+    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+        self.matching(filter).iter().map(|r| r.entry()).collect()
     }
 
     /// How many entries are kept now.
@@ -203,101 +280,392 @@ impl Journal {
         self.len() == 0
     }
 
-    /// The bound.
+    /// The bound in entries.
     pub fn capacity(&self) -> usize {
         self.lock().capacity
     }
 
+    /// The bound in bytes.
+    pub fn max_bytes(&self) -> usize {
+        self.lock().max_bytes
+    }
+
+    /// What the entries weigh now.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
     /// Forgets every entry.
     pub fn clear(&self) {
-        self.lock().entries.clear();
+        let mut ring = self.lock();
+        ring.entries.clear();
+        ring.bytes = 0;
+    }
+
+    /// The matcher of the secrets of this data, rebuilt when the data
+    /// changed since the last call.
+    fn redactor(
+        &self,
+        logora: &Arc<LogoraData>,
+        wcs: &Arc<WcsData>,
+        admin: Option<&str>,
+    ) -> Arc<Redactor> {
+        let mut cached = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = cached.as_ref()
+            && Arc::ptr_eq(&s.logora, logora)
+            && Arc::ptr_eq(&s.wcs, wcs)
+        {
+            return Arc::clone(&s.redactor);
+        }
+        let redactor = Arc::new(Redactor::new(known_secrets(logora, wcs, admin)));
+        *cached = Some(Secrets {
+            logora: Arc::clone(logora),
+            wcs: Arc::clone(wcs),
+            redactor: Arc::clone(&redactor),
+        });
+        redactor
     }
 }
 
-/// What the journal middleware needs: where to record, and the clock that
-/// dates entries.
+/// The secrets of one version of the data, and their matcher.
+#[derive(Debug)]
+struct Secrets {
+    logora: Arc<LogoraData>,
+    wcs: Arc<WcsData>,
+    redactor: Arc<Redactor>,
+}
+
+/// Every secret value the data holds: Logora client secrets, w.c.s. API
+/// access keys and user passwords; and the admin token.
+fn known_secrets(logora: &LogoraData, wcs: &WcsData, admin: Option<&str>) -> Vec<String> {
+    logora
+        .clients()
+        .iter()
+        .map(|c| c.client_secret.clone())
+        .chain(wcs.api_accesses.iter().map(|a| a.access_key.clone()))
+        .chain(wcs.users.iter().filter_map(|u| u.password.clone()))
+        .chain(admin.map(str::to_owned))
+        .collect()
+}
+
+/// Replaces every known secret in a text with `[redacted]`.
+#[derive(Debug)]
+pub struct Redactor {
+    matcher: Option<AhoCorasick>,
+}
+
+impl Redactor {
+    /// A redactor of `secrets`, as written and as a form or a URL encodes
+    /// them (a secret sent in a query string arrives encoded).
+    pub fn new(secrets: Vec<String>) -> Self {
+        let mut patterns: Vec<String> = Vec::new();
+        for secret in secrets.into_iter().filter(|s| s.len() >= MIN_SECRET) {
+            let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            let percent = encoded.replace('+', "%20");
+            for variant in [encoded, percent] {
+                if variant != secret && !patterns.contains(&variant) {
+                    patterns.push(variant);
+                }
+            }
+            if !patterns.contains(&secret) {
+                patterns.push(secret);
+            }
+        }
+        let matcher = (!patterns.is_empty())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(&patterns)
+                    .ok()
+            })
+            .flatten();
+        Self { matcher }
+    }
+
+    /// `text` with every secret replaced.
+    pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.matcher {
+            Some(m) if m.is_match(text) => {
+                std::borrow::Cow::Owned(m.replace_all(text, &vec!["[redacted]"; m.patterns_len()]))
+            }
+            _ => std::borrow::Cow::Borrowed(text),
+        }
+    }
+}
+
+/// What the journal middleware needs: where to record, the clock that
+/// dates entries, and the namespace's APIs, whose data holds the secrets
+/// to keep out.
 #[derive(Debug, Clone)]
 pub struct Recorder {
     pub journal: Arc<Journal>,
     pub clock: Arc<Clock>,
+    pub settings: Arc<Settings>,
+    pub faults: Arc<Faults>,
+    pub logora: Logora,
+    pub wcs: Wcs,
 }
 
-/// Middleware on the emulated APIs: records each request once answered.
-pub async fn record(State(recorder): State<Recorder>, request: Request, next: Next) -> Response {
+/// Set by fault injection while it holds a call back, so that a call the
+/// client gives up on meanwhile is recorded with that reason.
+#[derive(Debug, Default)]
+pub struct Delay {
+    note: Mutex<Option<String>>,
+}
+
+impl Delay {
+    /// Says why the call is being held back ("of injected latency (fault
+    /// rule 3)").
+    pub fn holding(&self, why: String) {
+        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    }
+
+    fn note(&self) -> Option<String> {
+        self.note.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// What is known of a call before its answer: enough to record it
+/// whether it is answered or abandoned.
+struct Pending {
+    recorder: Recorder,
+    started: Instant,
+    at: DateTime<Utc>,
+    method: Method,
+    target: String,
+    headers: String,
+    delay: Option<Arc<Delay>>,
+    done: bool,
+}
+
+impl Pending {
+    fn finish(&mut self, status: u16, outcome: Option<String>) {
+        self.done = true;
+        let recorder = &self.recorder;
+        let redactor = recorder.journal.redactor(
+            &recorder.logora.data.get(),
+            &recorder.wcs.data.get(),
+            recorder.settings.admin_token.as_deref(),
+        );
+        let recorded = Recorded {
+            id: 0,
+            at: self.at,
+            method: self.method.clone(),
+            target: cut(&redactor.redact(&self.target), MAX_TARGET).into(),
+            headers: redactor.redact(&self.headers).into(),
+            status,
+            duration_ms: millis(self.started.elapsed()),
+            outcome: outcome.map(|o| cut(&redactor.redact(&o), MAX_OUTCOME).into()),
+        };
+        log(&recorded);
+        recorder.journal.push(recorded);
+    }
+}
+
+impl Drop for Pending {
+    /// The client closed the connection before the answer: hyper drops the
+    /// call, and this records it.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let held = self
+            .delay
+            .as_ref()
+            .and_then(|d| d.note())
+            .map(|why| format!(" {why}"))
+            .unwrap_or_default();
+        let outcome = format!(
+            "client closed the connection after {} ms{held}",
+            self.started.elapsed().as_millis()
+        );
+        self.finish(CLIENT_CLOSED, Some(outcome));
+    }
+}
+
+/// The status recorded for a call the client gave up on (nginx's 499).
+pub const CLIENT_CLOSED: u16 = 499;
+
+/// The status recorded for a call whose connection was dropped on purpose
+/// (nginx's 444, "no response").
+pub const DROPPED: u16 = 444;
+
+fn millis(elapsed: Duration) -> f64 {
+    (elapsed.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// Middleware on the emulated APIs: records each request once answered,
+/// or once abandoned by its client.
+pub async fn record(
+    State(recorder): State<Recorder>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let at = recorder.clock.now();
-    let method = request.method().clone();
-    let target: Box<str> = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| request.uri().path().into(), |pq| pq.as_str().into());
-    let headers = redacted_headers(request.headers());
-    let mut response = next.run(request).await;
-    let recorded = Recorded {
-        id: 0,
+    // Only a call that fault injection may hold back needs a place to say
+    // why: the usual call allocates nothing for it.
+    let delay = recorder.faults_may_fire(&request).then(|| {
+        let delay = Arc::new(Delay::default());
+        request.extensions_mut().insert(Arc::clone(&delay));
+        delay
+    });
+    let mut pending = Pending {
+        started,
         at,
-        method,
-        target,
-        headers,
-        status: response.status().as_u16(),
-        duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
-        outcome: response.extensions_mut().remove::<Outcome>().map(|o| o.0),
+        method: request.method().clone(),
+        target: request.uri().path_and_query().map_or_else(
+            || request.uri().path().to_owned(),
+            |pq| pq.as_str().to_owned(),
+        ),
+        headers: redacted_headers(request.headers()),
+        delay,
+        recorder,
+        done: false,
     };
-    // A refused call is what a developer looks for in the log; a log line
-    // per answered call (a tenth of the CPU under load, and contention on
-    // stdout) waits for `--log-level debug`. The journal has them all.
-    let (method, path, status) = (&recorded.method, recorded.path(), recorded.status);
-    let outcome = recorded.outcome.as_deref().unwrap_or("");
-    if status >= 400 {
-        tracing::info!(method = %method, path, status, outcome, "request");
-    } else {
-        tracing::debug!(method = %method, path, status, outcome, "request");
-    }
-    recorder.journal.push(recorded);
+    let mut response = next.run(request).await;
+    let outcome = response.extensions_mut().remove::<Outcome>().map(|o| o.0);
+    pending.finish(response.status().as_u16(), outcome);
     response
 }
 
-/// The query string with secret parameters' values replaced, the rest kept
-/// byte for byte (w.c.s. signatures are over the raw bytes; a reader wants
-/// to see them as sent).
-pub fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_secret_param(name) => format!("{name}=[redacted]"),
-            _ => pair.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+impl Recorder {
+    fn faults_may_fire(&self, request: &Request) -> bool {
+        self.faults.is_active()
+            || (self.settings.fault_header
+                && request.headers().contains_key(super::faults::FAULT_HEADER))
+    }
 }
 
-fn is_secret_param(raw_name: &str) -> bool {
-    let name = percent_encoding::percent_decode_str(raw_name).decode_utf8_lossy();
-    SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s))
+/// A refused call is what a developer looks for in the log; a log line per
+/// answered call (a tenth of the CPU under load, and contention on stdout)
+/// waits for `--log-level debug`. The journal has them all.
+fn log(recorded: &Recorded) {
+    let (method, path, status) = (&recorded.method, recorded.path(), recorded.status);
+    let outcome = recorded.outcome.as_deref().unwrap_or("");
+    if status >= 400 {
+        let repeats = REFUSALS.lock().unwrap_or_else(|e| e.into_inner()).see(
+            method.as_str(),
+            path,
+            status,
+            outcome,
+            Instant::now(),
+        );
+        match repeats {
+            Repeats::Repeated => {}
+            Repeats::New {
+                before: Some((n, last)),
+            } => {
+                tracing::info!("…and {} more like this: {last}", thousands(n));
+                tracing::info!(method = %method, path, status, outcome, "request");
+            }
+            Repeats::New { before: None } => {
+                tracing::info!(method = %method, path, status, outcome, "request");
+            }
+        }
+    } else {
+        tracing::debug!(method = %method, path, status, outcome, "request");
+    }
+}
+
+/// `2341` as `2,341`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The refusals logged last, so that a flood of identical ones (a load
+/// test using a voided token) is one line and a count, not a line each.
+static REFUSALS: Mutex<Refusals> = Mutex::new(Refusals {
+    last: None,
+    since: None,
+    repeated: 0,
+});
+
+/// How long identical refusals are folded into one line.
+const FOLD: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+struct Refusals {
+    /// The last refusal logged: method, path, status and outcome, as text.
+    last: Option<String>,
+    since: Option<Instant>,
+    repeated: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Repeats {
+    /// The same as the last one logged, within the second: not logged.
+    Repeated,
+    /// To be logged; `before` counts the ones folded before it.
+    New { before: Option<(u64, String)> },
+}
+
+impl Refusals {
+    fn see(
+        &mut self,
+        method: &str,
+        path: &str,
+        status: u16,
+        outcome: &str,
+        now: Instant,
+    ) -> Repeats {
+        let key = format!("{method} {path} {status}: {outcome}");
+        let same = self.last.as_deref() == Some(key.as_str());
+        if same && self.since.is_some_and(|t| now.duration_since(t) < FOLD) {
+            self.repeated += 1;
+            return Repeats::Repeated;
+        }
+        let before =
+            (self.repeated > 0).then(|| (self.repeated, self.last.clone().unwrap_or_default()));
+        self.last = Some(key);
+        self.since = Some(now);
+        self.repeated = 0;
+        Repeats::New { before }
+    }
 }
 
 /// Headers as `name: value` lines, in order, secret values reduced to
-/// their scheme.
-pub fn redacted_headers(headers: &HeaderMap) -> Box<str> {
+/// their scheme, each value and the whole cut to a bound.
+pub fn redacted_headers(headers: &HeaderMap) -> String {
     let mut text = String::with_capacity(256);
-    for (name, value) in headers {
+    for (n, (name, value)) in headers.iter().enumerate() {
+        if text.len() >= MAX_HEADERS {
+            let rest: usize = headers
+                .iter()
+                .skip(n)
+                .map(|(k, v)| k.as_str().len() + v.len() + 3)
+                .sum();
+            text.push_str(&format!(
+                "…: [cut: {} more headers, {rest} bytes]\n",
+                headers.len() - n
+            ));
+            break;
+        }
         let value = value.to_str().unwrap_or("[binary]");
         text.push_str(name.as_str());
         text.push_str(": ");
         if SECRET_HEADERS.contains(&name.as_str()) {
             match value.split_once(' ') {
                 Some((scheme, _)) => {
-                    text.push_str(scheme);
+                    text.push_str(&cut(scheme, 64));
                     text.push_str(" [redacted]");
                 }
                 None => text.push_str("[redacted]"),
             }
         } else {
-            text.push_str(value);
+            text.push_str(&cut(value, MAX_HEADER_VALUE));
         }
         text.push('\n');
     }
-    text.into_boxed_str()
+    text
 }
 
 #[cfg(test)]
@@ -319,7 +687,7 @@ mod tests {
 
     #[test]
     fn the_journal_keeps_only_its_bound_dropping_the_oldest() {
-        let journal = Journal::new(3);
+        let journal = Journal::new(3, DEFAULT_BYTES);
         for i in 0..5 {
             journal.push(entry(&format!("/p{i}"), 200));
         }
@@ -335,8 +703,48 @@ mod tests {
     }
 
     #[test]
+    fn the_journal_keeps_only_its_bound_in_bytes() {
+        let one = entry("/p0", 200).weight();
+        let journal = Journal::new(1000, one * 3 + one / 2);
+        for i in 0..10 {
+            journal.push(entry(&format!("/p{i}"), 200));
+        }
+        let ids: Vec<u64> = journal
+            .list(&Filter::default())
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids, [8, 9, 10]);
+        assert!(journal.bytes() <= journal.max_bytes());
+        journal.clear();
+        assert_eq!(journal.bytes(), 0);
+    }
+
+    #[test]
+    fn long_texts_are_cut_with_a_marker_on_a_character_boundary() {
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcdef", 3), "abc…[cut: 3 more bytes]");
+        assert_eq!(cut("aéé", 2), "a…[cut: 4 more bytes]");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-big", "v".repeat(5000).parse().unwrap());
+        let text = redacted_headers(&headers);
+        assert!(text.starts_with("x-big: vvvv"), "{text}");
+        assert!(text.ends_with("…[cut: 3976 more bytes]\n"), "{text}");
+        let mut many = HeaderMap::new();
+        for i in 0..20 {
+            many.insert(
+                axum::http::HeaderName::from_bytes(format!("x-{i}").as_bytes()).unwrap(),
+                "v".repeat(1000).parse().unwrap(),
+            );
+        }
+        let text = redacted_headers(&many);
+        assert!(text.len() < MAX_HEADERS + 2000, "{}", text.len());
+        assert!(text.contains("…: [cut: 11 more headers"), "{text}");
+    }
+
+    #[test]
     fn filters_combine_and_limit_keeps_the_most_recent() {
-        let journal = Journal::new(10);
+        let journal = Journal::new(10, DEFAULT_BYTES);
         journal.push(entry("/api/v1/users", 200));
         journal.push(entry("/api/user/", 403));
         journal.push(entry("/api/v1/users", 401));
@@ -352,14 +760,6 @@ mod tests {
     }
 
     #[test]
-    fn secret_query_parameters_are_redacted_and_the_rest_kept_as_sent() {
-        assert_eq!(
-            redact_query("email=fred%40example.net&orig=demo&signature=abc%3D&client_secret=x"),
-            "email=fred%40example.net&orig=demo&signature=[redacted]&client_secret=[redacted]"
-        );
-    }
-
-    #[test]
     fn secret_headers_keep_only_their_scheme() {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer abc".parse().unwrap());
@@ -368,7 +768,7 @@ mod tests {
         headers.append("cookie", "a=1".parse().unwrap());
         headers.append("cookie", "b=2".parse().unwrap());
         let mut recorded = entry("/api/user/?email=a%40b.c&signature=xyz", 200);
-        recorded.headers = redacted_headers(&headers);
+        recorded.headers = redacted_headers(&headers).into();
         assert_eq!(
             recorded.entry().headers,
             [
@@ -384,5 +784,60 @@ mod tests {
             recorded.entry().query.as_deref(),
             Some("email=a%40b.c&signature=[redacted]")
         );
+    }
+
+    #[test]
+    fn known_secrets_are_redacted_as_written_and_as_encoded() {
+        let redactor = Redactor::new(vec!["API_SECRET".into(), "pa ss+wörd".into(), "abc".into()]);
+        assert_eq!(
+            redactor.redact("unknown client_id \"API_SECRET\""),
+            "unknown client_id \"[redacted]\""
+        );
+        assert_eq!(
+            redactor.redact("x=pa+ss%2Bw%C3%B6rd&y=pa%20ss%2Bw%C3%B6rd&z=pa ss+wörd"),
+            "x=[redacted]&y=[redacted]&z=[redacted]"
+        );
+        // Too short to redact without redacting ordinary words.
+        assert_eq!(redactor.redact("abc"), "abc");
+    }
+
+    #[test]
+    fn identical_refusals_within_a_second_fold_into_a_count() {
+        let mut refusals = Refusals {
+            last: None,
+            since: None,
+            repeated: 0,
+        };
+        let t0 = Instant::now();
+        let see = |r: &mut Refusals, outcome: &str, at: Duration| {
+            r.see("GET", "/api/v1/users", 401, outcome, t0 + at)
+        };
+        assert_eq!(
+            see(&mut refusals, "token expired", Duration::ZERO),
+            Repeats::New { before: None }
+        );
+        for ms in 1..=2341 {
+            assert_eq!(
+                see(
+                    &mut refusals,
+                    "token expired",
+                    Duration::from_micros(ms * 100)
+                ),
+                Repeats::Repeated
+            );
+        }
+        assert_eq!(
+            see(&mut refusals, "token expired", Duration::from_millis(1500)),
+            Repeats::New {
+                before: Some((2341, "GET /api/v1/users 401: token expired".into()))
+            }
+        );
+        assert_eq!(
+            see(&mut refusals, "other", Duration::from_millis(1600)),
+            Repeats::New { before: None }
+        );
+        assert_eq!(thousands(2341), "2,341");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
     }
 }

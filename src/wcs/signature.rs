@@ -79,8 +79,9 @@ impl SignatureError {
                 format!("algo {a:?} has no fixed digest size: upstream crashes")
             }
             Self::InvalidSignature { algo, signed } => format!(
-                "signature mismatch: expected base64 HMAC-{} over {signed:?} with the orig's key",
-                algo.to_uppercase()
+                "signature mismatch: expected base64 HMAC-{} over {:?} with the orig's key",
+                algo.to_uppercase(),
+                crate::outcome::redact_query(signed)
             ),
             Self::MissingTimestamp => "signed request without a single timestamp parameter".into(),
             Self::InvalidTimestamp(e) => format!("timestamp does not parse: {e}"),
