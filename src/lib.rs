@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod generate;
 pub mod healthcheck;
+pub mod import;
 pub mod logora;
 pub mod startup;
 pub mod state;
