@@ -1,5 +1,6 @@
-//! The importer's HTTP client: rustls with compiled-in roots (real
-//! instances are HTTPS; the container image has no CA files), bounded
+//! The importer's HTTP client: rustls trusting compiled-in roots (the
+//! container image has no CA files) and the system's (a company's own CA,
+//! `SSL_CERT_FILE`), bounded
 //! timeouts, a few retries when the server says it is busy, no redirects
 //! (a redirect to a login page is a wrong `--url`, said as such), and every
 //! message built from an answer stripped of the secrets it was given.
@@ -76,7 +77,9 @@ impl Http {
             client,
             base: base.as_str().trim_end_matches('/').to_owned(),
             host,
-            secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+            // A secret of a few characters is guessed faster than read,
+            // and redacting it would garble every message.
+            secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
         })
     }
 
@@ -151,11 +154,19 @@ impl Http {
             while let Some(inner) = cause.source() {
                 cause = inner;
             }
-            cause.to_string()
+            let detail = self.redact(&cause.to_string());
+            if detail.contains("UnknownIssuer") {
+                format!(
+                    "{detail} (a private CA or a company proxy? Name its certificate in \
+                     SSL_CERT_FILE)"
+                )
+            } else {
+                detail
+            }
         };
         ImportError::Unreachable {
             what: what.to_owned(),
-            detail: self.redact(&detail),
+            detail,
         }
     }
 
