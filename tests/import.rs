@@ -307,6 +307,71 @@ async fn logora_users_imported_from_a_doublure_are_served_exactly_as_the_source_
 }
 
 #[tokio::test]
+async fn the_client_is_written_with_the_scopes_granted_and_its_own_token_lifetime() {
+    let source = Server::source(0, 0).await;
+    let (all, read_only, other) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let with = |out: &Path, id: &str, secret: &str, scope: Option<&str>| {
+        ImportSource::Logora(LogoraArgs {
+            url: source.url(),
+            client_id: id.to_owned(),
+            client_secret: Secret::new(secret),
+            scope: scope.map(str::to_owned),
+            output: OutputArgs {
+                out: out.to_owned(),
+                anonymize: false,
+            },
+        })
+    };
+
+    import(with(
+        all.path(),
+        "API_KEY",
+        "API_SECRET",
+        Some("admin public"),
+    ))
+    .await
+    .unwrap();
+    import(with(
+        read_only.path(),
+        "READ_ONLY_KEY",
+        "READ_ONLY_SECRET",
+        None,
+    ))
+    .await
+    .unwrap();
+    let summary = import(with(
+        other.path(),
+        "OTHER_API_KEY",
+        "OTHER_API_SECRET",
+        None,
+    ))
+    .await
+    .unwrap();
+
+    assert_eq!(
+        read_json(all.path().join("logora/clients.json")),
+        json!([{"client_id": "API_KEY", "client_secret": "API_SECRET", "application_id": 1, "scopes": "public admin"}])
+    );
+    assert_eq!(
+        read_json(read_only.path().join("logora/clients.json")),
+        json!([{"client_id": "READ_ONLY_KEY", "client_secret": "READ_ONLY_SECRET", "application_id": 1,
+                "scopes": "public", "token_lifetime": 600}])
+    );
+    assert!(
+        summary.text.contains(": 6 users from "),
+        "the other application's users, as application 1: {}",
+        summary.text
+    );
+    let users = read_json(other.path().join("logora/users.json"));
+    assert_eq!(users[0]["id"], 101);
+    assert_eq!(users[0]["application_id"], 1);
+}
+
+#[tokio::test]
 async fn every_page_of_a_large_logora_list_is_imported() {
     let source = Server::source(250, 0).await;
     let out = tempfile::tempdir().unwrap();
