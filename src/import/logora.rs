@@ -146,7 +146,7 @@ async fn fetch(
     }
     if repeated > 0 {
         notes.push(format!(
-            "{repeated} users were served twice (the list changed during the import); each is written once"
+            "users served twice (the list changed during the import), each written once: {repeated}"
         ));
     }
     if let Some(total) = announced

@@ -495,7 +495,7 @@ pub fn derive(fetched: &Fetched, args: &WcsArgs) -> Result<Derived, ImportError>
     }
     if !clashes.is_empty() {
         notes.push(format!(
-            "{} forms share their id with a form of another form definition: they got new ids \
+            "forms sharing their id with a form of another form definition got new ids: {} \
              (their numbers are kept, their URLs change)",
             clashes.len()
         ));
@@ -1008,7 +1008,7 @@ mod tests {
         assert_eq!(
             derived.notes,
             [
-                "1 forms share their id with a form of another form definition: they got new ids \
+                "forms sharing their id with a form of another form definition got new ids: 1 \
               (their numbers are kept, their URLs change)"
             ]
         );
