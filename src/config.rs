@@ -87,6 +87,10 @@ pub enum FixturesCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Write a fixture directory from a real Logora or w.c.s. instance,
+    /// read through its API (checked, then put in place whole).
+    #[command(subcommand)]
+    Import(crate::import::ImportSource),
 }
 
 /// How much data to generate, and from which seed.

@@ -15,6 +15,7 @@ pub mod config;
 pub mod data;
 pub mod generate;
 pub mod healthcheck;
+pub mod import;
 pub mod logora;
 pub mod namespace;
 pub mod outcome;

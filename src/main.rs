@@ -1,6 +1,6 @@
 //! The `doublure` binary: serves the emulated APIs, or runs one of the
-//! subcommands (`fixtures validate`, `fixtures generate`, `sign`,
-//! `healthcheck`).
+//! subcommands (`fixtures validate`, `fixtures generate`, `fixtures
+//! import`, `sign`, `healthcheck`).
 
 use std::process::ExitCode;
 
@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Some(Command::Fixtures(FixturesCommand::Generate { generate, out })) => {
             generate_dir(&generate, &out)
         }
+        Some(Command::Fixtures(FixturesCommand::Import(source))) => import(&source),
         Some(Command::Sign {
             url,
             orig,
@@ -142,6 +143,27 @@ fn generate_dir(generate: &Generate, out: &std::path::Path) -> ExitCode {
         Err(e) => {
             eprintln!("doublure: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `doublure fixtures import`: the summary on standard output, notes and
+/// errors on standard error.
+fn import(source: &doublure::import::ImportSource) -> ExitCode {
+    let bar = doublure::import::progress_bar();
+    let result = runtime().block_on(doublure::import::run(source, &bar));
+    bar.finish_and_clear();
+    match result {
+        Ok(summary) => {
+            for note in &summary.notes {
+                eprintln!("note: {note}");
+            }
+            println!("{}", summary.text);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("doublure fixtures import: {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

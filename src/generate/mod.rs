@@ -223,7 +223,9 @@ fn append(files: &mut [(&'static str, Value)], name: &str, items: Vec<Value>) {
     }
 }
 
-fn write_items(out: &mut impl Write, value: &Value) -> std::io::Result<()> {
+/// Writes a collection one item per line, so fixture files stay diffable
+/// (`fixtures import` writes its files the same way).
+pub(crate) fn write_items(out: &mut impl Write, value: &Value) -> std::io::Result<()> {
     let Value::Array(items) = value else {
         serde_json::to_writer_pretty(&mut *out, value)?;
         return writeln!(out);
