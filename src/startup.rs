@@ -115,8 +115,13 @@ impl Application {
             }
         }
         tracing::info!("doublure listening on http://{}", self.local_addr);
+        let state = self.state.clone();
         axum::serve(self.listener, crate::app(self.state))
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Live journal streams never finish on their own.
+                state.journal.close_followers();
+            })
             .await
     }
 }

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod journal;
 pub mod reload;
 pub mod shortcuts;
+pub mod stream;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -58,6 +59,7 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(get_clock, put_clock))
         .routes(routes!(advance_clock))
         .routes(routes!(list_requests, clear_requests))
+        .routes(routes!(stream::stream))
         .routes(routes!(list_faults, add_fault, clear_faults))
         .routes(routes!(remove_fault))
         .routes(routes!(shortcuts::mint, shortcuts::list))
