@@ -1,6 +1,6 @@
 //! The web console's server side: the live journal stream
 //! (`/__doublure/requests/stream`) read frame by frame through the real
-//! router.
+//! router, and the console's files at `/__doublure/ui/`.
 
 mod common;
 
@@ -305,4 +305,131 @@ async fn the_stream_is_in_the_openapi_document_as_server_sent_events() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(parameters, ["path", "method", "status", "Last-Event-ID"]);
+}
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+#[tokio::test]
+async fn the_console_page_loads_without_the_admin_token_under_a_strict_policy() {
+    let app = TestApp::with_state(AppState::for_tests_with(Settings {
+        admin_token: Some("s3cret".into()),
+        ..Settings::for_tests()
+    }));
+
+    let page = app.get("/__doublure/ui/").await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(page.header("content-security-policy"), CSP);
+    assert_eq!(page.header("cache-control"), "no-cache");
+    assert_eq!(page.header("x-content-type-options"), "nosniff");
+    assert!(page.text().contains("<title>doublure console</title>"));
+    // The data behind it still needs the token.
+    assert_eq!(
+        app.get("/__doublure/clock").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_address_without_a_slash_redirects_relatively_to_the_one_with() {
+    let app = TestApp::new();
+
+    let response = app.get("/__doublure/ui").await;
+
+    assert_eq!(response.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(response.header("location"), "ui/");
+}
+
+/// Every file the page names (`src`, `href`, module imports), found by
+/// reading the files the server gives.
+async fn referenced_files(app: &TestApp) -> Vec<String> {
+    let mut files = vec!["index.html".to_owned()];
+    let mut at = 0;
+    while at < files.len() {
+        let text = app
+            .get(&format!("/__doublure/ui/{}", files[at]))
+            .await
+            .text();
+        for marker in ["src=\"", "href=\"", "from './"] {
+            for piece in text.split(marker).skip(1) {
+                let name = piece
+                    .split(['"', '\''])
+                    .next()
+                    .unwrap()
+                    .trim_start_matches("./");
+                if !name.contains(':') && !name.contains('/') && !files.iter().any(|f| f == name) {
+                    files.push(name.to_owned());
+                }
+            }
+        }
+        at += 1;
+    }
+    files
+}
+
+#[tokio::test]
+async fn every_file_the_page_uses_is_served_with_its_type() {
+    let app = TestApp::new();
+
+    let files = referenced_files(&app).await;
+
+    let mut types = Vec::new();
+    for file in &files {
+        let response = app.get(&format!("/__doublure/ui/{file}")).await;
+        assert_eq!(response.status, StatusCode::OK, "{file}");
+        types.push((file.as_str(), response.header("content-type").to_owned()));
+    }
+    types.sort();
+    let js = "text/javascript; charset=utf-8".to_owned();
+    assert_eq!(
+        types,
+        [
+            ("api.js", js.clone()),
+            ("app.js", js.clone()),
+            ("clock.js", js.clone()),
+            ("credentials.js", js.clone()),
+            ("data.js", js.clone()),
+            ("dom.js", js.clone()),
+            ("faults.js", js.clone()),
+            ("icon.svg", "image/svg+xml".to_owned()),
+            ("index.html", "text/html; charset=utf-8".to_owned()),
+            ("journal.js", js.clone()),
+            ("style.css", "text/css; charset=utf-8".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_file_the_browser_already_has_is_a_304_without_a_body() {
+    let app = TestApp::new();
+    let first = app.get("/__doublure/ui/app.js").await;
+    let etag = first.header("etag").to_owned();
+
+    let again = app
+        .get_with("/__doublure/ui/app.js", &[("if-none-match", &etag)])
+        .await;
+    let changed = app
+        .get_with("/__doublure/ui/app.js", &[("if-none-match", "\"other\"")])
+        .await;
+
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(again.header("etag"), etag);
+    assert!(again.body.is_empty());
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_eq!(changed.body, first.body);
+}
+
+#[tokio::test]
+async fn an_unknown_console_file_is_a_404_in_the_control_plane_format() {
+    let app = TestApp::new();
+
+    let response = app.get("/__doublure/ui/secrets.json").await;
+
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.json(),
+        json!({"error": "the console has no file \"secrets.json\""})
+    );
 }

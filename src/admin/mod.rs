@@ -11,6 +11,7 @@ pub mod journal;
 pub mod reload;
 pub mod shortcuts;
 pub mod stream;
+pub mod ui;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -33,10 +34,11 @@ use error::{AdminError, AdminJson};
 /// The control plane's routes.
 pub fn router(state: &AppState) -> Router<AppState> {
     let (open, protected, _) = parts();
-    open.merge(protected.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        require_admin_token,
-    )))
+    open.merge(ui::router())
+        .merge(protected.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_admin_token,
+        )))
 }
 
 /// The OpenAPI 3.1 document of the control plane, generated from the same
