@@ -24,11 +24,22 @@ export function whenUnauthorized(callback) {
   onUnauthorized = callback;
 }
 
+// A refused call (status and parsed body), or no answer at all (status 0).
 export class ApiError extends Error {
   constructor(status, body) {
-    super(typeof body === 'object' && body?.error ? body.error : `HTTP ${status}`);
+    super(typeof body === 'object' && body?.error ? body.error : status ? `HTTP ${status}` : 'doublure does not answer');
     this.status = status;
     this.body = body;
+  }
+}
+
+// fetch, with "no answer" as an ApiError like any refusal.
+async function send(address, init) {
+  try {
+    return await fetch(address, init);
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new ApiError(0, null);
   }
 }
 
@@ -47,7 +58,7 @@ export async function call(method, path, body, {top = false} = {}) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const response = await fetch((top ? root : base) + path, init);
+  const response = await send((top ? root : base) + path, init);
   const text = await response.text();
   let parsed = text;
   if ((response.headers.get('content-type') || '').includes('json') && text) parsed = JSON.parse(text);
@@ -58,7 +69,7 @@ export async function call(method, path, body, {top = false} = {}) {
 
 // The raw answer, for downloads.
 export async function fetchBlob(path) {
-  const response = await fetch(base + path, {headers: headers(), cache: 'no-store'});
+  const response = await send(base + path, {headers: headers(), cache: 'no-store'});
   if (response.status === 401) onUnauthorized();
   if (!response.ok) throw new ApiError(response.status, null);
   return response.blob();
@@ -71,7 +82,7 @@ export async function fetchBlob(path) {
 export async function stream(path, lastId, onEvent, signal, onOpen = () => {}) {
   const extra = {accept: 'text/event-stream'};
   if (lastId !== null) extra['last-event-id'] = String(lastId);
-  const response = await fetch(base + path, {headers: headers(extra), cache: 'no-store', signal});
+  const response = await send(base + path, {headers: headers(extra), cache: 'no-store', signal});
   if (response.status === 401) onUnauthorized();
   if (!response.ok) throw new ApiError(response.status, null);
   onOpen();

@@ -17,10 +17,14 @@ if (namespace) {
 
 let locked = false;
 let dataShown = false;
+let credentialsShown = false;
 
-// A failed background refresh is shown once, not once per panel.
+// A refused background refresh is shown; no answer is not (the journal's
+// badge already says it is reconnecting), nor a missing token (the token
+// dialog is open).
 const quietly = (promise) => promise.catch((error) => {
-  if (error.status !== 401) toast(explain(error), true);
+  const text = explain(error);
+  if (error.status !== 0 && error.status !== 401) toast(text, true);
 });
 
 async function namespaces() {
@@ -42,8 +46,11 @@ function refreshLive() {
   return Promise.all([clock.refresh(), faults.refresh(), credentials.refreshTokens()]);
 }
 
+// Collections load only once their view is shown: generated data can
+// make them long.
 function refreshAll() {
-  const all = [refreshLive(), credentials.refreshChoices(), namespaces()];
+  const all = [refreshLive(), namespaces()];
+  if (credentialsShown) all.push(credentials.refreshChoices());
   if (dataShown) all.push(data.refresh());
   return quietly(Promise.all(all));
 }
@@ -58,7 +65,9 @@ journal.onEntry(() => {
   }, 250);
 });
 clock.onMove(() => quietly(credentials.refreshTokens()));
-data.onChange(() => quietly(credentials.refreshChoices()));
+data.onChange(() => {
+  if (credentialsShown) quietly(credentials.refreshChoices());
+});
 // Other clients change rules and the clock through the control plane,
 // which the journal does not record.
 setInterval(() => {
@@ -151,7 +160,12 @@ tabs($('views'), (id) => {
     quietly(data.refresh());
   }
 });
-tabs($('panels'));
+tabs($('panels'), (id) => {
+  if (id === 'tab-credentials' && !credentialsShown) {
+    credentialsShown = true;
+    quietly(credentials.refreshChoices());
+  }
+});
 
 journal.init();
 faults.init();

@@ -79,8 +79,13 @@ export function tabs(list, onChange = () => {}) {
   return (id) => select($(id));
 }
 
-// The message of a refused call, for the person who made it.
+// The message of a refused call, for the person who made it. Any other
+// error is a bug of this page, reported on the console as well.
 export function explain(error) {
+  if (!('status' in error)) {
+    console.error(error);
+    return `The console failed: ${error.message}`;
+  }
   const body = error.body;
   if (body && typeof body === 'object' && body.error) return body.error;
   if (error.status) return `HTTP ${error.status}`;

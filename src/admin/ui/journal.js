@@ -196,6 +196,7 @@ export async function connect() {
       });
     } catch (error) {
       if (signal.aborted) return;
+      if (!('status' in error)) explain(error);
       if (error.status === 401) {
         setState('locked', 'bad');
         return;
