@@ -2,10 +2,9 @@
 // revoked, and w.c.s. URLs signed at the emulated time.
 
 import {base, call} from './api.js';
-import {$, h, copyable, toast, explain} from './dom.js';
+import {$, h, copyable, explain, shellQuote as quote, toast} from './dom.js';
 import {emulatedNow} from './clock.js';
 
-const quote = (text) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 function until(seconds) {
   const left = Math.round(seconds - emulatedNow() / 1000);

@@ -79,6 +79,9 @@ export function tabs(list, onChange = () => {}) {
   return (id) => select($(id));
 }
 
+// A word for a POSIX shell, in single quotes.
+export const shellQuote = (text) => `'${text.replace(/'/g, `'\\''`)}'`;
+
 // The message of a refused call, for the person who made it. Any other
 // error is a bug of this page, reported on the console as well.
 export function explain(error) {

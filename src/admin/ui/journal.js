@@ -3,7 +3,7 @@
 // newest call.
 
 import {base, call, stream} from './api.js';
-import {$, h, copy, explain, toast} from './dom.js';
+import {$, h, copy, explain, shellQuote as quote, toast} from './dom.js';
 
 const MAX_ROWS = 2000;
 const rows = new Map(); // id → {entry, tr}
@@ -40,7 +40,6 @@ function shown(entry) {
     && (!path || entry.path.includes(path));
 }
 
-const quote = (text) => `'${text.replace(/'/g, `'\\''`)}'`;
 // Headers curl sets itself.
 const SKIPPED = new Set(['host', 'content-length', 'connection', 'user-agent', 'accept-encoding']);
 
