@@ -1,6 +1,7 @@
 //! The control plane, under the reserved prefix `/__doublure/`: health,
-//! reset, the emulated clock, the request journal, fault rules, whole-state
-//! export and import, and fixture reload. No emulated path can reach this
+//! reset, the emulated clock, the request journal (and its live stream),
+//! fault rules, whole-state export and import, fixture reload, and the web
+//! console that drives them all. No emulated path can reach this
 //! prefix, and CORS is never applied to it.
 
 pub mod collections;
@@ -90,7 +91,7 @@ fn parts() -> (Router<AppState>, Router<AppState>, utoipa::openapi::OpenApi) {
 #[openapi(
     info(
         title = "doublure control plane",
-        description = "Routes under /__doublure/ that arrange data, move the emulated clock, inject faults and read the request journal. With --admin-token, every route but health needs `Authorization: Bearer <token>`."
+        description = "Routes under /__doublure/ that arrange data, move the emulated clock, inject faults and read the request journal. With --admin-token, every route but health needs `Authorization: Bearer <token>` (so do the calls of the web console at /__doublure/ui/, whose files load without it)."
     ),
     components(schemas(
         faults::RuleSpec,
@@ -109,6 +110,7 @@ async fn health() -> Json<Value> {
 }
 
 /// With `--admin-token`, every route but health needs it as a bearer token.
+/// The console's files are not behind it ([`ui`]): they hold no data.
 async fn require_admin_token(
     State(state): State<AppState>,
     request: Request,
