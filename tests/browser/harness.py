@@ -144,6 +144,20 @@ class Console:
 
         Select(self.by_id(select_id)).select_by_visible_text(text)
 
+    def open_item(self, collection, key, item_id):
+        """Opens an item of the data view in the editor, once the list shows
+        `collection` (a row can be replaced while the list loads)."""
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+        def opened():
+            try:
+                self.browser.find_element("css selector", f'#data-rows tr[data-id="{item_id}"]').click()
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+            return self.by_id("editor-title").text == f"{collection} {key} {item_id}"
+
+        self.wait_for(opened, message=f"{collection} {item_id} did not open")
+
     def errors(self):
         """Browser log entries at SEVERE level since the last call."""
         return [e for e in self.browser.get_log("browser") if e["level"] == "SEVERE"]

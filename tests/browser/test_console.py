@@ -212,8 +212,7 @@ def test_an_edit_with_an_invalid_field_shows_the_validation_message_and_changes_
     _, _, before = doublure.call("GET", "/__doublure/logora/users/21")
     console.open()
     console.view("Data")
-    console.wait_for(lambda: console.browser.find_elements(By.CSS_SELECTOR, '#data-rows tr[data-id="21"]'))
-    console.browser.find_element(By.CSS_SELECTOR, '#data-rows tr[data-id="21"]').click()
+    console.open_item("logora/users", "id", 21)
     editor = console.by_id("editor-text")
     console.wait_for(lambda: '"full_name": "Jean Dupont"' in editor.get_attribute("value"))
 
@@ -237,6 +236,23 @@ def test_an_edit_with_an_invalid_field_shows_the_validation_message_and_changes_
     assert doublure.call("GET", "/__doublure/logora/users/21")[2] == before
 
 
+def test_a_refused_delete_names_the_other_items_it_would_break_and_deletes_nothing(console, doublure):
+    console.open()
+    console.view("Data")
+    console.choose("data-collection", "w.c.s. users")
+    console.open_item("wcs/users", "id", 1)
+
+    console.button("Delete").click()
+    console.button("Click again to delete").click()
+
+    console.wait_for(lambda: console.by_id("editor-problems").text != "")
+    lines = console.by_id("editor-problems").text.split("\n")
+    assert lines[0] == "wcs/forms.json, id 123: user_id: unknown user 1 (not in wcs/users.json)"
+    assert len(lines) == 5
+    assert console.browser.find_elements(By.CSS_SELECTOR, "#editor-notes .note") == []
+    assert doublure.call("GET", "/__doublure/wcs/users/1")[2]["name"] == "Fred Cuadrado"
+
+
 def test_the_data_view_filters_logora_users_with_the_api_filters_and_searches(console, doublure):
     console.open()
     console.view("Data")
@@ -258,7 +274,7 @@ def test_items_are_created_and_deleted_from_the_data_view(console, doublure):
     console.open()
     console.view("Data")
     console.choose("data-collection", "w.c.s. roles")
-    console.wait_for(lambda: console.browser.find_elements(By.CSS_SELECTOR, '#data-rows tr[data-id="1"]'))
+    console.open_item("wcs/roles", "id", 1)
 
     console.button("New item").click()
     console.browser.execute_script(
@@ -397,8 +413,7 @@ def test_the_page_logs_no_console_error(console, doublure):
     console.button("Mint a token").click()
     console.button("Sign").click()
     console.view("Data")
-    console.wait_for(lambda: console.browser.find_elements(By.CSS_SELECTOR, '#data-rows tr[data-id="21"]'))
-    console.browser.find_element(By.CSS_SELECTOR, '#data-rows tr[data-id="21"]').click()
+    console.open_item("logora/users", "id", 21)
     console.choose("data-collection", "w.c.s. forms")
     console.wait_for(lambda: console.browser.find_elements(By.CSS_SELECTOR, '#data-rows tr[data-id="123"]'))
     console.view("Live")
@@ -443,8 +458,7 @@ def test_screenshots_of_the_console_at_1280_by_720(console, doublure, screenshot
     screenshot("faults")
 
     console.view("Data")
-    console.wait_for(lambda: console.browser.find_elements(By.CSS_SELECTOR, '#data-rows tr[data-id="21"]'))
-    console.browser.find_element(By.CSS_SELECTOR, '#data-rows tr[data-id="21"]').click()
+    console.open_item("logora/users", "id", 21)
     console.browser.execute_script(
         "const t = document.getElementById('editor-text'); t.value = t.value.replace(/\"age\": \\d+/, '\"age\": \"old\"');"
         "t.dispatchEvent(new Event('input'))"

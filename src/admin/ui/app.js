@@ -154,8 +154,10 @@ $('export').addEventListener('click', async () => {
   }
 });
 
+// The data view reads its collection again each time it is shown: other
+// clients may have changed it.
 tabs($('views'), (id) => {
-  if (id === 'tab-data' && !dataShown) {
+  if (id === 'tab-data') {
     dataShown = true;
     quietly(data.refresh());
   }

@@ -114,7 +114,7 @@ function placeNotes() {
   const lines = text.value.split('\n');
   notes.replaceChildren();
   for (const problem of problems) {
-    if (!problem.field) continue;
+    if (!problem.field || !problem.own) continue;
     const name = problem.field.split(/[.[]/)[0];
     const at = lines.findIndex((l) => l.startsWith(`  ${JSON.stringify(name)}:`));
     const top = parseFloat(style.paddingTop) + (at < 0 ? 0 : at) * line - text.scrollTop;
@@ -125,16 +125,28 @@ function placeNotes() {
   }
 }
 
-// "state/logora/users.json: item 21 (id 21): field age: invalid type…"
-function parse(text) {
-  const found = /^(.*?): (?:item \d+(?: \(id (.*?)\))?: )?(?:field ([^:]+): )?([\s\S]*)$/.exec(text);
-  return found ? {text, id: found[2], field: found[3], message: found[4]} : {text, message: text};
+// "state/logora/users.json: item 21 (id 21): field age: invalid type…".
+// A problem is the edited item's own when it names that item; a change
+// can also break others (a form whose user was deleted).
+function parse(text, id) {
+  const found = /^(?:state\/)?(.*?): (?:item \d+(?: \(id (.*?)\))?: )?(?:field ([^:]+): )?([\s\S]*)$/.exec(text);
+  if (!found) return {own: false, message: text};
+  const [, file, item, field, message] = found;
+  const mine = collection.path === 'wcs/drafts' ? 'wcs/forms.json' : `${collection.path}.json`;
+  const own = file === mine && (item === undefined || item === id);
+  return {own, field, message, where: own ? null : `${file}${item === undefined ? '' : `, id ${item}`}: `};
+}
+
+// A refused change: the validation's problems, or the error.
+function refused(error, id) {
+  const list = error.body?.problems;
+  showProblems(Array.isArray(list) ? list.map((p) => parse(p, id)) : [{own: true, message: explain(error)}]);
 }
 
 function showProblems(list) {
   problems = list;
-  $('editor-problems').replaceChildren(...list.map((p) => h('li', {'data-field': p.field || null},
-    p.field ? h('strong', {}, `${p.field}: `) : null, p.field ? p.message : p.text)));
+  $('editor-problems').replaceChildren(...list.map((p) => h('li', {'data-field': p.own ? p.field || null : null},
+    p.where, p.field ? h('strong', {}, `${p.field}: `) : null, p.message)));
   placeNotes();
 }
 
@@ -180,7 +192,7 @@ async function save() {
   try {
     item = JSON.parse($('editor-text').value);
   } catch (error) {
-    showProblems([{text: `Not JSON: ${error.message}`, message: `Not JSON: ${error.message}`}]);
+    showProblems([{own: true, message: `Not JSON: ${error.message}`}]);
     return;
   }
   const path = `/__doublure/${collection.path}`;
@@ -193,8 +205,7 @@ async function save() {
     edit('edit', stored);
     for (const listener of listeners) listener();
   } catch (error) {
-    const list = error.body?.problems;
-    showProblems(Array.isArray(list) ? list.map(parse) : [{text: explain(error), message: explain(error)}]);
+    refused(error, cell(item[collection.key]));
   }
 }
 
@@ -219,7 +230,7 @@ async function remove() {
     await refresh();
     for (const listener of listeners) listener();
   } catch (error) {
-    showProblems([{text: explain(error), message: explain(error)}]);
+    refused(error, editing.id);
   }
 }
 
