@@ -102,6 +102,12 @@ class Console:
         scope = within or self.browser
         return scope.find_element("xpath", f".//button[normalize-space()={json.dumps(text)}]")
 
+    def press(self, text, within=None):
+        """Clicks the button showing `text` once it is enabled (the
+        credential forms wait for their choices to load)."""
+        self.wait_for(lambda: self.button(text, within).is_enabled(), message=f"{text!r} stays disabled")
+        self.button(text, within).click()
+
     def view(self, name):
         """'Live' or 'Data'."""
         self.button(name, self.by_id("views")).click()

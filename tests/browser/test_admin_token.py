@@ -95,7 +95,7 @@ def test_the_token_is_sent_on_every_call_including_the_stream(console, guarded):
     console.open()
 
     console.panel("Credentials")
-    console.button("Mint a token").click()
+    console.press("Mint a token")
     console.wait_for(lambda: console.by_id("minted").is_displayed())
 
     errors = [e for e in console.errors() if "401" in e["message"]]

@@ -153,7 +153,7 @@ def test_advancing_the_clock_by_2_h_1_s_makes_an_earlier_token_expire_and_the_jo
     doublure.call("PUT", "/__doublure/clock", {"frozen": True})
     console.open()
     console.panel("Credentials")
-    console.button("Mint a token").click()
+    console.press("Mint a token")
     console.wait_for(lambda: console.by_id("minted").is_displayed())
     token = console.by_id("minted").find_element(By.TAG_NAME, "code").text
     auth = {"Authorization": f"Bearer {token}"}
@@ -197,7 +197,7 @@ def test_a_signed_url_from_the_console_is_accepted_once(console, doublure):
     sign = console.testid("sign")
     sign.find_element(By.ID, "sign-email").send_keys("fred@example.net")
 
-    console.button("Sign", sign).click()
+    console.press("Sign", sign)
     console.wait_for(lambda: console.by_id("signed").is_displayed())
     url = console.by_id("signed").find_element(By.TAG_NAME, "code").text
 
@@ -410,8 +410,8 @@ def test_the_page_logs_no_console_error(console, doublure):
     for panel in ("Clock", "Credentials", "Namespaces", "Faults"):
         console.panel(panel)
     console.panel("Credentials")
-    console.button("Mint a token").click()
-    console.button("Sign").click()
+    console.press("Mint a token")
+    console.press("Sign")
     console.view("Data")
     console.open_item("logora/users", "id", 21)
     console.choose("data-collection", "w.c.s. forms")
@@ -469,8 +469,8 @@ def test_screenshots_of_the_console_at_1280_by_720(console, doublure, screenshot
 
     console.view("Live")
     console.panel("Credentials")
-    console.button("Mint a token").click()
+    console.press("Mint a token")
     console.by_id("sign-email").send_keys("fred@example.net")
-    console.button("Sign").click()
+    console.press("Sign")
     console.wait_for(lambda: console.by_id("minted").is_displayed() and console.by_id("signed").is_displayed())
     screenshot("credentials")

@@ -14,8 +14,15 @@ function until(seconds) {
   return hours ? `in ${hours} h ${minutes} min` : minutes ? `in ${minutes} min` : `in ${left} s`;
 }
 
+let shown = null;
+
 export async function refreshTokens() {
   const {tokens} = await call('GET', '/__doublure/logora/tokens');
+  // Unchanged tokens keep their rows (and a keyboard user's focus); the
+  // time left is read again each minute.
+  const text = JSON.stringify([tokens, Math.floor(emulatedNow() / 60000)]);
+  if (text === shown) return;
+  shown = text;
   $('token-rows').replaceChildren(...tokens.map((t) => h('tr', {},
     h('td', {}, h('code', {title: t.access_token}, `${t.access_token.slice(0, 10)}…`)),
     h('td', {}, t.client_id),
@@ -51,6 +58,9 @@ export async function refreshChoices() {
   fill($('mint-client'), clients.map((c) => c.client_id));
   fill($('sign-orig'), accesses.map((a) => a.access_identifier));
   $('sign-users').replaceChildren(...users.filter((u) => u.email).map((u) => h('option', {value: u.email}, u.name || u.email)));
+  // Usable once there is a client and an orig to choose.
+  $('mint-button').disabled = !clients.length;
+  $('sign-button').disabled = !accesses.length;
 }
 
 export function init() {

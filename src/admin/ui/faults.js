@@ -30,7 +30,14 @@ function then(rule) {
   return parts.join(', then ');
 }
 
+let shown = null;
+
 function render(rules) {
+  // Unchanged rules keep their rows, and the focus a keyboard user has on
+  // one of their buttons.
+  const text = JSON.stringify(rules);
+  if (text === shown) return;
+  shown = text;
   $('fault-rows').replaceChildren(...rules.map((rule) => h('tr', {'data-rule': rule.id, class: rule.remaining === 0 ? 'spent' : null},
     h('td', {}, String(rule.id)),
     h('td', {}, when(rule)),
