@@ -145,7 +145,8 @@ pub struct Config {
     #[arg(long, env = "DOUBLURE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
-    /// Bearer token required on every /__doublure/ route but health.
+    /// Bearer token required on every /__doublure/ route but health and
+    /// the console's page (which asks for it).
     #[arg(long, env = "DOUBLURE_ADMIN_TOKEN", value_name = "TOKEN")]
     pub admin_token: Option<String>,
 

@@ -362,6 +362,11 @@ impl<S: Clone> Registry<S> {
         infos
     }
 
+    /// Every live namespace.
+    pub fn live(&self) -> Vec<Namespace> {
+        self.read().values().map(|e| e.namespace.clone()).collect()
+    }
+
     /// Drops namespace `name`; false when there is none.
     pub fn remove(&self, name: &str) -> bool {
         let removed = self.write().remove(name).is_some();

@@ -123,8 +123,13 @@ impl Application {
             }
         });
         tracing::info!("doublure listening on http://{}", self.local_addr);
+        let state = self.state.clone();
         let served = axum::serve(self.listener, crate::app(self.state))
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Live journal streams never finish on their own.
+                state.close_streams();
+            })
             .await;
         sweeper.abort();
         served

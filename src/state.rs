@@ -104,6 +104,16 @@ impl AppState {
         &self.0.namespaces
     }
 
+    /// Ends every live journal stream, the root's and every namespace's
+    /// (at shutdown: a graceful stop waits for every answer, and a stream
+    /// never ends on its own).
+    pub fn close_streams(&self) {
+        self.0.root.journal.close_followers();
+        for ns in self.0.namespaces.live() {
+            ns.journal.close_followers();
+        }
+    }
+
     /// Namespace `name`, made if it is not live.
     pub fn namespace(&self, name: &str) -> Option<Namespace> {
         self.0.namespaces.resolve(name).ok().map(|e| e.namespace)

@@ -1,6 +1,7 @@
 //! The control plane, under the reserved prefix `/__doublure/`: health,
-//! reset, the emulated clock, the request journal, fault rules, whole-state
-//! export and import, fixture reload, and the namespaces. No emulated path
+//! reset, the emulated clock, the request journal (and its live stream),
+//! fault rules, whole-state export and import, fixture reload, the
+//! namespaces, and the web console that drives them all. No emulated path
 //! can reach this prefix, and CORS is never applied to it.
 //!
 //! Its routes receive the [`Namespace`] they are called in (the root, or
@@ -15,6 +16,8 @@ pub mod error;
 pub mod namespaces;
 pub mod reload;
 pub mod shortcuts;
+pub mod stream;
+pub mod ui;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
@@ -44,14 +47,15 @@ use error::{AdminError, AdminJson};
 /// instead).
 pub fn router(namespaces: namespaces::Namespaces, settings: Arc<Settings>) -> Router {
     let (open, protected, _) = parts();
-    open.merge(protected.route_layer(middleware::from_fn_with_state(
-        Arc::clone(&settings),
-        require_admin_token,
-    )))
-    .merge(namespaces::router(namespaces, settings))
-    // Unknown control-plane paths: a plain 404, as for any unknown path
-    // outside the emulated APIs.
-    .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found\n") })
+    open.merge(ui::router())
+        .merge(protected.route_layer(middleware::from_fn_with_state(
+            Arc::clone(&settings),
+            require_admin_token,
+        )))
+        .merge(namespaces::router(namespaces, settings))
+        // Unknown control-plane paths: a plain 404, as for any unknown path
+        // outside the emulated APIs.
+        .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found\n") })
 }
 
 /// The namespace a control-plane call was made in.
@@ -96,6 +100,7 @@ fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
         .routes(routes!(get_clock, put_clock))
         .routes(routes!(advance_clock))
         .routes(routes!(list_requests, clear_requests))
+        .routes(routes!(stream::stream))
         .routes(routes!(list_faults, add_fault, clear_faults))
         .routes(routes!(remove_fault))
         .routes(routes!(shortcuts::mint, shortcuts::list))
@@ -125,7 +130,7 @@ fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
 #[openapi(
     info(
         title = "doublure control plane",
-        description = "Routes under /__doublure/ that arrange data, move the emulated clock, inject faults and read the request journal. With --admin-token, every route but health needs `Authorization: Bearer <token>`."
+        description = "Routes under /__doublure/ that arrange data, move the emulated clock, inject faults and read the request journal. With --admin-token, every route but health needs `Authorization: Bearer <token>` (so do the calls of the web console at /__doublure/ui/, whose files load without it)."
     ),
     components(schemas(
         faults::RuleSpec,
@@ -145,6 +150,7 @@ async fn health() -> Json<Value> {
 }
 
 /// With `--admin-token`, every route but health needs it as a bearer token.
+/// The console's files are not behind it ([`ui`]): they hold no data.
 pub async fn require_admin_token(
     State(settings): State<Arc<Settings>>,
     request: Request,

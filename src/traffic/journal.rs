@@ -18,6 +18,7 @@
 //! journal.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -161,6 +162,17 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Journal {
     inner: Mutex<Ring>,
+    /// Live readers (`/__doublure/requests/stream`): entries are sent to
+    /// them under the ring's lock, so they arrive in id order with no gap
+    /// between a reader's replay and what follows.
+    events: tokio::sync::broadcast::Sender<Arc<Entry>>,
+    /// How many live readers there are, kept beside the channel so that a
+    /// push with none, the usual case, builds no entry and takes no other
+    /// lock.
+    followers: AtomicUsize,
+    /// Tells live readers to end, at shutdown: a graceful stop waits for
+    /// every answer to finish, and a stream never would.
+    closing: tokio::sync::watch::Sender<bool>,
     /// Matchers of the secrets of the data last seen, kept as long as the
     /// data is: rebuilt only when the data changes.
     secrets: Mutex<Option<Secrets>>,
@@ -173,6 +185,31 @@ struct Ring {
     max_bytes: usize,
     bytes: usize,
     next_id: u64,
+}
+
+/// Entries a slow live reader may fall behind by before it refills from
+/// the ring.
+const FOLLOW_BUFFER: usize = 1024;
+
+/// A live reader of the journal, from [`Journal::follow`].
+#[derive(Debug)]
+pub struct Follower {
+    /// The id of the last entry recorded before the reader started.
+    pub newest: u64,
+    /// Entries recorded before the reader started that it asked for.
+    pub backlog: Vec<Entry>,
+    /// Entries as they are recorded, in id order.
+    pub receiver: tokio::sync::broadcast::Receiver<Arc<Entry>>,
+    /// Becomes true when the server stops.
+    pub closing: tokio::sync::watch::Receiver<bool>,
+    /// The journal, for a reader that fell behind to refill from.
+    pub journal: Arc<Journal>,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.journal.followers.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Filters of `GET /__doublure/requests`.
@@ -221,6 +258,9 @@ impl Journal {
                 next_id: 1,
             }),
             secrets: Mutex::new(None),
+            events: tokio::sync::broadcast::channel(FOLLOW_BUFFER).0,
+            followers: AtomicUsize::new(0),
+            closing: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -245,7 +285,43 @@ impl Journal {
             }
         }
         ring.bytes += weight;
+        if self.followers.load(Ordering::Acquire) > 0 {
+            // No receiver left between the check and the send is fine:
+            // the entry is then dropped, as it would have been.
+            let _ = self.events.send(Arc::new(entry.entry()));
+        }
         ring.entries.push_back(Arc::new(entry));
+    }
+
+    /// Starts following the journal: the entries kept after `after` (none
+    /// when `None`), then a receiver of every entry recorded from now on,
+    /// taken under the same lock so nothing falls between the two. An
+    /// `after` this journal has not reached comes from before a restart:
+    /// everything kept is new to that reader.
+    pub fn follow(self: &Arc<Self>, after: Option<u64>) -> Follower {
+        let ring = self.lock();
+        self.followers.fetch_add(1, Ordering::AcqRel);
+        let newest = ring.next_id - 1;
+        let backlog = after.map_or_else(Vec::new, |after| {
+            let after = if after > newest { 0 } else { after };
+            ring.entries
+                .iter()
+                .filter(|e| e.id > after)
+                .map(|e| e.entry())
+                .collect()
+        });
+        Follower {
+            newest,
+            backlog,
+            receiver: self.events.subscribe(),
+            closing: self.closing.subscribe(),
+            journal: Arc::clone(self),
+        }
+    }
+
+    /// Ends every live reader (at shutdown); later ones end at once.
+    pub fn close_followers(&self) {
+        self.closing.send_replace(true);
     }
 
     /// Entries matching `filter`, oldest first: shared with the ring, so
