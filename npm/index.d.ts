@@ -83,9 +83,14 @@ export interface JournalEntry {
   time: string;
   method: string;
   path: string;
+  /** The query string, secrets redacted. */
+  query: string | null;
+  /** Request headers as [name, value] pairs, secrets redacted. */
+  headers: [string, string][];
   status: number;
   duration_ms: number;
-  outcome?: string;
+  /** Why the request got its answer. */
+  outcome: string | null;
   [field: string]: unknown;
 }
 
