@@ -233,7 +233,9 @@ class Doublure:
         try:
             answer = self._call("GET", url)
         except DoublureError as error:
-            raise UnhealthyError(f"doublure at {self._url} is not healthy: {error}", url=url) from None
+            raise UnhealthyError(
+                f"doublure at {self._url} is not healthy: {error}", url=url
+            ) from None
         if not isinstance(answer, dict) or answer.get("status") != "ok":
             raise UnhealthyError(
                 f"doublure at {self._url} is not healthy: {url} answered {answer!r}", url=url

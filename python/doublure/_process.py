@@ -121,7 +121,9 @@ class Process:
             reader.start()
         _LIVE.add(self)
         with self._changed:
-            self._changed.wait_for(lambda: self._url is not None or self._open_streams == 0, timeout)
+            self._changed.wait_for(
+                lambda: self._url is not None or self._open_streams == 0, timeout
+            )
             url = self._url
         if url is None:
             self._fail(timeout)
@@ -187,7 +189,9 @@ class Process:
 def _loopback(url: str) -> str:
     # A server bound to every interface logs the unspecified address, which
     # is no address to call.
-    return url.replace("http://0.0.0.0:", "http://127.0.0.1:").replace("http://[::]:", "http://[::1]:")
+    return url.replace("http://0.0.0.0:", "http://127.0.0.1:").replace(
+        "http://[::]:", "http://[::1]:"
+    )
 
 
 def command(binary: str, options: Mapping[str, object]) -> List[str]:
@@ -206,5 +210,3 @@ _LIVE: Set[Process] = set()
 def _stop_leftovers() -> None:
     for process in list(_LIVE):
         process.stop(timeout=5)
-
-

@@ -121,10 +121,15 @@ def test_fault_refuses_an_empty_rule():
 
 
 def test_requests_filters_the_journal(d, call):
-    call("POST", d.url + "/oauth/token?grant_type=client_credentials&client_id=API_KEY&client_secret=WRONG")
+    call(
+        "POST",
+        d.url + "/oauth/token?grant_type=client_credentials&client_id=API_KEY&client_secret=WRONG",
+    )
     call("GET", d.url + "/api/v1/users?api_key=API_KEY")
     refused = d.requests(status=401)
-    assert [(e["method"], e["path"], e["status"]) for e in refused] == [("POST", "/oauth/token", 401)]
+    assert [(e["method"], e["path"], e["status"]) for e in refused] == [
+        ("POST", "/oauth/token", 401)
+    ]
     assert refused[0]["outcome"].startswith("invalid_client: wrong client_secret for API_KEY")
     assert [e["path"] for e in d.requests()] == ["/oauth/token", "/api/v1/users"]
     assert [e["path"] for e in d.requests(limit=1)] == ["/api/v1/users"]
@@ -151,7 +156,9 @@ def test_a_refused_call_raises_with_status_message_and_problems(d):
         'state/logora/users.json: item 21 (id 21): field age: invalid type: string "old", expected u32'
     ]
     assert error.body["error"] == error.message
-    assert str(error).startswith(f"PATCH {d.url}/__doublure/logora/users/21 answered 400: invalid data")
+    assert str(error).startswith(
+        f"PATCH {d.url}/__doublure/logora/users/21 answered 400: invalid data"
+    )
 
 
 def test_a_misspelt_journal_filter_is_an_error_not_an_empty_list(d):
@@ -180,5 +187,7 @@ def test_a_stopped_server_is_unreachable_with_the_url_in_the_error():
     server = Doublure.start()
     url = server.url
     assert server.stop() == 0
-    with pytest.raises(DoublureError, match=f"cannot reach doublure at {re.escape(url)}/__doublure/reset"):
+    with pytest.raises(
+        DoublureError, match=f"cannot reach doublure at {re.escape(url)}/__doublure/reset"
+    ):
         server.reset()

@@ -16,7 +16,9 @@ from doublure import Doublure, DoublureError
 from doublure.pytest_plugin import namespace_name
 
 ALLOWED = re.compile(r"[A-Za-z0-9._-]{1,64}")
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python-plugin", "test_with_plugin.py")
+EXAMPLE = os.path.join(
+    os.path.dirname(__file__), "..", "..", "examples", "python-plugin", "test_with_plugin.py"
+)
 
 
 # -- namespace names (no server needed) ------------------------------------
@@ -41,7 +43,9 @@ def test_a_test_namespace_name_is_allowed_and_at_most_64_characters(nodeid, work
 
 
 def test_a_test_namespace_name_keeps_the_tests_own_name():
-    assert re.fullmatch(r"gw0-tests-test_a\.py-test_b-[0-9a-f]{8}", namespace_name("tests/test_a.py::test_b", "gw0"))
+    assert re.fullmatch(
+        r"gw0-tests-test_a\.py-test_b-[0-9a-f]{8}", namespace_name("tests/test_a.py::test_b", "gw0")
+    )
     long_name = namespace_name("t.py::test_" + "x" * 100 + "_end", None)
     assert re.fullmatch(r"x+_end-[0-9a-f]{8}", long_name) and len(long_name) == 64
 
@@ -81,7 +85,9 @@ def test_doublure_server_is_the_sessions_server(doublure_server):
     assert doublure_server.name is None
 
 
-def test_the_doublure_fixture_is_a_namespace_named_after_the_test(doublure, doublure_server, request):
+def test_the_doublure_fixture_is_a_namespace_named_after_the_test(
+    doublure, doublure_server, request
+):
     expected = namespace_name(request.node.nodeid, os.environ.get("PYTEST_XDIST_WORKER"))
     assert doublure.name == expected
     assert doublure.url == f"{doublure_server.url}/__ns/{expected}"
@@ -104,7 +110,9 @@ def test_a_namespace_has_its_own_clock_faults_and_journal(doublure, doublure_ser
 
 def test_a_token_and_a_signed_url_work_in_a_namespace(doublure, call):
     token = doublure.token()
-    status, headers, _ = call("GET", doublure.url + "/api/v1/users", headers={"Authorization": "Bearer " + token})
+    status, headers, _ = call(
+        "GET", doublure.url + "/api/v1/users", headers={"Authorization": "Bearer " + token}
+    )
     assert (status, headers["total"]) == (200, "48")
     url = doublure.sign("/api/user/", email="fred@example.net")
     assert url.startswith(doublure.url + "/api/user/?")
@@ -188,7 +196,7 @@ def test_two_workers_keep_their_own_resets_clocks_and_faults(doublure):
     rendezvous()
 '''
 
-INNER_HTTP = '''
+INNER_HTTP = """
 import urllib.error
 import urllib.request
 
@@ -201,7 +209,7 @@ def call(method, url):
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-'''
+"""
 
 
 def _rendezvous_point(rounds):
@@ -220,10 +228,12 @@ def _rendezvous_point(rounds):
                         party.sendall(b"go")
 
     threading.Thread(target=serve, daemon=True).start()
-    return "127.0.0.1:%d" % listener.getsockname()[1]
+    return f"127.0.0.1:{listener.getsockname()[1]}"
 
 
-def test_two_xdist_workers_do_not_see_each_others_resets_clocks_or_faults(pytester, doublure_server, monkeypatch):
+def test_two_xdist_workers_do_not_see_each_others_resets_clocks_or_faults(
+    pytester, doublure_server, monkeypatch
+):
     # Both inner workers share this session's server, each in the namespace
     # of its own test; the rendezvous makes each one's changes while the
     # other's are in place.
@@ -232,7 +242,9 @@ def test_two_xdist_workers_do_not_see_each_others_resets_clocks_or_faults(pytest
     monkeypatch.setenv("DOUBLURE_URL", doublure_server.url)
     pytester.makepyfile(inner_http=INNER_HTTP, test_isolation=INNER_ISOLATION)
 
-    result = pytester.runpytest_subprocess("-n", "2", "--dist", "each", "-p", "no:cacheprovider", timeout=120)
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "--dist", "each", "-p", "no:cacheprovider", timeout=120
+    )
 
     result.assert_outcomes(passed=2)
     left = [n["name"] for n in doublure_server.namespaces()]
@@ -241,7 +253,9 @@ def test_two_xdist_workers_do_not_see_each_others_resets_clocks_or_faults(pytest
     assert doublure_server.clock()["frozen"] is False
 
 
-def test_the_doublure_fixture_drops_its_namespace_after_the_test(pytester, doublure_server, monkeypatch):
+def test_the_doublure_fixture_drops_its_namespace_after_the_test(
+    pytester, doublure_server, monkeypatch
+):
     monkeypatch.setenv("DOUBLURE_URL", doublure_server.url)
     pytester.makepyfile(
         test_leaves="""
@@ -252,7 +266,7 @@ def test_the_doublure_fixture_drops_its_namespace_after_the_test(pytester, doubl
     )
     result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    [line] = [l for l in result.outlines if "NAMESPACE=" in l]
+    [line] = [out for out in result.outlines if "NAMESPACE=" in out]
     name = line.split("NAMESPACE=", 1)[1].strip()
     assert name not in [n["name"] for n in doublure_server.namespaces()]
 
@@ -301,10 +315,14 @@ def test_an_unhealthy_doublure_url_fails_the_session_with_the_url(pytester, monk
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*UnhealthyError: doublure at http://127.0.0.1:9 is not healthy: cannot reach*"])
+    result.stdout.fnmatch_lines(
+        ["*UnhealthyError: doublure at http://127.0.0.1:9 is not healthy: cannot reach*"]
+    )
 
 
 def test_the_readme_plugin_example_passes(pytester, monkeypatch):
     monkeypatch.delenv("DOUBLURE_URL", raising=False)
-    result = pytester.runpytest_subprocess(os.path.abspath(EXAMPLE), "-p", "no:cacheprovider", "-n", "2")
+    result = pytester.runpytest_subprocess(
+        os.path.abspath(EXAMPLE), "-p", "no:cacheprovider", "-n", "2"
+    )
     result.assert_outcomes(passed=3)

@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
 import sys
 import textwrap
 import threading
@@ -21,9 +22,7 @@ def test_the_wheel_puts_doublure_beside_the_interpreter_and_on_the_path():
     assert shutil.which("doublure") == os.path.join(scripts, "doublure")
 
 
-def test_the_package_version_is_the_binarys(tmp_path):
-    import subprocess
-
+def test_the_package_version_is_the_binarys():
     printed = subprocess.run(["doublure", "--version"], capture_output=True, text=True, check=True)
     assert printed.stdout == f"doublure {doublure.__version__}\n"
 
@@ -31,7 +30,9 @@ def test_the_package_version_is_the_binarys(tmp_path):
 def test_options_become_the_binarys_flags(call):
     with Doublure.start(generate_logora_users=10, seed=7, journal_size=5) as server:
         token = server.token()
-        _, headers, _ = call("GET", server.url + "/api/v1/users", headers={"Authorization": "Bearer " + token})
+        _, headers, _ = call(
+            "GET", server.url + "/api/v1/users", headers={"Authorization": "Bearer " + token}
+        )
         assert headers["total"] == "58"
         assert server.control("GET", "requests")["capacity"] == 5
 
@@ -41,7 +42,10 @@ def test_a_fixture_directory_is_served(tmp_path, call):
     fixtures = tmp_path / "fixtures"
     shutil.copytree(source, fixtures)
     users = fixtures / "logora" / "users.json"
-    users.write_text(users.read_text(encoding="utf-8").replace('"Aurélie Legrand"', '"Aurélie Test"'), encoding="utf-8")
+    users.write_text(
+        users.read_text(encoding="utf-8").replace('"Aurélie Legrand"', '"Aurélie Test"'),
+        encoding="utf-8",
+    )
     with Doublure.start(fixtures) as server:
         _, _, body = call("GET", server.url + "/api/v1/users?per_page=1&api_key=API_KEY")
         assert body["data"][0]["full_name"] == "Aurélie Test"
@@ -69,7 +73,9 @@ def test_an_option_name_that_is_no_flag_is_a_type_error():
 
 
 def test_a_missing_binary_is_named(tmp_path):
-    with pytest.raises(StartError, match="binary= names '.*nothing-here', which is not an executable file"):
+    with pytest.raises(
+        StartError, match="binary= names '.*nothing-here', which is not an executable file"
+    ):
         Doublure.start(binary=tmp_path / "nothing-here")
 
 
@@ -77,13 +83,17 @@ def test_doublure_binary_in_the_environment_is_used(monkeypatch, tmp_path):
     fake = _script(tmp_path, "echo 'fake doublure failing on purpose' >&2; exit 3")
     monkeypatch.setenv("DOUBLURE_BINARY", str(fake))
     assert find_binary() == str(fake)
-    with pytest.raises(StartError, match="status 3 before listening:\nfake doublure failing on purpose"):
+    with pytest.raises(
+        StartError, match="status 3 before listening:\nfake doublure failing on purpose"
+    ):
         Doublure.start()
 
 
 def test_a_binary_that_never_listens_is_stopped_and_reported(tmp_path):
     silent = _script(tmp_path, f"exec {sys.executable} -c 'import signal; signal.pause()'")
-    with pytest.raises(StartError, match=r"did not report its address within 0\.5 s \(it wrote nothing\)"):
+    with pytest.raises(
+        StartError, match=r"did not report its address within 0\.5 s \(it wrote nothing\)"
+    ):
         Doublure.start(binary=silent, startup_timeout=0.5)
 
 
@@ -119,7 +129,9 @@ def test_connect_to_nothing_raises_with_the_url():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    with pytest.raises(UnhealthyError, match=f"doublure at {url} is not healthy: cannot reach") as raised:
+    with pytest.raises(
+        UnhealthyError, match=f"doublure at {url} is not healthy: cannot reach"
+    ) as raised:
         Doublure.connect(url)
     assert raised.value.url == url + "/__doublure/health"
 
@@ -141,7 +153,10 @@ def test_connect_to_an_unhealthy_server_raises_with_the_url_and_answer():
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        with pytest.raises(UnhealthyError, match=f"doublure at {url} is not healthy: .* answered 503: still loading"):
+        with pytest.raises(
+            UnhealthyError,
+            match=f"doublure at {url} is not healthy: .* answered 503: still loading",
+        ):
             Doublure.connect(url)
     finally:
         server.shutdown()
