@@ -353,12 +353,15 @@ function instant(value, what) {
   throw new TypeError(`${what}: expected a Date or an RFC 3339 string, not ${JSON.stringify(value)}`);
 }
 
+// Started servers still running, killed when Node exits.
+const live = new Set();
+let exitHookInstalled = false;
+
 /** A doublure child process, its address, and the tail of its output. */
 class Child {
   #process;
   #lines = [];
   #exited;
-  #onExit;
 
   static spawn(executable, args, env, startupTimeout) {
     return new Promise((resolve, reject) => {
@@ -430,8 +433,15 @@ class Child {
     this.#process.unref();
     this.#process.stdout.unref?.();
     this.#process.stderr.unref?.();
-    this.#onExit = () => this.#process.kill('SIGKILL');
-    process.once('exit', this.#onExit);
+    live.add(this.#process);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      // One listener for every server (not one each, which Node would warn
+      // about past ten); 'exit' handlers cannot wait, so no grace period.
+      process.once('exit', () => {
+        for (const child of live) child.kill('SIGKILL');
+      });
+    }
   }
 
   /** Standard error's lines, then standard output's. */
@@ -442,7 +452,7 @@ class Child {
 
   async stop(graceMs = 10_000) {
     const proc = this.#process;
-    if (this.#onExit) process.removeListener('exit', this.#onExit);
+    live.delete(proc);
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill('SIGTERM');
       let timer;

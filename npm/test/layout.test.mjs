@@ -80,3 +80,25 @@ test('DOUBLURE_NPM_BUNDLE=0 packs the main package without a binary', async () =
   assert.ok(paths.includes('index.js') && paths.includes('bin/doublure.js'), paths.join(' '));
   assert.ok(!paths.some((p) => p.startsWith('vendor/')), paths.join(' '));
 });
+
+test('installed with its platform package, the command runs that package binary', async () => {
+  const npm = copyOfNpm();
+  const platform = `${process.platform}-${process.arch}`;
+  const built = join(installed, 'vendor', 'doublure');
+  const staged = await run(process.execPath, [join(npm, 'scripts/stage.mjs'), '--platform', platform, '--binary', built]);
+  assert.equal(staged.status, 0, staged.stderr);
+  const env = { ...process.env, DOUBLURE_NPM_BUNDLE: '0' };
+  const packed = await run('npm', ['pack', join(npm, 'platforms', platform), '.'], { cwd: npm, env });
+  assert.equal(packed.status, 0, packed.stderr);
+  const [platformTarball, mainTarball] = packed.stdout.trim().split('\n').slice(-2);
+  const project = mkdtempSync(join(tmpdir(), 'doublure-project-'));
+  writeFileSync(join(project, 'package.json'), '{"private": true}\n');
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', join(npm, mainTarball), join(npm, platformTarball)], { cwd: project });
+  assert.equal(install.status, 0, install.stderr);
+
+  const found = await run(process.execPath, ['--input-type=module', '-e', "import { findBinary } from 'doublure'; console.log(findBinary())"], { cwd: project });
+  assert.equal(found.stdout, `${join(project, 'node_modules', '@doublure', platform, 'bin', 'doublure')}\n`);
+  const version = await run('npx', ['--no-install', 'doublure', '--version'], { cwd: project });
+  assert.equal(version.stdout, `doublure ${json(join(installed, 'package.json')).version}\n`);
+  assert.throws(() => statSync(join(project, 'node_modules', 'doublure', 'vendor')), /ENOENT/);
+});
