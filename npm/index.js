@@ -375,7 +375,8 @@ class Child {
         clearTimeout(timer);
         reject(error);
       };
-      child.#exited = new Promise((done) => proc.once('exit', (code, signal) => done(code ?? signal)));
+      // 'close' comes after the last line of output has been read.
+      child.#exited = new Promise((done) => proc.once('close', (code, signal) => done(code ?? signal)));
       const streams = ['stderr', 'stdout'].map(
         (name) =>
           new Promise((done) => {
