@@ -63,6 +63,7 @@ export async function start(options = {}) {
     timeout = 30_000,
     adminToken,
     listen,
+    logLevel,
     ...flags
   } = options;
   let executable;
@@ -75,7 +76,14 @@ export async function start(options = {}) {
   // Through the environment, so the secret shows neither in `ps` nor in an error.
   if (adminToken != null) childEnv.DOUBLURE_ADMIN_TOKEN = String(adminToken);
   const token = adminToken ?? (childEnv.DOUBLURE_ADMIN_TOKEN || undefined);
-  const args = ['--listen', listen ?? '127.0.0.1:0', ...toFlags({ fixtures, ...flags })];
+  // The address is read from an info line of doublure::startup: keep that
+  // module at info whatever level the caller chose for the rest.
+  const level = logLevel ?? (childEnv.DOUBLURE_LOG_LEVEL || 'info');
+  const args = [
+    '--listen',
+    listen ?? '127.0.0.1:0',
+    ...toFlags({ fixtures, ...flags, logLevel: `${level},doublure::startup=info` }),
+  ];
   const child = await Child.spawn(executable, args, childEnv, startupTimeout);
   const handle = new Doublure(child.url, { adminToken: token, timeout, child });
   try {
@@ -399,10 +407,10 @@ class Child {
       proc.once('exit', async (code, signal) => {
         if (settled) return;
         await Promise.all(streams);
-        const status = signal ? `signal ${signal}` : `status ${code}`;
+        const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
         const output = child.output();
         fail(
-          new StartError(`doublure exited with ${status} before listening${output ? ':\n' + output : ' (it wrote nothing)'}`, {
+          new StartError(`doublure ${how} before listening${output ? ':\n' + output : ' (it wrote nothing)'}`, {
             exitCode: code,
             output,
           }),

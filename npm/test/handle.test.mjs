@@ -145,6 +145,19 @@ test('options become the binary flags', async () => {
   }
 });
 
+for (const quiet of [{ logLevel: 'error' }, { env: { DOUBLURE_LOG_LEVEL: 'off' } }]) {
+  test(`a quiet log level (${JSON.stringify(quiet)}) still lets the address be read`, async () => {
+    const d = await start(quiet);
+    try {
+      await call('GET', `${d.url}/api/v1/users`); // refused: logged at info
+      assert.match(d.output, /doublure listening on/);
+      assert.doesNotMatch(d.output, /401/);
+    } finally {
+      await d.stop();
+    }
+  });
+}
+
 test('a fixture directory is served', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'doublure-'));
   cpSync(join(repo(), 'fixtures'), join(dir, 'fixtures'), { recursive: true });

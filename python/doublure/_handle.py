@@ -93,7 +93,7 @@ class Doublure:
         if fixtures is not None:
             options["fixtures"] = fixtures
         process = _process.Process(
-            _process.command(executable, options), child_env, startup_timeout
+            _process.command(executable, options, child_env), child_env, startup_timeout
         )
         handle = cls(process.url, admin_token=admin_token, timeout=timeout, _child=process)
         try:

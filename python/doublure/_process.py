@@ -159,7 +159,10 @@ class Process:
     def _fail(self, timeout: float) -> None:
         if self._open_streams == 0:
             returncode = self._popen.wait()
-            reason = f"doublure exited with status {returncode} before listening"
+            if returncode < 0:
+                reason = f"doublure was killed by signal {-returncode} before listening"
+            else:
+                reason = f"doublure exited with status {returncode} before listening"
         else:
             self.stop()
             returncode = self._popen.returncode
@@ -194,10 +197,14 @@ def _loopback(url: str) -> str:
     )
 
 
-def command(binary: str, options: Mapping[str, object]) -> List[str]:
+def command(binary: str, options: Mapping[str, object], env: Mapping[str, str]) -> List[str]:
     """The command line: a free port on loopback unless ``listen`` says otherwise."""
     rest = dict(options)
     listen = rest.pop("listen", None) or "127.0.0.1:0"
+    # The address is read from an info line of doublure::startup: keep that
+    # module at info whatever level the caller chose for the rest.
+    level = rest.pop("log_level", None) or env.get("DOUBLURE_LOG_LEVEL") or "info"
+    rest["log_level"] = f"{level},doublure::startup=info"
     return [binary, "--listen", str(listen), *flags(rest)]
 
 

@@ -37,6 +37,15 @@ def test_options_become_the_binarys_flags(call):
         assert server.control("GET", "requests")["capacity"] == 5
 
 
+@pytest.mark.parametrize("quiet", [{"log_level": "error"}, {"env": {"DOUBLURE_LOG_LEVEL": "off"}}])
+def test_a_quiet_log_level_still_lets_the_address_be_read(quiet, call):
+    with Doublure.start(**quiet) as server:
+        call("GET", server.url + "/api/v1/users")  # refused: logged at info
+        assert "doublure listening on" in server.output
+        assert "refused" not in server.output.lower()
+        assert "401" not in server.output
+
+
 def test_a_fixture_directory_is_served(tmp_path, call):
     source = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
     fixtures = tmp_path / "fixtures"
