@@ -137,26 +137,56 @@ impl Application {
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+///
+/// The handlers are installed by this call, not on the future's first poll:
+/// the caller makes it before `run_until_stopped` announces the address, so
+/// a stop signal sent as soon as that line appears (a test harness, a
+/// wrapper forwarding Ctrl-C) is a graceful stop, never the default action
+/// that kills the process. Call it within the runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    #[cfg(windows)]
+    let ctrl_c = tokio::signal::windows::ctrl_c().ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut interrupt, mut terminate) = (interrupt, terminate);
+            tokio::select! {
+                () = recv_unix(interrupt.as_mut()) => {},
+                () = recv_unix(terminate.as_mut()) => {},
+            }
+        }
+        #[cfg(windows)]
+        {
+            let mut ctrl_c = ctrl_c;
+            match ctrl_c.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
+        std::future::pending::<()>().await;
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// The next delivery of a signal whose handler could be installed; never,
+/// for one that could not.
+#[cfg(unix)]
+async fn recv_unix(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }
