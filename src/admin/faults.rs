@@ -38,9 +38,11 @@ pub const MAX_LATENCY_MS: u64 = 60_000;
 pub struct RuleSpec {
     /// Only this method (any case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z]+$")]
     pub method: Option<String>,
     /// Only this path; a final `*` matches any path starting with the rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^/")]
     pub path: Option<String>,
     /// Only calls made by this Logora client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,24 +52,30 @@ pub struct RuleSpec {
     pub orig: Option<String>,
     /// Answer this status (400–599) with the API's own error body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 400, maximum = 599)]
     pub status: Option<u16>,
-    /// `Retry-After` seconds sent with the status.
+    /// `Retry-After` seconds sent with the status (0: retry at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    /// Delay before answering, in milliseconds.
+    /// Delay before answering, in milliseconds (at most a minute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 60000)]
     pub latency_ms: Option<u64>,
-    /// With `latency_ms`: the delay is drawn between the two.
+    /// With `latency_ms`, and at least as long: the delay is drawn between
+    /// the two.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 60000)]
     pub latency_max_ms: Option<u64>,
     /// Close the connection without an answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drop: Option<bool>,
     /// Fire on this share of matching calls (0 < p ≤ 1; default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
     pub probability: Option<f64>,
     /// Fire on the next N matching calls only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
     pub count: Option<u64>,
 }
 
