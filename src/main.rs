@@ -9,6 +9,24 @@ use doublure::config::{Cli, Command, Config, FixturesCommand, Generate, LogForma
 use doublure::data::Data;
 use doublure::startup::{Application, StartupError, shutdown_signal};
 
+/// `println!` that ignores a closed standard output: `doublure … | head -1`
+/// must end with the documented exit status, not a panic (101) when the
+/// reader has gone.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed standard error, for the same reason.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -31,7 +49,7 @@ fn main() -> ExitCode {
             match runtime().block_on(doublure::healthcheck::check(&url)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("unhealthy: {e}");
+                    errln!("unhealthy: {e}");
                     ExitCode::FAILURE
                 }
             }
@@ -47,7 +65,7 @@ fn runtime() -> tokio::runtime::Runtime {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("doublure: cannot start the async runtime: {e}");
+            errln!("doublure: cannot start the async runtime: {e}");
             std::process::exit(1);
         }
     }
@@ -71,7 +89,7 @@ fn sign(
                 Some(dir) => match doublure::data::read_dir(&dir) {
                     Ok(f) => f,
                     Err(p) => {
-                        eprintln!("{p}");
+                        errln!("{p}");
                         return ExitCode::from(2);
                     }
                 },
@@ -80,14 +98,14 @@ fn sign(
             let found = match Data::load(&files) {
                 Ok(d) => d.wcs.access(orig).map(|a| a.access_key.clone()),
                 Err(problems) => {
-                    eprintln!("{problems}");
+                    errln!("{problems}");
                     return ExitCode::from(2);
                 }
             };
             match found {
                 Some(k) => k,
                 None => {
-                    eprintln!("doublure sign: no API access {orig:?} in the fixtures; pass --key");
+                    errln!("doublure sign: no API access {orig:?} in the fixtures; pass --key");
                     return ExitCode::from(2);
                 }
             }
@@ -96,11 +114,11 @@ fn sign(
     let url = doublure::wcs::signature::with_user(url, email.as_deref(), name_id.as_deref());
     match doublure::wcs::signature::sign_url(&url, orig, &key, algo, chrono::Utc::now(), None) {
         Ok(signed) => {
-            println!("{signed}");
+            outln!("{signed}");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("doublure sign: {e}");
+            errln!("doublure sign: {e}");
             ExitCode::from(2)
         }
     }
@@ -109,11 +127,11 @@ fn sign(
 fn validate(dir: &std::path::Path) -> ExitCode {
     match doublure::data::read_dir(dir).and_then(|files| Data::load(&files)) {
         Ok(_) => {
-            println!("{}: valid", dir.display());
+            outln!("{}: valid", dir.display());
             ExitCode::SUCCESS
         }
         Err(problems) => {
-            eprintln!("{problems}");
+            errln!("{problems}");
             ExitCode::from(2)
         }
     }
@@ -137,11 +155,11 @@ fn generate_dir(generate: &Generate, out: &std::path::Path) -> ExitCode {
     bar.finish_and_clear();
     match result {
         Ok(()) => {
-            println!("{}: fixture directory written", out.display());
+            outln!("{}: fixture directory written", out.display());
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("doublure: {e}");
+            errln!("doublure: {e}");
             ExitCode::FAILURE
         }
     }
@@ -170,14 +188,14 @@ fn import(source: &doublure::import::ImportSource) -> ExitCode {
 
 fn serve(config: Config) -> ExitCode {
     if let Err(e) = init_tracing(&config) {
-        eprintln!("doublure: {e}");
+        errln!("doublure: {e}");
         return ExitCode::from(2);
     }
     runtime().block_on(async {
         let app = match Application::build(&config).await {
             Ok(app) => app,
             Err(e) => {
-                eprintln!("doublure: {e}");
+                errln!("doublure: {e}");
                 return match e {
                     StartupError::Fixtures(_) | StartupError::Config(_) => ExitCode::from(2),
                     StartupError::Bind(..) => ExitCode::FAILURE,
@@ -187,7 +205,7 @@ fn serve(config: Config) -> ExitCode {
         match app.run_until_stopped(shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("doublure: server error: {e}");
+                errln!("doublure: server error: {e}");
                 ExitCode::FAILURE
             }
         }

@@ -802,6 +802,8 @@ async fn the_openapi_document_lists_every_control_plane_route() {
     let expected = [
         ("/__doublure/health", vec!["get"]),
         ("/__doublure/openapi.json", vec!["get"]),
+        ("/__doublure/openapi/logora.json", vec!["get"]),
+        ("/__doublure/openapi/wcs.json", vec!["get"]),
         ("/__doublure/reset", vec!["post"]),
         ("/__doublure/reload", vec!["post"]),
         ("/__doublure/state", vec!["get", "put"]),

@@ -391,3 +391,46 @@ fn an_invalid_item_stops_start_up_naming_file_item_and_field() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+// ---- Closed pipes -------------------------------------------------------------
+
+/// Runs the binary with standard output and standard error both on a pipe
+/// whose reader is already closed, as `doublure … 2>&1 | head -0` leaves
+/// them: every write fails with a broken pipe.
+fn run_into_a_closed_pipe(args: &[&str]) -> std::process::ExitStatus {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Command::new(BIN)
+        .args(args)
+        .current_dir("/")
+        .env_remove("DOUBLURE_LISTEN")
+        .env_remove("DOUBLURE_FIXTURES")
+        .stdout(writer.try_clone().expect("pipe writer"))
+        .stderr(writer)
+        .status()
+        .expect("run doublure")
+}
+
+#[test]
+fn writing_to_a_closed_pipe_keeps_the_documented_exit_status() {
+    let broken = tempfile::tempdir().unwrap();
+    write(broken.path(), "wcs/typo.json", "[]");
+    let broken = broken.path().to_str().unwrap();
+    let valid = fixture_dir(|_, text| text.to_owned());
+    let valid = valid.path().to_str().unwrap();
+    let cases: [(&[&str], i32); 5] = [
+        // The report's case: invalid fixtures at start-up, then `| head -1`.
+        (&["--fixtures", broken, "--listen", "127.0.0.1:0"], 2),
+        (&["fixtures", "validate", broken], 2),
+        (&["fixtures", "validate", valid], 0),
+        (
+            &["sign", "http://localhost:8080/api/user/", "--orig", "demo"],
+            0,
+        ),
+        (&["sign", "http://x/", "--orig", "nobody-knows-me"], 2),
+    ];
+    for (args, code) in cases {
+        let status = run_into_a_closed_pipe(args);
+        assert_eq!(status.code(), Some(code), "doublure {}", args.join(" "));
+    }
+}

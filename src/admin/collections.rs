@@ -167,7 +167,7 @@ pub(super) fn object(body: Value) -> Result<Map<String, Value>, AdminError> {
 /// Lists a collection.
 #[utoipa::path(get, path = "/__doublure/{api}/{collection}", tag = "collections",
     params(("api" = String, Path, description = "`logora` or `wcs`"), ("collection" = String, Path, description = "e.g. `users`, `clients`, `forms`")),
-    responses((status = 200, description = "The items, in the fixture format", body = Vec<Object>), (status = 404, description = "No such collection")))]
+    responses((status = 200, description = "The items, in the fixture format", body = Vec<Object>), (status = 404, description = "No such collection: the message lists them")))]
 pub async fn list(
     In(state): In,
     Path((api, name)): Path<(String, String)>,
@@ -198,7 +198,7 @@ pub async fn read(
 #[utoipa::path(post, path = "/__doublure/{api}/{collection}", tag = "collections",
     params(("api" = String, Path), ("collection" = String, Path)),
     request_body(content = Object, description = "An item in the fixture format"),
-    responses((status = 201, description = "Created; the item as stored", body = Object), (status = 400, description = "Invalid: `problems` names the field"), (status = 409, description = "An item with that id exists")))]
+    responses((status = 201, description = "Created; the item as stored", body = Object), (status = 400, description = "Invalid: `problems` names the field"), (status = 404, description = "No such collection: the message lists them"), (status = 409, description = "An item with that id exists")))]
 pub async fn create(
     In(state): In,
     Path((api, name)): Path<(String, String)>,

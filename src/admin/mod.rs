@@ -14,6 +14,7 @@ pub mod collections;
 pub mod drafts;
 pub mod error;
 pub mod namespaces;
+pub mod openapi;
 pub mod reload;
 pub mod shortcuts;
 pub mod stream;
@@ -81,10 +82,13 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for In {
 }
 
 /// The OpenAPI 3.1 document of the control plane, generated from the same
-/// handler list as the router, so the two cannot drift apart.
-pub fn openapi() -> &'static utoipa::openapi::OpenApi {
-    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(|| parts().2)
+/// handler list as the router, so the two cannot drift apart, then
+/// sharpened by [`openapi::refine`].
+pub fn openapi() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        openapi::refine(serde_json::to_value(parts().2).unwrap_or_else(|_| json!({})))
+    })
 }
 
 /// The open routes (health), the protected ones, and their document.
@@ -93,7 +97,9 @@ fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
         .routes(routes!(health))
         .split_for_parts();
     let (protected, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(openapi_json))
+        .routes(routes!(openapi::control_plane))
+        .routes(routes!(openapi::logora))
+        .routes(routes!(openapi::wcs))
         .routes(routes!(reset))
         .routes(routes!(reload_now))
         .routes(routes!(get_state, put_state))
@@ -188,12 +194,6 @@ async fn reload_now(In(ns): In) -> Result<Json<Value>, AdminError> {
     Ok(Json(json!({"status": "reloaded", "fixtures": source})))
 }
 
-/// The document itself.
-#[utoipa::path(get, path = "/__doublure/openapi.json", tag = "meta", responses((status = 200, description = "This OpenAPI 3.1 document", body = Object)))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi().clone())
-}
-
 /// All data in the fixture format: `{"logora/users.json": [...], ...}`.
 #[utoipa::path(get, path = "/__doublure/state", tag = "data", responses((status = 200, description = "All data in the fixture format: file name to JSON array; each entry can be saved as that file of a fixture directory", body = Object)))]
 async fn get_state(In(ns): In) -> Json<Value> {
@@ -266,7 +266,9 @@ async fn put_clock(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Advance {
-    /// Seconds, negative to go back.
+    /// Seconds, negative to go back; at most a century (3,162,240,000 s)
+    /// either way.
+    #[schema(minimum = -3162240000.0, maximum = 3162240000.0)]
     seconds: f64,
 }
 

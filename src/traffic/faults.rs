@@ -39,9 +39,11 @@ pub const MAX_LATENCY_MS: u64 = 60_000;
 pub struct RuleSpec {
     /// Only this method (any case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Za-z]+$")]
     pub method: Option<String>,
     /// Only this path; a final `*` matches any path starting with the rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^/")]
     pub path: Option<String>,
     /// Only calls made by this Logora client.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -50,26 +52,82 @@ pub struct RuleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orig: Option<String>,
     /// Answer this status (400–599) with the API's own error body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole"
+    )]
+    #[schema(minimum = 400, maximum = 599)]
     pub status: Option<u16>,
-    /// `Retry-After` seconds sent with the status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Retry-After` seconds sent with the status (0: retry at once).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole"
+    )]
     pub retry_after: Option<u64>,
-    /// Delay before answering, in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Delay before answering, in milliseconds (at most a minute).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole"
+    )]
+    #[schema(maximum = 60000)]
     pub latency_ms: Option<u64>,
-    /// With `latency_ms`: the delay is drawn between the two.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// With `latency_ms`, and at least as long: the delay is drawn between
+    /// the two.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole"
+    )]
+    #[schema(maximum = 60000)]
     pub latency_max_ms: Option<u64>,
     /// Close the connection without an answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drop: Option<bool>,
     /// Fire on this share of matching calls (0 < p ≤ 1; default 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0.0, maximum = 1.0)]
     pub probability: Option<f64>,
     /// Fire on the next N matching calls only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole"
+    )]
+    #[schema(minimum = 1)]
     pub count: Option<u64>,
+}
+
+/// A whole number as JSON may carry it: `5`, or `5.0`, which JSON Schema
+/// (and so the document, and any client whose numbers are all floats)
+/// counts as the same integer.
+fn whole<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::Error;
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let value = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            // `u64::MAX as f64` is 2^64 itself, just out of range.
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+            .map(|f| f as u64)
+    });
+    value
+        .and_then(|v| T::try_from(v).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "invalid value: {number}, expected a whole number that fits in {}",
+                std::any::type_name::<T>()
+            ))
+        })
 }
 
 impl RuleSpec {
@@ -774,6 +832,41 @@ mod tests {
                 message,
                 "{rule}"
             );
+        }
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats_and_nothing_else_passes() {
+        let rule =
+            spec(json!({"status": 503.0, "retry_after": 5, "latency_ms": 1e3, "count": 2.0}));
+        assert_eq!(
+            (rule.status, rule.retry_after, rule.latency_ms, rule.count),
+            (Some(503), Some(5), Some(1000), Some(2))
+        );
+        for (bad, message) in [
+            (
+                json!({"status": 503.5}),
+                "invalid value: 503.5, expected a whole number that fits in u16",
+            ),
+            (
+                json!({"status": 70000}),
+                "invalid value: 70000, expected a whole number that fits in u16",
+            ),
+            (
+                json!({"count": -1}),
+                "invalid value: -1, expected a whole number that fits in u64",
+            ),
+            (
+                json!({"retry_after": 18446744073709551616.0_f64}),
+                "invalid value: 1.8446744073709552e+19, expected a whole number that fits in u64",
+            ),
+            (
+                json!({"latency_ms": "5"}),
+                "invalid type: string \"5\", expected a JSON number",
+            ),
+        ] {
+            let error = serde_json::from_value::<RuleSpec>(bad.clone()).unwrap_err();
+            assert_eq!(error.to_string(), message, "{bad}");
         }
     }
 

@@ -228,6 +228,7 @@ pub struct Filter {
     /// Only entries with an id greater than this.
     pub after: Option<u64>,
     /// At most this many, the most recent.
+    #[param(value_type = Option<u64>)]
     pub limit: Option<usize>,
 }
 

@@ -55,11 +55,11 @@ pub fn router() -> Router<Wcs> {
         .route("/api/users/{x}/drafts", api(bound_drafts))
         .route(
             "/api/user/preferences",
-            post(user_preferences).fallback(method_not_allowed),
+            post(user_preferences).fallback(only_post),
         )
         .route(
             "/api/users/{x}/preferences",
-            post(bound_preferences).fallback(method_not_allowed),
+            post(bound_preferences).fallback(only_post),
         )
 }
 
@@ -68,14 +68,27 @@ where
     H: axum::handler::Handler<T, Wcs>,
     T: 'static,
 {
-    get(handler).fallback(method_not_allowed)
+    get(handler).fallback(only_get)
 }
 
-async fn method_not_allowed(method: Method) -> Response {
-    respond_err(
+async fn only_get(method: Method) -> Response {
+    method_not_allowed(method, "GET, HEAD")
+}
+
+async fn only_post(method: Method) -> Response {
+    method_not_allowed(method, "POST")
+}
+
+/// A 405 names the methods the path has (RFC 9110 §15.5.6; Quixote's
+/// MethodNotAllowedError sends them too).
+fn method_not_allowed(method: Method, allow: &'static str) -> Response {
+    let mut r = respond_err(
         WcsError::MethodNotAllowed,
-        format!("{method} is not allowed here: only GET"),
-    )
+        format!("{method} is not allowed here: only {allow}"),
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, axum::http::HeaderValue::from_static(allow));
+    r
 }
 
 /// One namespace's w.c.s.: what its handlers receive. Cloning it is one
