@@ -245,9 +245,38 @@ fn every_env_name_in_the_dockerfile_is_one_the_config_reads() {
 fn the_dockerfile_listens_on_every_interface_as_non_root_with_a_healthcheck() {
     let dockerfile = include_str!("../Dockerfile");
     assert!(dockerfile.contains("DOUBLURE_LISTEN=0.0.0.0:8080"));
-    assert!(dockerfile.contains("EXPOSE 8080"));
-    assert!(dockerfile.contains("USER nonroot"));
+    assert!(dockerfile.contains("\nEXPOSE 8080\n"));
+    assert!(dockerfile.contains("\nUSER 65532:65532\n"));
     assert!(dockerfile.contains(r#"CMD ["/usr/local/bin/doublure", "healthcheck"]"#));
+}
+
+#[test]
+fn the_dockerfile_version_label_defaults_to_the_crate_version() {
+    let dockerfile = include_str!("../Dockerfile");
+    let expected = format!("\nARG VERSION={}\n", env!("CARGO_PKG_VERSION"));
+    assert!(
+        dockerfile.contains(&expected),
+        "the Dockerfile's ARG VERSION is not {}",
+        env!("CARGO_PKG_VERSION")
+    );
+}
+
+#[test]
+fn the_dockerfile_names_its_base_images_in_full_and_ends_from_scratch() {
+    // Podman refuses short names such as `rust:1` without an alias file.
+    let images: Vec<&str> = include_str!("../Dockerfile")
+        .lines()
+        .filter_map(|l| l.strip_prefix("FROM "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    assert_eq!(images.last(), Some(&"scratch"), "{images:?}");
+    for image in &images {
+        let registry = image.split('/').next().unwrap_or_default();
+        assert!(
+            *image == "scratch" || (image.contains('/') && registry.contains('.')),
+            "FROM {image} does not name its registry"
+        );
+    }
 }
 
 #[test]
