@@ -205,8 +205,9 @@ pub struct Record {
     pub sub_application_name: Option<Arc<str>>,
     pub is_expert: bool,
     pub is_selected: bool,
-    uid: Option<Box<str>>,
-    /// Hash of the slug: slugs are only compared, when a user is added.
+    /// Hashes of the uid (0 without one) and the slug: they are only
+    /// compared, and a hash that matches is confirmed from the JSON.
+    uid_hash: u64,
     slug_hash: u64,
     json: Box<str>,
 }
@@ -214,7 +215,41 @@ pub struct Record {
 fn hash_of(value: &str) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     value.hash(&mut hasher);
-    hasher.finish()
+    // Never 0, which stands for "no uid".
+    hasher.finish() | 1
+}
+
+/// What uniqueness checks and lookups scan, one per slot, kept apart from
+/// the records in a vector of its own: a million of them are 40 MB read in
+/// order, where the records would be a million pointers to follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    id: u64,
+    app: u64,
+    uid: u64,
+    slug: u64,
+    /// False for the slot of a removed user.
+    live: bool,
+}
+
+impl Key {
+    const REMOVED: Key = Key {
+        id: 0,
+        app: 0,
+        uid: 0,
+        slug: 0,
+        live: false,
+    };
+
+    fn of(r: &Record) -> Key {
+        Key {
+            id: r.id,
+            app: r.application_id,
+            uid: r.uid_hash,
+            slug: r.slug_hash,
+            live: true,
+        }
+    }
 }
 
 impl Record {
@@ -226,7 +261,7 @@ impl Record {
             sub_application_name: user.sub_application_name.clone(),
             is_expert: user.is_expert,
             is_selected: user.is_selected,
-            uid: user.uid.as_deref().map(Box::from),
+            uid_hash: user.uid.as_deref().map_or(0, hash_of),
             slug_hash: hash_of(&user.slug),
             json: user.render_into(buffer),
         }
@@ -237,8 +272,9 @@ impl Record {
         &self.json
     }
 
-    pub fn uid(&self) -> Option<&str> {
-        self.uid.as_deref()
+    /// The uid, read from the JSON.
+    pub fn uid(&self) -> Option<String> {
+        self.field("uid")
     }
 
     /// The user in the fixture format, read back from the JSON.
@@ -256,10 +292,16 @@ impl Record {
     }
 
     fn slug(&self) -> String {
+        self.field("slug").unwrap_or_default()
+    }
+
+    /// A text field of the JSON (the slow path: hashes are compared first).
+    fn field(&self, name: &str) -> Option<String> {
         serde_json::from_str::<Value>(&self.json)
-            .ok()
-            .and_then(|v| v.get("slug")?.as_str().map(str::to_owned))
-            .unwrap_or_default()
+            .ok()?
+            .get(name)?
+            .as_str()
+            .map(str::to_owned)
     }
 }
 
@@ -420,6 +462,8 @@ pub struct LogoraData {
     /// Every user in fixture order; a removed user leaves an empty slot, so
     /// that the slots the indexes hold stay valid.
     slots: imbl::Vector<Option<Arc<Record>>>,
+    /// Each slot's key, for scans.
+    keys: imbl::Vector<Key>,
     /// Users in `slots`.
     live: usize,
     apps: Arc<HashMap<u64, AppIndex>>,
@@ -551,10 +595,10 @@ impl LogoraData {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let mut slots = std::mem::take(&mut self.slots);
         self.live += records.len();
-        slots.extend(records.into_iter().map(|r| Some(Arc::new(r))));
-        self.slots = slots;
+        self.keys.extend(records.iter().map(Key::of));
+        self.slots
+            .extend(records.into_iter().map(|r| Some(Arc::new(r))));
         self.rebuild();
         Ok(())
     }
@@ -581,9 +625,10 @@ impl LogoraData {
     fn check_new(&self, records: &[Record], at: &[ItemRef]) -> Problems {
         let mut problems = Problems::default();
         let total = self.live + records.len();
+        let live = || self.keys.iter().enumerate().filter(|(_, k)| k.live);
         // New ids that rise above every old one cannot collide: generated
         // users skip the biggest of the three sets.
-        let max_old = self.records().map(|r| r.id).max();
+        let max_old = live().map(|(_, k)| k.id).max();
         let rising = records
             .iter()
             .try_fold(max_old, |last, r| (last < Some(r.id)).then_some(Some(r.id)))
@@ -591,41 +636,52 @@ impl LogoraData {
         let mut ids: HashSet<u64> = HashSet::new();
         if !rising {
             ids.reserve(total);
-            ids.extend(self.records().map(|r| r.id));
+            ids.extend(live().map(|(_, k)| k.id));
         }
-        // Borrowed keys: a million cloned strings would cost more than the
-        // check itself.
-        let mut uids: HashMap<(u64, &str), u64> = HashMap::with_capacity(total);
-        let mut slugs: HashMap<(u64, u64), &Record> = HashMap::with_capacity(total);
-        for r in self.records() {
-            if let Some(uid) = r.uid() {
-                uids.insert((r.application_id, uid), r.id);
+        // Who holds each (application, hash): an old slot or a new record.
+        #[derive(Clone, Copy)]
+        enum Holder {
+            Old(u32),
+            New(usize),
+        }
+        let text = |holder: Holder, field: &str| match holder {
+            Holder::Old(slot) => self.record(slot).and_then(|r| r.field(field)),
+            Holder::New(n) => records.get(n).and_then(|r| r.field(field)),
+        };
+        let mut uids: HashMap<(u64, u64), Holder> = HashMap::with_capacity(total);
+        let mut slugs: HashMap<(u64, u64), Holder> = HashMap::with_capacity(total);
+        for (slot, k) in live() {
+            if k.uid != 0 {
+                uids.insert((k.app, k.uid), Holder::Old(slot as u32));
             }
-            slugs.insert((r.application_id, r.slug_hash), r);
+            slugs.insert((k.app, k.slug), Holder::Old(slot as u32));
         }
         for (n, record) in records.iter().enumerate() {
             let mut found = Vec::new();
             if !rising && !ids.insert(record.id) {
                 found.push(format!("id {} is already used", record.id));
             }
-            if let Some(uid) = record.uid()
-                && uids
-                    .insert((record.application_id, uid), record.id)
-                    .is_some()
-            {
-                found.push(format!(
-                    "uid {uid:?} is already used in application {}",
-                    record.application_id
-                ));
+            if record.uid_hash != 0 {
+                let uid = record.uid();
+                match uids.get(&(record.application_id, record.uid_hash)) {
+                    Some(&other) if text(other, "uid") == uid => found.push(format!(
+                        "uid {:?} is already used in application {}",
+                        uid.unwrap_or_default(),
+                        record.application_id
+                    )),
+                    _ => {
+                        uids.insert((record.application_id, record.uid_hash), Holder::New(n));
+                    }
+                }
             }
             match slugs.get(&(record.application_id, record.slug_hash)) {
-                Some(other) if other.slug() == record.slug() => found.push(format!(
+                Some(&other) if text(other, "slug") == Some(record.slug()) => found.push(format!(
                     "slug {:?} is already used in application {}",
                     record.slug(),
                     record.application_id
                 )),
                 _ => {
-                    slugs.insert((record.application_id, record.slug_hash), record);
+                    slugs.insert((record.application_id, record.slug_hash), Holder::New(n));
                 }
             }
             if !found.is_empty() {
@@ -772,6 +828,7 @@ impl LogoraData {
         }
         problems.into_result(())?;
         next.slots = self.slots.clone();
+        next.keys = self.keys.clone();
         next.live = self.live;
         if next.applications == self.applications {
             next.apps = Arc::clone(&self.apps);
@@ -860,14 +917,20 @@ impl LogoraData {
         })
     }
 
-    /// Slot of the user `uid` of application `app`. A scan: anonymize and
-    /// delete are rare, and a uid index would cost memory per user.
+    /// Slot of the user `uid` of application `app`: a scan of the keys
+    /// (anonymize and delete are rare, and an index would cost memory per
+    /// user).
     fn slot_of_uid(&self, app: u64, uid: &str) -> Option<u32> {
-        let all = self.apps.get(&app)?.lists.get(FilterKey::ALL.slot())?;
-        all.iter().copied().find(|&slot| {
-            self.record(slot)
-                .is_some_and(|r| r.application_id == app && r.uid() == Some(uid))
-        })
+        let hash = hash_of(uid);
+        self.keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.live && k.app == app && k.uid == hash)
+            .map(|(slot, _)| slot as u32)
+            .find(|&slot| {
+                self.record(slot)
+                    .is_some_and(|r| r.uid().as_deref() == Some(uid))
+            })
     }
 
     /// Puts `user` in place of the user in `slot`, or after the others when
@@ -885,29 +948,32 @@ impl LogoraData {
         let record = self.prepare(&user, at, &mut Vec::new()).map_err(Problems)?;
         let slot = slot.filter(|&s| self.record(s).is_some());
         let mut found = Vec::new();
-        for (s, other) in self.slots.iter().enumerate() {
-            let Some(other) = other else { continue };
-            if Some(s as u32) == slot {
+        let new = Key::of(&record);
+        for (s, other) in self.keys.iter().enumerate() {
+            if !other.live || Some(s as u32) == slot {
                 continue;
             }
-            if other.id == record.id {
-                found.push(format!("id {} is already used", record.id));
+            if other.id == new.id {
+                found.push(format!("id {} is already used", new.id));
             }
-            if other.application_id != record.application_id {
+            if other.app != new.app {
                 continue;
             }
-            if let Some(uid) = record.uid()
-                && other.uid() == Some(uid)
-            {
+            let same = |field: &str, mine: Option<&str>| {
+                self.record(s as u32)
+                    .is_some_and(|r| r.field(field).as_deref() == mine)
+            };
+            if new.uid != 0 && other.uid == new.uid && same("uid", user.uid.as_deref()) {
                 found.push(format!(
-                    "uid {uid:?} is already used in application {}",
-                    record.application_id
+                    "uid {:?} is already used in application {}",
+                    user.uid.as_deref().unwrap_or_default(),
+                    new.app
                 ));
             }
-            if other.slug_hash == record.slug_hash && other.slug() == user.slug {
+            if other.slug == new.slug && same("slug", Some(&user.slug)) {
                 found.push(format!(
                     "slug {:?} is already used in application {}",
-                    user.slug, record.application_id
+                    user.slug, new.app
                 ));
             }
         }
@@ -918,11 +984,13 @@ impl LogoraData {
         match slot {
             Some(slot) => {
                 self.unindex(slot);
+                self.keys.set(slot as usize, new);
                 self.slots.set(slot as usize, Some(record));
                 self.index(slot);
             }
             None => {
                 let slot = self.slots.len() as u32;
+                self.keys.push_back(new);
                 self.slots.push_back(Some(record));
                 self.live += 1;
                 self.index(slot);
@@ -935,6 +1003,7 @@ impl LogoraData {
     pub fn remove_slot(&mut self, slot: u32) {
         if self.record(slot).is_some() {
             self.unindex(slot);
+            self.keys.set(slot as usize, Key::REMOVED);
             self.slots.set(slot as usize, None);
             self.live -= 1;
         }
@@ -1016,6 +1085,7 @@ impl LogoraData {
         let record = Record::new(&user, current.application_id, &mut Vec::new());
         // Id, application, sub-application and flags are unchanged: the
         // lists stay as they are.
+        self.keys.set(slot as usize, Key::of(&record));
         self.slots.set(slot as usize, Some(Arc::new(record)));
         Some(user.id)
     }
