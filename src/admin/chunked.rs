@@ -19,7 +19,7 @@ struct Streamed<I> {
     head: Option<Bytes>,
     items: I,
     first: bool,
-    tail: Option<&'static [u8]>,
+    tail: Option<Bytes>,
 }
 
 impl<I> http_body::Body for Streamed<I>
@@ -49,7 +49,7 @@ where
                 }
                 None => {
                     if let Some(tail) = this.tail.take() {
-                        batch.extend_from_slice(tail);
+                        batch.extend_from_slice(&tail);
                     }
                     break;
                 }
@@ -65,7 +65,7 @@ where
 
 /// A 200 JSON answer of `head`, the `items` (each already JSON) separated
 /// by commas, and `tail`, rendered as the client reads it.
-pub fn json<I>(head: String, items: I, tail: &'static str) -> Response
+pub fn json<I>(head: String, items: I, tail: impl Into<Bytes>) -> Response
 where
     I: Iterator<Item = Vec<u8>> + Send + Unpin + 'static,
 {
@@ -73,7 +73,7 @@ where
         head: Some(Bytes::from(head)),
         items,
         first: true,
-        tail: Some(tail.as_bytes()),
+        tail: Some(tail.into()),
     };
     let mut response = Response::new(Body::new(body));
     *response.status_mut() = StatusCode::OK;

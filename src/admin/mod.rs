@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
 use subtle::ConstantTimeEq;
 use utoipa::OpenApi;
@@ -196,14 +196,26 @@ async fn reload_now(In(ns): In) -> Result<Json<Value>, AdminError> {
 
 /// All data in the fixture format: `{"logora/users.json": [...], ...}`.
 #[utoipa::path(get, path = "/__doublure/state", tag = "data", responses((status = 200, description = "All data in the fixture format: file name to JSON array; each entry can be saved as that file of a fixture directory", body = Object)))]
-async fn get_state(In(ns): In) -> Json<Value> {
-    let files = ns.data().export();
-    Json(Value::Object(
+async fn get_state(In(ns): In) -> Response {
+    let logora = ns.logora.data.get();
+    let wcs = ns.wcs.data.get();
+    let object = |files: Vec<(&'static str, Value)>| -> String {
         files
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect::<Map<String, Value>>(),
-    ))
+            .iter()
+            .map(|(name, value)| format!("{}:{value}", Value::from(*name)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    // Logora's users, a million of them with generated data, are written
+    // one by one as the client reads; the rest is small.
+    let head = format!(
+        "{{{},\"{}\":[",
+        object(logora.export_settings()),
+        crate::logora::model::USERS_FILE
+    );
+    let tail = format!("],{}}}", object(wcs.export()));
+    let users = (0..logora.slot_count()).filter_map(move |slot| logora.user_json(slot));
+    chunked::json(head, users, tail)
 }
 
 /// Replaces all data, after the fixture validation; invalid data leaves
@@ -211,11 +223,15 @@ async fn get_state(In(ns): In) -> Json<Value> {
 #[utoipa::path(put, path = "/__doublure/state", tag = "data", request_body(content = Object, description = "File name (`logora/users.json`, …) to JSON array, as GET returns"), responses((status = 200, description = "Replaced", body = Object), (status = 400, description = "Invalid: `problems` names file, item and field; nothing changed")))]
 async fn put_state(
     In(ns): In,
-    AdminJson(body): AdminJson<Map<String, Value>>,
+    AdminJson(body): AdminJson<
+        std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>,
+    >,
 ) -> Result<Json<Value>, AdminError> {
+    // Each file kept as the text it came as: no tree of a million users'
+    // values is built, the loader reads items from the text.
     let files = body
         .into_iter()
-        .map(|(name, value)| (name, value.to_string()))
+        .map(|(name, value)| (name, value.get().to_owned()))
         .collect();
     let files = crate::data::checked_map("state", files)?;
     let data = Data::load(&files)?;

@@ -780,6 +780,17 @@ impl LogoraData {
         files
     }
 
+    /// How many slots there are (removed users leave theirs empty).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The user in `slot` in the fixture format, as JSON text.
+    pub fn user_json(&self, slot: usize) -> Option<Vec<u8>> {
+        let record = self.slots.get(slot)?.as_deref()?;
+        serde_json::to_vec(&record.user()).ok()
+    }
+
     /// Each user in the fixture format, in fixture order.
     pub fn user_values(&self) -> impl Iterator<Item = Value> + '_ {
         self.records()
