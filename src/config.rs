@@ -141,7 +141,7 @@ pub struct Config {
     pub fixtures: Option<PathBuf>,
 
     /// Base of every absolute URL the APIs return (links, form URLs,
-    /// redirects) [default: http://<listen address>]
+    /// redirects) [default: http:// and the listen address]
     #[arg(long, env = "DOUBLURE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 

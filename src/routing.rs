@@ -8,7 +8,7 @@
 //! rarely, is one router for all namespaces: its routes read the namespace
 //! from the request ([`crate::admin::In`]).
 //!
-//! [`dispatch`] sits in front: a path under `/__ns/{name}/` loses its
+//! `dispatch` sits in front: a path under `/__ns/{name}/` loses its
 //! prefix and goes to that namespace (made on its first request); any
 //! other goes to the root. `/__doublure/…` goes to the control plane,
 //! anything else to the namespace's API router. The namespace is so

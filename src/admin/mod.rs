@@ -83,7 +83,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for In {
 
 /// The OpenAPI 3.1 document of the control plane, generated from the same
 /// handler list as the router, so the two cannot drift apart, then
-/// sharpened by [`openapi::refine`].
+/// sharpened by `openapi::refine`.
 pub fn openapi() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {

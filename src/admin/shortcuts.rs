@@ -13,6 +13,7 @@ use super::In;
 use super::error::{AdminError, AdminJson};
 use crate::logora::Revocation;
 use crate::logora::error::LogoraError;
+use crate::wcs::{SignAs, SignRefusal};
 
 /// What to mint.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -116,43 +117,29 @@ pub async fn sign(
     In(state): In,
     AdminJson(request): AdminJson<SignRequest>,
 ) -> Result<Json<Value>, AdminError> {
-    if request.email.is_some() && request.name_id.is_some() {
-        return Err(AdminError::BadRequest(
-            "give email or name_id, not both".to_owned(),
-        ));
-    }
-    let key = match request.key {
-        Some(key) => key,
-        None => state.wcs.access_key(&request.orig).ok_or_else(|| {
-            AdminError::NotFound(format!(
-                "no API access {:?} in wcs/api_accesses.json; give its key",
-                request.orig
-            ))
-        })?,
+    let user = match (request.email.as_deref(), request.name_id.as_deref()) {
+        (Some(_), Some(_)) => {
+            return Err(AdminError::BadRequest(
+                "give email or name_id, not both".to_owned(),
+            ));
+        }
+        (Some(email), None) => SignAs::Email(email),
+        (None, Some(name_id)) => SignAs::NameId(name_id),
+        (None, None) => SignAs::Nobody,
     };
-    let url = if request.url.starts_with('/') {
-        format!("{}{}", state.wcs.base_url, request.url)
-    } else {
-        request.url
-    };
-    let url = crate::wcs::signature::with_user(
-        &url,
-        request.email.as_deref(),
-        request.name_id.as_deref(),
-    );
-    let nonce = if request.nonce.unwrap_or(true) {
-        None
-    } else {
-        Some("")
-    };
-    let signed = crate::wcs::signature::sign_url(
-        &url,
-        &request.orig,
-        &key,
-        request.algo.as_deref().unwrap_or("sha256"),
-        state.clock.now(),
-        nonce,
-    )
-    .map_err(AdminError::BadRequest)?;
+    let signed = state
+        .wcs
+        .sign(&crate::wcs::SignRequest {
+            url: &request.url,
+            orig: &request.orig,
+            key: request.key.as_deref(),
+            user,
+            algo: request.algo.as_deref().unwrap_or("sha256"),
+            nonce: request.nonce.unwrap_or(true),
+        })
+        .map_err(|refusal| match refusal {
+            SignRefusal::UnknownOrig(_) => AdminError::NotFound(refusal.to_string()),
+            SignRefusal::BadAlgo(why) => AdminError::BadRequest(why),
+        })?;
     Ok(Json(json!({"url": signed})))
 }

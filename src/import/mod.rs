@@ -40,7 +40,7 @@ pub enum ImportSource {
 /// `doublure fixtures import logora`.
 #[derive(Debug, Clone, Args)]
 pub struct LogoraArgs {
-    /// Base URL of the Logora server (e.g. https://app.logora.fr).
+    /// Base URL of the Logora server (e.g. `https://app.logora.fr`).
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// The API key of the application's API client (`client_id`).
@@ -65,7 +65,7 @@ pub struct LogoraArgs {
 /// `doublure fixtures import wcs`.
 #[derive(Debug, Clone, Args)]
 pub struct WcsArgs {
-    /// Base URL of the w.c.s. site (e.g. https://demarches.example.fr).
+    /// Base URL of the w.c.s. site (e.g. `https://demarches.example.fr`).
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// The API access that signs the calls (`orig`); it must be allowed to

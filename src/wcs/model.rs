@@ -5,7 +5,7 @@
 //! Field names follow upstream w.c.s. (`name_identifiers`, `is_admin`,
 //! `access_identifier`, `backoffice_submission_roles`, …) so an item of a
 //! real answer maps onto a fixture item. Everything is checked at load;
-//! indexes are rebuilt by [`WcsData::reindex`].
+//! indexes are rebuilt after every change.
 
 use std::collections::{BTreeSet, HashMap};
 
