@@ -993,12 +993,7 @@ impl LogoraData {
         }
         let record = Arc::new(record);
         match slot {
-            Some(slot) => {
-                self.unindex(slot);
-                self.keys.set(slot as usize, new);
-                self.slots.set(slot as usize, Some(record));
-                self.index(slot);
-            }
+            Some(slot) => self.replace_in(slot, record, new),
             None => {
                 let slot = self.slots.len() as u32;
                 self.keys.push_back(new);
@@ -1020,9 +1015,9 @@ impl LogoraData {
         }
     }
 
-    /// The filter lists the user in `slot` belongs to.
-    fn keys_of(&self, slot: u32) -> Option<(u64, Vec<usize>)> {
-        let r = self.record(slot)?;
+    /// Where a user sits in the lists: its application, its id, and the
+    /// filter lists it belongs to.
+    fn placement(&self, r: &Record) -> Option<(u64, u64, Vec<usize>)> {
         let index = self.apps.get(&r.application_id)?;
         let sub = r
             .sub_application_name
@@ -1030,56 +1025,86 @@ impl LogoraData {
             .and_then(|name| index.sub_key(name));
         Some((
             r.application_id,
+            r.id,
             FilterKey::of(sub, r.is_expert, r.is_selected)
                 .map(FilterKey::slot)
                 .collect(),
         ))
     }
 
-    /// Adds the user in `slot` to its lists, in id order.
-    fn index(&mut self, slot: u32) {
-        let Some((app, keys)) = self.keys_of(slot) else {
-            return;
-        };
-        let Some(id) = self.record(slot).map(|r| r.id) else {
-            return;
-        };
+    /// Puts `slot` into (`add`) or takes it out of the `lists` of
+    /// application `app`, at the place of `id`.
+    fn place(&mut self, slot: u32, (app, id, lists): (u64, u64, Vec<usize>), add: bool) {
         let mut apps = Arc::clone(&self.apps);
         let Some(index) = Arc::make_mut(&mut apps).get_mut(&app) else {
             return;
         };
-        for key in keys {
-            if let Some(list) = index.lists.get_mut(key) {
-                let at = list
-                    .binary_search_by_key(&id, |&s| self.record(s).map_or(0, |r| r.id))
-                    .unwrap_or_else(|at| at);
-                list.insert(at, slot);
+        for key in lists {
+            let Some(list) = index.lists.get_mut(key) else {
+                continue;
+            };
+            let found = list.binary_search_by_key(&id, |&s| self.record(s).map_or(0, |r| r.id));
+            match (found, add) {
+                (Err(at), true) => list.insert(at, slot),
+                (Ok(at), false) => {
+                    list.remove(at);
+                }
+                _ => {}
             }
         }
         self.apps = apps;
     }
 
+    /// Adds the user in `slot` to its lists, in id order.
+    fn index(&mut self, slot: u32) {
+        if let Some(placement) = self.record(slot).and_then(|r| self.placement(r)) {
+            self.place(slot, placement, true);
+        }
+    }
+
     /// Takes the user in `slot` out of its lists.
     fn unindex(&mut self, slot: u32) {
-        let Some((app, keys)) = self.keys_of(slot) else {
-            return;
-        };
-        let Some(id) = self.record(slot).map(|r| r.id) else {
-            return;
-        };
-        let mut apps = Arc::clone(&self.apps);
-        let Some(index) = Arc::make_mut(&mut apps).get_mut(&app) else {
-            return;
-        };
-        for key in keys {
-            if let Some(list) = index.lists.get_mut(key)
-                && let Ok(at) =
-                    list.binary_search_by_key(&id, |&s| self.record(s).map_or(0, |r| r.id))
+        if let Some(placement) = self.record(slot).and_then(|r| self.placement(r)) {
+            self.place(slot, placement, false);
+        }
+    }
+
+    /// Replaces the user in `slot`, moving it only between the lists whose
+    /// membership changed: a change of city touches no list, a change of
+    /// the expert flag only the lists that filter on it.
+    fn replace_in(&mut self, slot: u32, record: Arc<Record>, key: Key) {
+        let old = self.record(slot).and_then(|r| self.placement(r));
+        let new = self.placement(&record);
+        match (old, new) {
+            (Some((old_app, old_id, old_lists)), Some((app, id, lists)))
+                if old_app == app && old_id == id =>
             {
-                list.remove(at);
+                let gone: Vec<usize> = old_lists
+                    .iter()
+                    .copied()
+                    .filter(|l| !lists.contains(l))
+                    .collect();
+                let came: Vec<usize> = lists
+                    .iter()
+                    .copied()
+                    .filter(|l| !old_lists.contains(l))
+                    .collect();
+                if !gone.is_empty() {
+                    self.place(slot, (app, id, gone), false);
+                }
+                self.keys.set(slot as usize, key);
+                self.slots.set(slot as usize, Some(record));
+                if !came.is_empty() {
+                    self.place(slot, (app, id, came), true);
+                }
+            }
+            _ => {
+                self.unindex(slot);
+                self.keys.set(slot as usize, key);
+                self.slots.set(slot as usize, Some(record));
+                self.index(slot);
             }
         }
-        self.apps = apps;
     }
 
     /// Anonymizes the user `uid` of application `app` as Logora does: name,
@@ -1431,5 +1456,55 @@ mod tests {
             .len()
         };
         assert!(experts(&data) > 0);
+    }
+
+    #[test]
+    fn a_flag_change_moves_the_user_between_the_filter_lists_only() {
+        let data = builtin();
+        let mut copy = data.clone();
+        let slot = copy.slot_of_id(21).unwrap();
+        let mut user = copy.record(slot).unwrap().user();
+        let count = |d: &LogoraData, expert: Option<bool>| {
+            d.matching(
+                1,
+                FilterKey {
+                    expert,
+                    ..FilterKey::ALL
+                },
+            )
+            .unwrap()
+            .iter()
+            .map(|&s| d.record(s).unwrap().id)
+            .collect::<Vec<_>>()
+        };
+        let was = user.is_expert;
+        user.is_expert = !was;
+        user.city = Some("Lyon".into());
+        let at = ItemRef {
+            file: "x".into(),
+            number: 1,
+            id: None,
+        };
+        copy.put_user(Some(slot), user, &at).unwrap();
+        assert_eq!(count(&copy, None), count(&data, None));
+        assert!(count(&copy, Some(!was)).contains(&21));
+        assert!(!count(&copy, Some(was)).contains(&21));
+        assert_eq!(
+            count(&copy, Some(!was)).len(),
+            count(&data, Some(!was)).len() + 1
+        );
+        let mut sorted = count(&copy, Some(!was));
+        sorted.sort_unstable();
+        assert_eq!(sorted, count(&copy, Some(!was)), "still in id order");
+        assert!(
+            count(&data, Some(was)).contains(&21),
+            "the original is unchanged"
+        );
+        assert!(
+            copy.record(slot)
+                .unwrap()
+                .json()
+                .contains("\"city\":\"Lyon\"")
+        );
     }
 }
