@@ -800,3 +800,21 @@ async fn an_application_change_that_would_orphan_users_is_refused_naming_them() 
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text());
     assert_eq!(users(&app, &token, "?per_page=100").await.text(), before);
 }
+
+#[tokio::test]
+async fn the_readmes_example_user_is_created_with_the_doublure_only_fields_defaulted() {
+    let app = TestApp::new();
+    let user: Value = serde_json::from_str(include_str!("../examples/user.json")).unwrap();
+    let created = app
+        .json("POST", "/__doublure/logora/users", Some(user), &[])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let stored = created.json();
+    assert_eq!(stored["application_id"], 1);
+    assert_eq!(stored["sub_application_name"], Value::Null);
+    assert_eq!(stored["is_expert"], false);
+    let page = app
+        .get("/api/v1/users?api_key=API_KEY&per_page=1&page=49")
+        .await;
+    assert_eq!(page.json()["data"][0]["full_name"], "Lucie Fontaine");
+}
