@@ -197,6 +197,25 @@ pub(super) fn refine(mut document: Value) -> Value {
         json!("^\\s*((public|authentication|admin)(\\s+|$))*$");
 
     let paths = &mut document["paths"];
+    // A namespace's name, and a stream's Last-Event-ID, as the server reads
+    // them: a derive can only say "string" and "an integer or null".
+    let set_param = |operation: &mut Value, name: &str, schema: Value| {
+        if let Some(params) = operation["parameters"].as_array_mut() {
+            for param in params.iter_mut().filter(|p| p["name"] == name) {
+                param["schema"] = schema.clone();
+            }
+        }
+    };
+    set_param(
+        &mut paths["/__doublure/namespaces/{name}"]["delete"],
+        "name",
+        json!({"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}),
+    );
+    set_param(
+        &mut paths["/__doublure/requests/stream"]["get"],
+        "Last-Event-ID",
+        json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+    );
     // PUT state: the fixture files, and no other key.
     let files: Map<String, Value> = crate::data::known_files()
         .into_iter()
