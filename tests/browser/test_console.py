@@ -322,18 +322,27 @@ def test_cancelling_the_reset_changes_nothing(console, doublure):
     assert doublure.call("GET", "/__doublure/logora/users/21")[0] == 404
 
 
-def test_the_namespaces_panel_lists_namespaces_or_says_the_server_has_none(console, doublure):
-    status, _, body = doublure.call("GET", "/__doublure/namespaces")
+def test_the_namespaces_panel_links_each_namespace_to_its_own_console(console, doublure, browser):
+    doublure.call("GET", "/__ns/demo-ns/api/v1/users?api_key=API_KEY&per_page=1")
     console.open()
 
     console.panel("Namespaces")
 
-    console.wait_for(lambda: console.by_id("namespace-list").text != "")
-    if status == 404:
-        assert console.by_id("namespace-list").text == "namespaces: not available on this server"
-    else:
-        links = [a.get_attribute("href") for a in console.by_id("namespace-list").find_elements(By.TAG_NAME, "a")]
-        assert links == [f"{doublure.url}/__ns/{n['name']}/__doublure/ui/" for n in body["namespaces"]]
+    console.wait_for(lambda: console.by_id("namespace-list").find_elements(By.TAG_NAME, "a"))
+    links = [a.get_attribute("href") for a in console.by_id("namespace-list").find_elements(By.TAG_NAME, "a")]
+    _, _, body = doublure.call("GET", "/__doublure/namespaces")
+    assert links == [f"{doublure.url}/__ns/{n['name']}/__doublure/ui/" for n in body["namespaces"]]
+    assert f"{doublure.url}/__ns/demo-ns/__doublure/ui/" in links
+
+    # The namespace's console shows the namespace's calls, and the root's
+    # console does not.
+    inside = Console(browser, doublure, "/__ns/demo-ns").open()
+    assert inside.by_id("where").text == "namespace demo-ns"
+    doublure.call("GET", "/__ns/demo-ns/api/v1/only-in-demo-ns")
+    row = inside.row_for(lambda r: r["path"] == "/api/v1/only-in-demo-ns")
+    assert row["status"] == "404"
+    console.open()
+    assert not [r for r in console.rows() if r["path"] == "/api/v1/only-in-demo-ns"]
 
 
 def test_export_state_downloads_the_state(console, doublure, tmp_path):
@@ -401,7 +410,6 @@ def test_the_main_actions_are_reachable_with_tab_and_enter(console, doublure):
 
 
 def test_the_page_logs_no_console_error(console, doublure):
-    namespaces_missing = doublure.call("GET", "/__doublure/namespaces")[0] == 404
     console.open()
     doublure.call("GET", USERS)
     console.row_for(lambda r: r["status"] == "200")
@@ -419,13 +427,7 @@ def test_the_page_logs_no_console_error(console, doublure):
     console.view("Live")
     console.wait_for(lambda: console.by_id("minted").is_displayed() and console.by_id("signed").is_displayed())
 
-    errors = console.errors()
-
-    # Until namespaces are served, asking for them is the one 404 there is.
-    expected = f"{doublure.url}/__doublure/namespaces - Failed to load resource: the server responded with a status of 404 (Not Found)"
-    if namespaces_missing:
-        errors = [e for e in errors if e["message"] != expected]
-    assert errors == []
+    assert console.errors() == []
 
 
 def test_screenshots_of_the_console_at_1280_by_720(console, doublure, screenshot):
