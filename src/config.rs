@@ -1,97 +1,21 @@
-//! Command line and environment configuration.
+//! Serving configuration: flags and environment variables, and the
+//! runtime settings derived from them.
 //!
 //! Every serving option is a flag with an environment variable of the same
 //! meaning (`--listen` / `DOUBLURE_LISTEN`), so the same settings work on a
-//! laptop, in `docker run -e …` and in a CI `services:` block.
+//! laptop, in `docker run -e …` and in a CI `services:` block. The
+//! subcommands are `crate::cli`'s.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 
-/// doublure: a test double of the Logora users API and the w.c.s. user API.
-///
-/// With no subcommand it serves both APIs, from the built-in fixtures unless
-/// --fixtures names a directory.
-#[derive(Debug, Parser)]
-#[command(name = "doublure", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
+/// Default bound of the journal in entries.
+pub const JOURNAL_SIZE: usize = 1000;
 
-    #[command(flatten)]
-    pub serve: Config,
-}
-
-/// What to do instead of serving.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Work with fixture directories.
-    #[command(subcommand)]
-    Fixtures(FixturesCommand),
-    /// Print URL signed for w.c.s. as its reference signer does (orig,
-    /// algo, timestamp, nonce, then signature), ready for curl.
-    Sign {
-        /// The URL to sign, query string included.
-        url: String,
-        /// The API access identifier (`orig`).
-        #[arg(long)]
-        orig: String,
-        /// Its key [default: looked up in the built-in or --fixtures API
-        /// accesses]
-        #[arg(long)]
-        key: Option<String>,
-        /// Act as the user with this email (added to the query).
-        #[arg(long, conflicts_with = "name_id")]
-        email: Option<String>,
-        /// Act as the user with this NameID (added to the query).
-        #[arg(long = "name-id")]
-        name_id: Option<String>,
-        /// HMAC algorithm (md5, sha1, sha256, sha512, sha3_256, blake2b, …).
-        #[arg(long, default_value = "sha256")]
-        algo: String,
-        /// Fixture directory to look the key up in.
-        #[arg(long, env = "DOUBLURE_FIXTURES", value_name = "DIR")]
-        fixtures: Option<PathBuf>,
-    },
-    /// Exit 0 when a running doublure answers its health check, else 1
-    /// (for a Docker HEALTHCHECK in an image with no curl).
-    Healthcheck {
-        /// URL of the health endpoint [default: the --listen address, on
-        /// loopback, /__doublure/health]
-        #[arg(long)]
-        url: Option<String>,
-        /// Where doublure listens, to build the default URL.
-        #[arg(long, env = "DOUBLURE_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-    },
-}
-
-/// Subcommands of `doublure fixtures`.
-#[derive(Debug, Subcommand)]
-pub enum FixturesCommand {
-    /// Check a fixture directory without serving it: exit 0 when valid, 2
-    /// with one line per problem otherwise.
-    Validate {
-        /// The fixture directory (holding logora/ and wcs/).
-        dir: PathBuf,
-    },
-    /// Write a fixture directory: the built-in fixtures plus generated
-    /// users (and w.c.s. forms). The same arguments always write the same
-    /// bytes.
-    Generate {
-        #[command(flatten)]
-        generate: Generate,
-        /// Directory to write (created; files in it are replaced).
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-    },
-    /// Write a fixture directory from a real Logora or w.c.s. instance,
-    /// read through its API (checked, then put in place whole).
-    #[command(subcommand)]
-    Import(crate::import::ImportSource),
-}
+/// Default bound of the journal in bytes.
+pub const JOURNAL_BYTES: usize = 16 << 20;
 
 /// How much data to generate, and from which seed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Args)]
@@ -184,7 +108,7 @@ pub struct Config {
     #[arg(
         long,
         env = "DOUBLURE_JOURNAL_SIZE",
-        default_value_t = 1000,
+        default_value_t = JOURNAL_SIZE,
         value_name = "N"
     )]
     pub journal_size: usize,
@@ -344,20 +268,25 @@ impl Config {
     }
 }
 
+/// The serving options alone, to read their defaults.
+#[derive(Debug, Parser)]
+struct Serving {
+    #[command(flatten)]
+    config: Config,
+}
+
 impl Default for Config {
     /// The defaults of `--help`, whatever `DOUBLURE_*` variables the
     /// calling shell exports (tests build on this).
     fn default() -> Self {
         use clap::{CommandFactory, FromArgMatches};
-        let command = Cli::command()
-            .mut_subcommands(|c| c.mut_args(|a| a.env(None)))
-            .mut_args(|a| a.env(None));
-        command
+        Serving::command()
+            .mut_args(|a| a.env(None))
             .try_get_matches_from(["doublure"])
             .ok()
-            .and_then(|m| Cli::from_arg_matches(&m).ok())
-            .map(|cli| cli.serve)
-            .unwrap_or_else(|| Cli::parse_from(["doublure"]).serve)
+            .and_then(|m| Serving::from_arg_matches(&m).ok())
+            .map(|s| s.config)
+            .unwrap_or_else(|| Serving::parse_from(["doublure"]).config)
     }
 }
 
@@ -414,8 +343,8 @@ impl Settings {
             admin_token: None,
             cors: CorsOrigins::Any,
             fixtures: None,
-            journal_size: crate::traffic::journal::DEFAULT_CAPACITY,
-            journal_bytes: crate::traffic::journal::DEFAULT_BYTES,
+            journal_size: JOURNAL_SIZE,
+            journal_bytes: JOURNAL_BYTES,
             fault_seed: 0,
             fault_header: true,
             watch: false,
@@ -472,12 +401,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_command_line_definition_is_consistent() {
-        use clap::CommandFactory;
-        Cli::command().debug_assert();
-    }
-
-    #[test]
     fn the_public_url_defaults_to_the_bound_address() {
         let settings =
             Settings::new(&Config::default(), "127.0.0.1:4321".parse().unwrap()).unwrap();
@@ -516,6 +439,15 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("1w").is_err());
         assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn the_journal_defaults_are_the_named_ones() {
+        let config = Config::default();
+        assert_eq!(
+            (config.journal_size, config.journal_bytes),
+            (JOURNAL_SIZE, JOURNAL_BYTES)
+        );
     }
 
     #[test]

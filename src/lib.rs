@@ -43,6 +43,7 @@
 //! control plane; `routing` puts it together.
 
 pub mod admin;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod data;

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use doublure::config::{Cli, Command, Config, FixturesCommand, Generate, LogFormat};
+use doublure::cli::{Cli, Command, FixturesCommand};
+use doublure::config::{Config, Generate, LogFormat};
 use doublure::data::Data;
 use doublure::startup::{Application, StartupError, shutdown_signal};
 

@@ -7,7 +7,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use clap::{CommandFactory, Parser};
 use common::TestApp;
-use doublure::config::{Cli, Command, Config, FixturesCommand, LogFormat};
+use doublure::cli::{Cli, Command, FixturesCommand};
+use doublure::config::{Config, LogFormat};
 
 #[tokio::test]
 async fn health_answers_ok_once_the_store_is_loaded() {

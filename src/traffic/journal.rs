@@ -39,12 +39,6 @@ use crate::outcome::{Outcome, redact_query};
 use crate::wcs::Wcs;
 use crate::wcs::model::WcsData;
 
-/// Default number of entries the journal keeps.
-pub const DEFAULT_CAPACITY: usize = 1000;
-
-/// Default bound of the journal in bytes.
-pub const DEFAULT_BYTES: usize = 16 << 20;
-
 /// Longest path and query kept; beyond, the rest is cut.
 const MAX_TARGET: usize = 8 << 10;
 /// Longest header value kept.
@@ -764,7 +758,7 @@ mod tests {
 
     #[test]
     fn the_journal_keeps_only_its_bound_dropping_the_oldest() {
-        let journal = Journal::new(3, DEFAULT_BYTES);
+        let journal = Journal::new(3, crate::config::JOURNAL_BYTES);
         for i in 0..5 {
             journal.push(entry(&format!("/p{i}"), 200));
         }
@@ -821,7 +815,7 @@ mod tests {
 
     #[test]
     fn filters_combine_and_limit_keeps_the_most_recent() {
-        let journal = Journal::new(10, DEFAULT_BYTES);
+        let journal = Journal::new(10, crate::config::JOURNAL_BYTES);
         journal.push(entry("/api/v1/users", 200));
         journal.push(entry("/api/user/", 403));
         journal.push(entry("/api/v1/users", 401));
