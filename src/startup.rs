@@ -1,5 +1,6 @@
-//! Building and running the server: load the fixtures, bind, serve until a
-//! shutdown signal, let in-flight requests finish.
+//! Building and running the server: load the fixtures, bind, serve
+//! ([`crate::serve`]) until a shutdown signal, let in-flight requests
+//! finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -123,9 +124,18 @@ impl Application {
             }
         });
         tracing::info!("doublure listening on http://{}", self.local_addr);
-        let served = axum::serve(self.listener, crate::app(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let settings = self.state.settings();
+        let timeouts = crate::serve::Timeouts {
+            header_read: settings.header_read_timeout,
+            idle: settings.idle_timeout,
+        };
+        let served = crate::serve::serve(
+            self.listener,
+            crate::app(self.state.clone()),
+            timeouts,
+            shutdown,
+        )
+        .await;
         sweeper.abort();
         served
     }

@@ -12,6 +12,7 @@ pub mod collections;
 pub mod drafts;
 pub mod error;
 pub mod namespaces;
+pub mod origin;
 pub mod reload;
 pub mod shortcuts;
 
