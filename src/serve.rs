@@ -215,6 +215,9 @@ struct Ticket(Arc<Activity>);
 
 impl Ticket {
     fn new(activity: &Arc<Activity>) -> Self {
+        // A new request: hyper read the last one's body to its end, or it
+        // would have closed the connection.
+        activity.unread.store(false, Ordering::Release);
         activity.started.fetch_add(1, Ordering::Release);
         Self(Arc::clone(activity))
     }
