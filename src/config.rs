@@ -203,32 +203,60 @@ pub struct Config {
         value_name = "N"
     )]
     pub max_namespaces: usize,
-}
 
-/// `1048576`, `512KiB`, `16MiB` or `1GiB` (also `KB`, `MB`, `GB`, read as
-/// powers of 1024).
-pub fn parse_size(text: &str) -> Result<usize, String> {
-    let text = text.trim();
-    let at = text
-        .char_indices()
-        .find(|(_, c)| !c.is_ascii_digit())
-        .map_or(text.len(), |(at, _)| at);
-    let (number, unit) = text.split_at(at);
-    let factor: usize = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => 0,
-    };
-    match number.parse::<usize>() {
-        Ok(n) if factor > 0 => n
-            .checked_mul(factor)
-            .ok_or_else(|| format!("{text:?} is too big")),
-        _ => Err(format!(
-            "{text:?} is not a size like 1048576, 512KiB, 16MiB or 1GiB"
-        )),
-    }
+    /// A connection that has not sent a complete request head this long
+    /// after its first byte is closed (slow or stalled clients): seconds,
+    /// or a number with s, m, h or d.
+    #[arg(
+        long,
+        env = "DOUBLURE_HEADER_READ_TIMEOUT",
+        default_value = "30s",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub header_read_timeout: std::time::Duration,
+
+    /// A keep-alive connection idle this long between requests (nothing in
+    /// flight, nothing read) is closed: seconds, or a number with s, m, h
+    /// or d.
+    #[arg(
+        long,
+        env = "DOUBLURE_IDLE_TIMEOUT",
+        default_value = "60s",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    )]
+    pub idle_timeout: std::time::Duration,
+
+    /// Largest request body the control plane accepts (the state of a
+    /// million users, for `PUT /__doublure/state`, is about 650 MB): bytes,
+    /// or a number with KiB, MiB or GiB; a larger body gets a 413.
+    #[arg(
+        long,
+        env = "DOUBLURE_ADMIN_BODY_LIMIT",
+        default_value = "1GiB",
+        value_name = "SIZE",
+        value_parser = parse_size
+    )]
+    pub admin_body_limit: usize,
+
+    /// Origins whose web pages may drive the control plane (a demo page
+    /// elsewhere): a comma-separated list of origins, which also get CORS
+    /// on /__doublure/ (`*`: every page on any site may). Calls from pages
+    /// on any other origin are refused with 403.
+    #[arg(long, env = "DOUBLURE_ADMIN_CORS_ORIGIN", value_name = "ORIGINS")]
+    pub admin_cors_origin: Option<String>,
+
+    /// Most w.c.s. nonces remembered per namespace; past it, the oldest
+    /// are forgotten first (their URLs could then be replayed), which the
+    /// journal and the log say.
+    #[arg(
+        long,
+        env = "DOUBLURE_MAX_NONCES",
+        default_value_t = 100_000,
+        value_name = "N"
+    )]
+    pub max_nonces: usize,
 }
 
 /// `3600`, `90s`, `30m`, `1h` or `1d`.
@@ -254,6 +282,34 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
             "{text:?} is not a duration like 3600, 90s, 30m, 1h or 1d"
         )),
     }
+}
+
+/// `1048576`, `512KiB`, `64MiB` or `1GiB` (also `kB`, `MB`, `GB` in
+/// powers of 1000, and a `B` suffix), as a number of bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let bad = || format!("{text:?} is not a size like 1048576, 512KiB, 64MiB or 1GiB");
+    let trimmed = text.trim();
+    let at = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(at);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return Err(bad()),
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    if n == 0 {
+        return Err(format!("{text:?} is no size: give at least one byte"));
+    }
+    n.checked_mul(factor)
+        .and_then(|bytes| usize::try_from(bytes).ok())
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 impl Config {
@@ -311,6 +367,18 @@ pub struct Settings {
     pub namespace_ttl: std::time::Duration,
     /// Most namespaces live at once.
     pub max_namespaces: usize,
+    /// How long a connection may take to send a request head, from its
+    /// first byte.
+    pub header_read_timeout: std::time::Duration,
+    /// How long a connection may sit idle between requests.
+    pub idle_timeout: std::time::Duration,
+    /// Largest request body of the control plane, in bytes.
+    pub admin_body_limit: usize,
+    /// Origins other than doublure's own that may call the control plane
+    /// (and get CORS there); empty by default.
+    pub admin_cors: CorsOrigins,
+    /// Most w.c.s. nonces remembered per namespace.
+    pub max_nonces: usize,
 }
 
 impl Settings {
@@ -333,6 +401,14 @@ impl Settings {
             logora_token_lifetime: config.logora_token_lifetime,
             namespace_ttl: config.namespace_ttl,
             max_namespaces: config.max_namespaces,
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
+            admin_body_limit: config.admin_body_limit,
+            admin_cors: match config.admin_cors_origin.as_deref().map(str::trim) {
+                None | Some("") => CorsOrigins::List(Vec::new()),
+                Some(list) => CorsOrigins::parse_for("--admin-cors-origin", list)?,
+            },
+            max_nonces: config.max_nonces,
         })
     }
 
@@ -351,9 +427,18 @@ impl Settings {
             logora_token_lifetime: 7200,
             namespace_ttl: std::time::Duration::from_secs(3600),
             max_namespaces: 1000,
+            header_read_timeout: std::time::Duration::from_secs(30),
+            idle_timeout: std::time::Duration::from_secs(60),
+            admin_body_limit: DEFAULT_ADMIN_BODY_LIMIT,
+            admin_cors: CorsOrigins::List(Vec::new()),
+            max_nonces: 100_000,
         }
     }
 }
+
+/// `--admin-body-limit`'s default: 1 GiB, room for the state of a million
+/// users.
+pub const DEFAULT_ADMIN_BODY_LIMIT: usize = 1 << 30;
 
 fn normalize_public_url(url: &str) -> Result<String, String> {
     let trimmed = url.trim().trim_end_matches('/');
@@ -376,6 +461,11 @@ pub enum CorsOrigins {
 
 impl CorsOrigins {
     fn parse(value: &str) -> Result<Self, String> {
+        Self::parse_for("--cors-origin", value)
+    }
+
+    /// `*` or a list of origins, given to `flag` (named in the error).
+    fn parse_for(flag: &str, value: &str) -> Result<Self, String> {
         let value = value.trim();
         if value == "*" || value.is_empty() {
             return Ok(Self::Any);
@@ -388,7 +478,7 @@ impl CorsOrigins {
         for origin in &list {
             if !(origin.starts_with("http://") || origin.starts_with("https://")) {
                 return Err(format!(
-                    "--cors-origin {origin:?} is not an origin like https://app.example.org"
+                    "{flag} {origin:?} is not an origin like https://app.example.org"
                 ));
             }
         }
@@ -451,15 +541,46 @@ mod tests {
     }
 
     #[test]
-    fn sizes_are_bytes_or_a_number_with_a_binary_unit() {
-        assert_eq!(parse_size("1048576"), Ok(1 << 20));
-        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
-        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
-        assert_eq!(parse_size("16 MB"), Ok(16 << 20));
+    fn sizes_are_bytes_or_a_number_with_a_unit() {
+        assert_eq!(parse_size("1048576"), Ok(1_048_576));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("64 MiB"), Ok(64 << 20));
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert_eq!(parse_size("0"), Ok(0));
-        assert!(parse_size("1TB").is_err());
-        assert!(parse_size("MiB").is_err());
+        assert_eq!(parse_size("2gb"), Ok(2_000_000_000));
+        assert_eq!(parse_size("10B"), Ok(10));
+        assert_eq!(
+            parse_size("1TiB").unwrap_err(),
+            "\"1TiB\" is not a size like 1048576, 512KiB, 64MiB or 1GiB"
+        );
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("GiB").is_err());
+        assert!(parse_size("99999999999999999999GiB").is_err());
+    }
+
+    #[test]
+    fn the_control_plane_takes_no_cross_site_origin_unless_listed() {
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let settings = Settings::new(&Config::default(), addr).unwrap();
+        assert_eq!(settings.admin_cors, CorsOrigins::List(Vec::new()));
+        let config = Config {
+            admin_cors_origin: Some("https://demo.test, http://localhost:3000/".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            Settings::new(&config, addr).unwrap().admin_cors,
+            CorsOrigins::List(vec![
+                "https://demo.test".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+        let config = Config {
+            admin_cors_origin: Some("demo.test".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            Settings::new(&config, addr).unwrap_err(),
+            "--admin-cors-origin \"demo.test\" is not an origin like https://app.example.org"
+        );
     }
 
     #[test]

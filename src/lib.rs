@@ -40,9 +40,11 @@
 //! The emulated APIs (`logora`, `wcs`) stand on a shared ground (`store`,
 //! `clock`, `config`, `outcome`); `traffic` (journal, faults) wraps their
 //! calls; `namespace` gives each test suite its own state; `admin` is the
-//! control plane; `routing` puts it together.
+//! control plane; `routing` puts it together, behind the limits of
+//! `boundary`; `serve` runs the connections.
 
 pub mod admin;
+pub mod boundary;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -55,6 +57,7 @@ pub mod logora;
 pub mod namespace;
 pub mod outcome;
 pub mod routing;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;

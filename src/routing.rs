@@ -2,11 +2,12 @@
 //!
 //! Every namespace (the root included) has a router of its own for the two
 //! emulated APIs, made when the namespace is: their routes, built once as
-//! templates, given that namespace's state, behind its journal, CORS and
-//! faults. The APIs are called a lot, and their handlers so receive the
-//! namespace's state like any axum state. The control plane, called
-//! rarely, is one router for all namespaces: its routes read the namespace
-//! from the request ([`crate::admin::In`]).
+//! templates, given that namespace's state, behind its journal, CORS,
+//! limits ([`crate::boundary`]) and faults. The APIs are called a lot, and
+//! their handlers so receive the namespace's state like any axum state.
+//! The control plane, called rarely, is one router for all namespaces,
+//! behind the same limits and the refusal of cross-site calls: its routes
+//! read the namespace from the request ([`crate::admin::In`]).
 //!
 //! `dispatch` sits in front: a path under `/__ns/{name}/` loses its
 //! prefix and goes to that namespace (made on its first request); any
@@ -17,7 +18,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
@@ -27,6 +28,7 @@ use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::admin::error::AdminError;
 use crate::admin::namespaces::Namespaces;
+use crate::boundary;
 use crate::config::{CorsOrigins, Settings};
 use crate::logora::Logora;
 use crate::namespace::{Namespace, PREFIX, Refusal};
@@ -56,10 +58,10 @@ pub fn namespace_router(ns: &Namespace) -> Router {
         .merge(t.logora.clone().with_state(ns.logora.clone()))
         .merge(t.wcs.clone().with_state(ns.wcs.clone()))
         .fallback(fallback);
-    // The journal outermost, then CORS, then faults: a browser demo reads
-    // an injected 503 like any other answer, and the journal sees what
-    // faults and CORS did. Wrapped around the whole router rather than
-    // each route, so that a namespace is quick to make.
+    // The journal outermost, then CORS, then the limits, then faults: a
+    // browser demo reads an injected 503 or a 413 like any other answer,
+    // and the journal sees what the layers did. Wrapped around the whole
+    // router rather than each route, so that a namespace is quick to make.
     let service = ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(
             journal::Recorder {
@@ -73,6 +75,13 @@ pub fn namespace_router(ns: &Namespace) -> Router {
             journal::record,
         ))
         .layer(cors_layer(&settings.cors))
+        .layer(middleware::from_fn_with_state(
+            boundary::Limits {
+                admin_body: settings.admin_body_limit,
+            },
+            boundary::guard,
+        ))
+        .layer(DefaultBodyLimit::max(boundary::API_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
             faults::Injector {
                 faults: Arc::clone(&ns.faults),
@@ -93,7 +102,10 @@ pub fn app(
     namespaces: Namespaces,
     settings: Arc<Settings>,
 ) -> Router {
-    let admin = crate::admin::router(Arc::clone(&namespaces), Arc::clone(&settings));
+    let admin = protect_admin(
+        crate::admin::router(Arc::clone(&namespaces), Arc::clone(&settings)),
+        &settings,
+    );
     Router::new().fallback(dispatch).with_state(Dispatch {
         root,
         root_apis,
@@ -101,6 +113,29 @@ pub fn app(
         admin,
         cors: cors_layer(&settings.cors),
     })
+}
+
+/// The control plane behind its limits (`--admin-body-limit`) and the
+/// refusal of cross-site calls, with CORS for the origins
+/// `--admin-cors-origin` lists (its preflights answered before the admin
+/// token is asked for, as browsers send none with them).
+fn protect_admin(admin: Router, settings: &Settings) -> Router {
+    let admin = admin
+        .layer(DefaultBodyLimit::max(settings.admin_body_limit))
+        .layer(middleware::from_fn_with_state(
+            boundary::Limits {
+                admin_body: settings.admin_body_limit,
+            },
+            boundary::guard,
+        ));
+    let admin = match &settings.admin_cors {
+        CorsOrigins::List(list) if list.is_empty() => admin,
+        origins => admin.layer(cors_layer(origins)),
+    };
+    admin.layer(middleware::from_fn_with_state(
+        Arc::new(crate::admin::origin::Rules::new(settings)),
+        crate::admin::origin::refuse_cross_site,
+    ))
 }
 
 #[derive(Clone)]

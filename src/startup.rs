@@ -1,5 +1,6 @@
-//! Building and running the server: load the fixtures, bind, serve until a
-//! shutdown signal, let in-flight requests finish.
+//! Building and running the server: load the fixtures, bind, serve
+//! ([`crate::serve`]) until a shutdown signal, let in-flight requests
+//! finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -123,14 +124,23 @@ impl Application {
             }
         });
         tracing::info!("doublure listening on http://{}", self.local_addr);
+        let settings = self.state.settings();
+        let timeouts = crate::serve::Timeouts {
+            header_read: settings.header_read_timeout,
+            idle: settings.idle_timeout,
+        };
         let state = self.state.clone();
-        let served = axum::serve(self.listener, crate::app(self.state))
-            .with_graceful_shutdown(async move {
+        let served = crate::serve::serve(
+            self.listener,
+            crate::app(self.state.clone()),
+            timeouts,
+            async move {
                 shutdown.await;
                 // Live journal streams never finish on their own.
                 state.close_streams();
-            })
-            .await;
+            },
+        )
+        .await;
         sweeper.abort();
         served
     }

@@ -658,10 +658,13 @@ async fn a_browser_reads_injected_failures_and_unknown_paths_through_cors() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.header("access-control-allow-origin"), "*");
 
+    // The control plane has no CORS, and refuses a page on another origin.
     let admin_unknown = app.get_with("/__doublure/nothing", &[origin]).await;
+    assert_eq!(admin_unknown.status, StatusCode::FORBIDDEN);
+    assert!(!admin_unknown.has_header("access-control-allow-origin"));
+    let admin_unknown = app.get("/__doublure/nothing").await;
     assert_eq!(admin_unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(admin_unknown.text(), "Not Found\n");
-    assert!(!admin_unknown.has_header("access-control-allow-origin"));
 }
 
 #[tokio::test]

@@ -1209,13 +1209,13 @@ async fn a_token_wins_over_an_api_key_when_both_are_sent() {
 #[test]
 fn the_token_lifetime_flag_reaches_the_settings() {
     use clap::Parser;
-    let cli = doublure::config::Cli::try_parse_from(["doublure", "--logora-token-lifetime", "60"])
-        .unwrap();
+    let cli =
+        doublure::cli::Cli::try_parse_from(["doublure", "--logora-token-lifetime", "60"]).unwrap();
     assert_eq!(cli.serve.logora_token_lifetime, 60);
     let settings =
         doublure::config::Settings::new(&cli.serve, "127.0.0.1:8080".parse().unwrap()).unwrap();
     assert_eq!(settings.logora_token_lifetime, 60);
-    let default = doublure::config::Cli::try_parse_from(["doublure"]).unwrap();
+    let default = doublure::cli::Cli::try_parse_from(["doublure"]).unwrap();
     assert_eq!(default.serve.logora_token_lifetime, 7200);
 }
 

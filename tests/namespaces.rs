@@ -430,8 +430,10 @@ async fn the_admin_token_and_cors_rules_hold_under_the_prefix() {
     let refused = app
         .get_with("/__ns/guarded/__doublure/clock", &[origin])
         .await;
-    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(!refused.has_header("access-control-allow-origin"));
+    let refused = app.get("/__ns/guarded/__doublure/clock").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     let allowed = app
         .get_with(
             "/__ns/guarded/__doublure/clock",

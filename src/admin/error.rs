@@ -20,10 +20,14 @@ pub enum AdminError {
     Invalid(Problems),
     /// 401: an admin token is configured and this request lacks it.
     Unauthorized,
+    /// 403: a web page on another origin called (see `origin`).
+    Forbidden(String),
     /// 404: no such thing.
     NotFound(String),
     /// 409: the change clashes with what exists (an id already used).
     Conflict(String),
+    /// 413: the body is over `--admin-body-limit`.
+    PayloadTooLarge(String),
     /// 429: a limit of the server is reached (`--max-namespaces`).
     TooMany(String),
     /// 500: a bug of doublure's, said as such.
@@ -35,8 +39,10 @@ impl AdminError {
         match self {
             Self::BadRequest(_) | Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -48,6 +54,8 @@ impl IntoResponse for AdminError {
         let status = self.status();
         let body = match self {
             Self::BadRequest(message)
+            | Self::Forbidden(message)
+            | Self::PayloadTooLarge(message)
             | Self::NotFound(message)
             | Self::Conflict(message)
             | Self::TooMany(message)
@@ -85,6 +93,16 @@ pub struct AdminJson<T>(pub T);
 
 impl From<JsonRejection> for AdminError {
     fn from(rejection: JsonRejection) -> Self {
-        Self::BadRequest(rejection.body_text())
+        // A body sent without a length is only found too long as it is
+        // read; one with a length is refused before (`boundary::guard`).
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge(
+                "request body too large: the body is over the bytes the control plane accepts \
+                 (--admin-body-limit)"
+                    .to_owned(),
+            )
+        } else {
+            Self::BadRequest(rejection.body_text())
+        }
     }
 }

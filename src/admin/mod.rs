@@ -15,6 +15,7 @@ pub mod drafts;
 pub mod error;
 pub mod namespaces;
 pub mod openapi;
+pub mod origin;
 pub mod reload;
 pub mod shortcuts;
 pub mod stream;

@@ -21,6 +21,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::boundary;
 use crate::config::Settings;
 use crate::logora::Logora;
 use crate::outcome::Outcome;
@@ -511,9 +512,6 @@ fn dropped_response() -> Response {
     response
 }
 
-/// Largest body read to find a client_id when a rule asks for one.
-const MAX_SNIFFED_BODY: usize = 64 * 1024;
-
 /// What the fault middleware needs: the rules, whether the header is
 /// honoured, and the namespace's Logora to tell whose token a call bears.
 #[derive(Debug, Clone)]
@@ -561,7 +559,10 @@ pub async fn inject(State(state): State<Injector>, request: Request, next: Next)
                 (None, request)
             } else {
                 let (client_id, orig, request) = if state.faults.wants_identity(&method, &path) {
-                    identify(&state, request).await
+                    match identify(&state, request).await {
+                        Ok(identified) => identified,
+                        Err(refused) => return refused,
+                    }
                 } else {
                     (None, None, request)
                 };
@@ -641,9 +642,13 @@ impl Faults {
 }
 
 /// The caller's Logora client_id and w.c.s. orig, read from the query,
-/// HTTP Basic, a bearer token, or a form or JSON body (which is then put
-/// back for the handler).
-async fn identify(state: &Injector, request: Request) -> (Option<String>, Option<String>, Request) {
+/// HTTP Basic, a bearer token, or a form or JSON body (read up to the
+/// handlers' own limit, then put back whole for the handler); a body over
+/// that limit gets the API's 413, as the handler would answer.
+async fn identify(
+    state: &Injector,
+    request: Request,
+) -> Result<(Option<String>, Option<String>, Request), Response> {
     let query = request.uri().query().unwrap_or("").to_owned();
     let param = |name: &str| {
         form_urlencoded::parse(query.as_bytes())
@@ -660,15 +665,12 @@ async fn identify(state: &Injector, request: Request) -> (Option<String>, Option
                 .and_then(|token| state.logora.client_of_token(&token))
         });
     if client_id.is_some() {
-        return (client_id, orig, request);
+        return Ok((client_id, orig, request));
     }
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_SNIFFED_BODY).await {
-        Ok(bytes) => bytes,
-        // Too large to look into: the handler gets an empty body, as it
-        // would have refused it anyway.
-        Err(_) => Bytes::new(),
-    };
+    let bytes = boundary::read_body(body, boundary::API_BODY_LIMIT)
+        .await
+        .map_err(|e| boundary::body_refusal(parts.uri.path(), boundary::API_BODY_LIMIT, &e))?;
     client_id = form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == "client_id")
         .map(|(_, v)| v.into_owned())
@@ -677,11 +679,11 @@ async fn identify(state: &Injector, request: Request) -> (Option<String>, Option
                 .ok()
                 .and_then(|v| v.get("client_id")?.as_str().map(str::to_owned))
         });
-    (
+    Ok((
         client_id,
         orig,
         Request::from_parts(parts, Body::from(bytes)),
-    )
+    ))
 }
 
 fn basic_user(headers: &axum::http::HeaderMap) -> Option<String> {

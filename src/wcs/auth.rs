@@ -8,10 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 
-use super::Runtime;
 use super::error::WcsError;
 use super::model::WcsData;
 use super::signature::{self, SignatureError};
+use super::{NonceCheck, Runtime};
 
 /// The caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,13 +69,16 @@ impl AuthError {
     }
 }
 
-/// Authenticates a request from its raw query string and headers.
+/// Authenticates a request from its raw query string and headers;
+/// `forgotten` counts the older nonces the store forgot to remember this
+/// request's (past `--max-nonces`).
 pub fn authenticate(
     data: &WcsData,
     runtime: &Runtime,
     raw_query: &str,
     headers: &HeaderMap,
     now: DateTime<Utc>,
+    forgotten: &mut usize,
 ) -> Result<Auth, AuthError> {
     if signature::is_signed(raw_query) {
         let v = signature::verify(raw_query, now, |orig| {
@@ -84,10 +87,13 @@ pub fn authenticate(
         .map_err(AuthError::Signature)?;
         // Upstream keys the token on the simplified nonce even when nothing
         // survives simplify (`!!!` gives ""), so such nonces replay-check too.
-        if let Some(n) = v.nonce.as_deref()
-            && !runtime.use_nonce(n, now)
-        {
-            return Err(AuthError::Signature(SignatureError::NonceUsed(n.into())));
+        if let Some(n) = v.nonce.as_deref() {
+            match runtime.use_nonce(n, now) {
+                NonceCheck::Used => {
+                    return Err(AuthError::Signature(SignatureError::NonceUsed(n.into())));
+                }
+                NonceCheck::Fresh { forgotten: f } => *forgotten = f,
+            }
         }
         let how = format!("signed by {} ({})", v.orig, v.algo);
         let who = signed_user(data, &v.orig, raw_query)?;

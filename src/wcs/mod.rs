@@ -129,9 +129,10 @@ impl Wcs {
         base_url: String,
         prefix: String,
     ) -> Self {
+        let namespace = prefix.rsplit('/').next().filter(|n| !n.is_empty());
         Self(Arc::new(Inner {
             data: Cell::new(data),
-            runtime: Runtime::default(),
+            runtime: Runtime::new(settings.max_nonces, namespace.unwrap_or("(root)")),
             clock,
             settings,
             base_url,
@@ -249,19 +250,47 @@ impl std::fmt::Display for SignRefusal {
 
 impl std::error::Error for SignRefusal {}
 
-/// Used nonces, each forgotten 30 s (emulated clock) after it was seen.
-#[derive(Debug, Default)]
+/// Used nonces, each forgotten 30 s (emulated clock) after it was seen,
+/// or sooner, oldest first, once `--max-nonces` are remembered: a frozen
+/// clock never lets one expire, and a test signing in a loop would
+/// otherwise grow the store without end.
+#[derive(Debug)]
 pub struct Runtime {
     nonces: Mutex<Nonces>,
+    /// Most nonces remembered (at least one).
+    cap: usize,
+    /// The namespace, for the log.
+    namespace: Box<str>,
 }
 
 #[derive(Debug, Default)]
 struct Nonces {
     expiry: HashMap<String, DateTime<Utc>>,
     order: VecDeque<(DateTime<Utc>, String)>,
+    forgetting: Forgetting,
+}
+
+/// Whether a nonce was fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceCheck {
+    /// Not used within the window: now remembered, after forgetting this
+    /// many older ones to stay within `--max-nonces`.
+    Fresh { forgotten: usize },
+    /// Already used within the window.
+    Used,
 }
 
 impl Runtime {
+    /// A store remembering at most `cap` nonces, in the namespace named
+    /// `namespace` (for the log).
+    pub fn new(cap: usize, namespace: &str) -> Self {
+        Self {
+            nonces: Mutex::new(Nonces::default()),
+            cap: cap.max(1),
+            namespace: namespace.into(),
+        }
+    }
+
     /// Forgets everything (control-plane reset).
     pub fn reset(&self) {
         let mut n = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
@@ -269,9 +298,10 @@ impl Runtime {
         n.order.clear();
     }
 
-    /// Records `nonce` at `now`; false when it was already used within the
-    /// window. Expired entries are pruned so memory stays bounded.
-    pub fn use_nonce(&self, nonce: &str, now: DateTime<Utc>) -> bool {
+    /// Records `nonce` at `now`, unless it was already used within the
+    /// window. Expired entries are pruned, and past the cap the oldest are
+    /// forgotten, so memory stays bounded.
+    pub fn use_nonce(&self, nonce: &str, now: DateTime<Utc>) -> NonceCheck {
         let mut n = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
         while let Some((at, _)) = n.order.front() {
             if *at > now {
@@ -284,12 +314,37 @@ impl Runtime {
             }
         }
         if n.expiry.get(nonce).is_some_and(|at| *at > now) {
-            return false;
+            return NonceCheck::Used;
+        }
+        // The order also holds entries of nonces seen again after they
+        // expired, which a clock moved back may keep from being pruned:
+        // bounded too.
+        let mut forgotten = 0;
+        while n.expiry.len() >= self.cap || n.order.len() >= 2 * self.cap {
+            let Some((at, key)) = n.order.pop_front() else {
+                break;
+            };
+            if n.expiry.get(&key) == Some(&at) {
+                n.expiry.remove(&key);
+                forgotten += 1;
+            }
         }
         let at = now + TimeDelta::seconds(signature::WINDOW_SECONDS);
         n.expiry.insert(nonce.to_owned(), at);
         n.order.push_back((at, nonce.to_owned()));
-        true
+        if forgotten > 0
+            && let Some(count) = n.forgetting.note(forgotten, std::time::Instant::now())
+        {
+            drop(n);
+            tracing::info!(
+                namespace = &*self.namespace,
+                forgotten = count,
+                "w.c.s. nonce store full (--max-nonces {}): forgot the {count} oldest nonce(s) \
+                 since the last such line; the URLs signed with them could be replayed",
+                self.cap
+            );
+        }
+        NonceCheck::Fresh { forgotten }
     }
 
     /// How many nonces are remembered.
@@ -299,6 +354,34 @@ impl Runtime {
             .unwrap_or_else(|e| e.into_inner())
             .expiry
             .len()
+    }
+
+    /// The most nonces remembered.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+}
+
+/// Nonces forgotten early, said in the log at most once a second.
+#[derive(Debug, Default)]
+struct Forgetting {
+    last_line: Option<std::time::Instant>,
+    untold: u64,
+}
+
+impl Forgetting {
+    /// Counts `n` more forgotten at `now`; returns how many to tell when a
+    /// line is due (the first ever, or a second after the last).
+    fn note(&mut self, n: usize, now: std::time::Instant) -> Option<u64> {
+        self.untold += n as u64;
+        let due = self
+            .last_line
+            .is_none_or(|last| now.duration_since(last) >= std::time::Duration::from_secs(1));
+        if !due {
+            return None;
+        }
+        self.last_line = Some(now);
+        Some(std::mem::take(&mut self.untold))
     }
 }
 
@@ -328,19 +411,39 @@ fn auth_failure(e: AuthError) -> Response {
     respond_err(e.into_error(), why)
 }
 
-/// Runs `f` over the data and the request's authentication.
-fn with_auth<R>(
+/// Runs `f` over the data and the request's authentication; the outcome
+/// says when older nonces had to be forgotten to remember this one.
+fn with_auth(
     wcs: &Wcs,
     uri: &Uri,
     headers: &HeaderMap,
-    f: impl FnOnce(&WcsData, Result<Auth, AuthError>) -> R,
-) -> R {
+    f: impl FnOnce(&WcsData, Result<Auth, AuthError>) -> Response,
+) -> Response {
     let now = wcs.clock.now();
     let raw = uri.query().unwrap_or("");
-    wcs.data.read(|d| {
-        let auth = auth::authenticate(d, &wcs.runtime, raw, headers, now);
+    let mut forgotten = 0;
+    let mut response = wcs.data.read(|d| {
+        let auth = auth::authenticate(d, &wcs.runtime, raw, headers, now, &mut forgotten);
         f(d, auth)
-    })
+    });
+    if forgotten > 0 {
+        let note = match forgotten {
+            1 => "the oldest nonce was forgotten, and its URL could now be replayed".to_owned(),
+            n => format!(
+                "the {n} oldest nonces were forgotten, and their URLs could now be replayed"
+            ),
+        };
+        let note = format!(
+            "nonce store full (--max-nonces {}): {note}",
+            wcs.runtime.cap()
+        );
+        let text = match Outcome::of(&response) {
+            Some(outcome) => format!("{outcome}; {note}"),
+            None => note,
+        };
+        Outcome::attach(&mut response, text);
+    }
+    response
 }
 
 fn who_words(data: &WcsData, who: &Who) -> String {
@@ -804,4 +907,63 @@ fn bound_segment(uri: &Uri) -> String {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn past_the_cap_the_oldest_nonces_are_forgotten_first() {
+        let runtime = Runtime::new(3, "t");
+        for nonce in ["a", "b", "c"] {
+            assert_eq!(
+                runtime.use_nonce(nonce, at(0)),
+                NonceCheck::Fresh { forgotten: 0 }
+            );
+        }
+        assert_eq!(
+            runtime.use_nonce("d", at(0)),
+            NonceCheck::Fresh { forgotten: 1 }
+        );
+        assert_eq!(runtime.nonce_count(), 3);
+        assert_eq!(runtime.use_nonce("b", at(0)), NonceCheck::Used);
+        assert_eq!(
+            runtime.use_nonce("a", at(0)),
+            NonceCheck::Fresh { forgotten: 1 }
+        );
+        assert_eq!(runtime.use_nonce("c", at(0)), NonceCheck::Used);
+        assert_eq!(runtime.use_nonce("d", at(0)), NonceCheck::Used);
+        assert_eq!(runtime.use_nonce("a", at(0)), NonceCheck::Used);
+    }
+
+    #[test]
+    fn a_clock_moved_back_and_forth_keeps_the_store_bounded() {
+        let runtime = Runtime::new(2, "t");
+        for i in 0..1000 {
+            // Back and forth by more than the window.
+            let now = if i % 2 == 0 { at(0) } else { at(100) };
+            let _ = runtime.use_nonce(&format!("n{}", i % 5), now);
+            let order = runtime.nonces.lock().unwrap().order.len();
+            assert!(order <= 4, "{order} entries in the order after {i} calls");
+            assert!(runtime.nonce_count() <= 2);
+        }
+    }
+
+    #[test]
+    fn forgetting_is_told_at_most_once_a_second_with_the_count() {
+        let start = std::time::Instant::now();
+        let ms = |n| start + std::time::Duration::from_millis(n);
+        let mut forgetting = Forgetting::default();
+        assert_eq!(forgetting.note(1, ms(0)), Some(1));
+        assert_eq!(forgetting.note(1, ms(10)), None);
+        assert_eq!(forgetting.note(2, ms(999)), None);
+        assert_eq!(forgetting.note(1, ms(1000)), Some(4));
+        assert_eq!(forgetting.note(1, ms(1500)), None);
+        assert_eq!(forgetting.note(1, ms(3000)), Some(2));
+    }
 }
