@@ -453,6 +453,56 @@ impl Redactor {
         Self { matcher }
     }
 
+    /// A path and query with every secret replaced, also one sent
+    /// percent-encoded in any way: each segment and each parameter is
+    /// decoded to be checked, and one that holds a secret is replaced
+    /// whole.
+    pub fn redact_target<'a>(&self, target: &'a str) -> std::borrow::Cow<'a, str> {
+        let Some(matcher) = &self.matcher else {
+            return std::borrow::Cow::Borrowed(target);
+        };
+        let holds = |raw: &str| {
+            let spaced = raw.replace('+', " ");
+            let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy();
+            matcher.is_match(decoded.as_ref())
+        };
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (target, None),
+        };
+        let path_holds = path.split('/').any(&holds);
+        let query_holds = query.is_some_and(|q| q.split('&').any(|pair| holds(pair)));
+        if !path_holds && !query_holds {
+            return std::borrow::Cow::Borrowed(target);
+        }
+        let mut out: String = path
+            .split('/')
+            .map(|segment| {
+                if holds(segment) {
+                    "[redacted]"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        if let Some(query) = query {
+            out.push('?');
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, value)) if holds(value) && !holds(name) => {
+                        format!("{name}=[redacted]")
+                    }
+                    _ if holds(pair) => "[redacted]".to_owned(),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            out.push_str(&pairs.join("&"));
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
     /// `text` with every secret replaced.
     pub fn redact<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
         match &self.matcher {
@@ -522,7 +572,7 @@ impl Pending {
             id: 0,
             at: self.at,
             method: self.method.clone(),
-            target: cut(&redactor.redact(&self.target), MAX_TARGET).into(),
+            target: cut(&redactor.redact_target(&self.target), MAX_TARGET).into(),
             headers: redactor.redact(&self.headers).into(),
             status,
             duration_ms: millis(self.started.elapsed()),
@@ -870,6 +920,12 @@ mod tests {
         );
         // Too short to redact without redacting ordinary words.
         assert_eq!(redactor.redact("abc"), "abc");
+        // In a URL, whatever the encoding.
+        assert_eq!(
+            redactor.redact_target("/x/API%5FSECRET/y?k=%41PI_SECRET&API%5FSECRET=1&z=2"),
+            "/x/[redacted]/y?k=[redacted]&[redacted]&z=2"
+        );
+        assert_eq!(redactor.redact_target("/x?y=1"), "/x?y=1");
     }
 
     #[test]
