@@ -471,7 +471,7 @@ impl Redactor {
             None => (target, None),
         };
         let path_holds = path.split('/').any(&holds);
-        let query_holds = query.is_some_and(|q| q.split('&').any(|pair| holds(pair)));
+        let query_holds = query.is_some_and(|q| q.split('&').any(&holds));
         if !path_holds && !query_holds {
             return std::borrow::Cow::Borrowed(target);
         }
