@@ -19,6 +19,15 @@ const SECRETS: &[&str] = &[
     "the-admin-token",
 ];
 
+/// One way of sending a secret: what it is, method, URI, headers, body.
+type Placement = (
+    &'static str,
+    &'static str,
+    String,
+    Vec<(&'static str, String)>,
+    &'static str,
+);
+
 fn basic(user: &str, password: &str) -> String {
     use base64::Engine;
     format!(
@@ -33,8 +42,7 @@ async fn a_secret_sent_in_any_field_is_redacted_from_the_journal() {
     settings.admin_token = Some("the-admin-token".to_owned());
     let app = TestApp::with_state(AppState::for_tests_with(settings));
     let form = "application/x-www-form-urlencoded";
-    // (what, method, uri, headers, body)
-    let placements: Vec<(&str, &str, String, Vec<(&str, String)>, &str)> = vec![
+    let placements: Vec<Placement> = vec![
         (
             "client secret as client_id",
             "POST",
