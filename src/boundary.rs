@@ -22,8 +22,8 @@ use http_body::Body as _;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
-use crate::namespace::PREFIX;
 use crate::outcome::Outcome;
+use crate::paths::{Api, api_of};
 
 /// Largest request body of the emulated APIs: their bodies are a few
 /// OAuth parameters or a w.c.s. preferences object (upstream refuses more
@@ -42,44 +42,6 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Most header fields: the HTTP layer's own limit (Apache's too), which it
 /// enforces before [`guard`] could.
 pub const MAX_HEADERS: usize = 100;
-
-/// Whose format a refusal takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
-    /// Logora's OAuth server (`/oauth/*`): Doorkeeper's error body.
-    OAuth,
-    /// Logora's API (`/api/v1/*`).
-    Logora,
-    /// w.c.s. (`/api/*` but `/api/v1`, `/user`, `/myspace/*`).
-    Wcs,
-    /// The control plane (`/__doublure/*`).
-    Control,
-    /// Nobody's path: plain text.
-    Other,
-}
-
-/// The API `path` belongs to, a `/__ns/{name}/` prefix set aside.
-pub fn api_of(path: &str) -> Api {
-    let path = match path.strip_prefix(PREFIX) {
-        Some(rest) => rest.find('/').map_or("/", |at| &rest[at..]),
-        None => path,
-    };
-    let under = |prefix: &str| {
-        path.strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    };
-    if under("/__doublure") {
-        Api::Control
-    } else if under("/oauth") {
-        Api::OAuth
-    } else if under("/api/v1") {
-        Api::Logora
-    } else if under("/api") || under("/user") || under("/myspace") {
-        Api::Wcs
-    } else {
-        Api::Other
-    }
-}
 
 /// The headers and body of a refusal with `status` in `api`'s format,
 /// `message` saying what was wrong.
@@ -347,29 +309,6 @@ fn check_head(request: &Request, api: Api, body_limit: usize) -> Option<(StatusC
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_path_belongs_to_the_api_of_its_tail() {
-        let cases = [
-            ("/oauth/token", Api::OAuth),
-            ("/oauth", Api::OAuth),
-            ("/api/v1/users", Api::Logora),
-            ("/api/v1", Api::Logora),
-            ("/api/v10", Api::Wcs),
-            ("/api/user/forms", Api::Wcs),
-            ("/user", Api::Wcs),
-            ("/myspace/drafts", Api::Wcs),
-            ("/userland", Api::Other),
-            ("/__doublure/state", Api::Control),
-            ("/__ns/t1/__doublure/reset", Api::Control),
-            ("/__ns/t1/oauth/token", Api::OAuth),
-            ("/__ns/t1", Api::Other),
-            ("/favicon.ico", Api::Other),
-        ];
-        for (path, api) in cases {
-            assert_eq!(api_of(path), api, "{path}");
-        }
-    }
 
     #[test]
     fn a_raw_refusal_is_a_whole_answer_that_closes_the_connection() {

@@ -56,6 +56,7 @@ pub mod import;
 pub mod logora;
 pub mod namespace;
 pub mod outcome;
+pub mod paths;
 pub mod routing;
 pub mod serve;
 pub mod startup;

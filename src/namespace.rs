@@ -25,8 +25,7 @@ use crate::traffic::faults::Faults;
 use crate::traffic::journal::Journal;
 use crate::wcs::Wcs;
 
-/// The path prefix of namespaces: `/__ns/{name}/…`.
-pub const PREFIX: &str = "/__ns/";
+pub use crate::paths::PREFIX;
 
 /// Longest namespace name.
 pub const MAX_NAME: usize = 64;

@@ -31,8 +31,9 @@ use crate::admin::namespaces::Namespaces;
 use crate::boundary;
 use crate::config::{CorsOrigins, Settings};
 use crate::logora::Logora;
-use crate::namespace::{Namespace, PREFIX, Refusal};
+use crate::namespace::{Namespace, Refusal};
 use crate::outcome::Outcome;
+use crate::paths::{PREFIX, is_admin_path};
 use crate::traffic::{faults, journal};
 use crate::wcs::Wcs;
 
@@ -230,11 +231,6 @@ fn set_path(request: &mut Request, path: &str) {
 
 fn is_namespace_list(path: &str) -> bool {
     path == "/__doublure/namespaces" || path.starts_with("/__doublure/namespaces/")
-}
-
-/// Whether a path is the control plane's.
-pub fn is_admin_path(path: &str) -> bool {
-    path.starts_with("/__doublure/") || path == "/__doublure"
 }
 
 /// Response headers a browser app may read: Logora's pagination headers.

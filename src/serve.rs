@@ -609,7 +609,7 @@ fn replacement(written: &[u8], head: &[u8]) -> Option<Vec<u8>> {
         .find_map(|line| line.strip_prefix(b"date: "))
         .map(<[u8]>::trim_ascii_end);
     let path = requested_path(head);
-    let api = boundary::api_of(&path);
+    let api = crate::paths::api_of(&path);
     tracing::debug!(
         status = status.as_u16(),
         path,

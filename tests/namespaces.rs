@@ -507,3 +507,32 @@ async fn a_namespace_works_over_a_real_socket() {
         "{link}"
     );
 }
+
+#[tokio::test]
+async fn the_root_and_a_namespace_reading_the_same_forms_each_get_their_own_urls() {
+    let app = TestApp::new();
+    let basic = [(
+        "authorization",
+        "Basic YWdlbnRzOmFnZW50cy1zZWNyZXQ=", // agents:agents-secret
+    )];
+    let url_of = |response: &TestResponse| {
+        response.json()["data"][0]["url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for (prefix, base) in [
+        ("", "http://localhost:8080/"),
+        ("/__ns/forms-a", "http://localhost:8080/__ns/forms-a/"),
+        ("", "http://localhost:8080/"),
+        ("/__ns/forms-b", "http://localhost:8080/__ns/forms-b/"),
+    ] {
+        let forms = app
+            .get_with(&format!("{prefix}/api/users/1/forms"), &basic)
+            .await;
+        assert_eq!(forms.status, StatusCode::OK, "{}", forms.text());
+        let url = url_of(&forms);
+        assert!(url.starts_with(base), "{prefix}: {url}");
+        assert!(!url[base.len()..].starts_with("__ns"), "{prefix}: {url}");
+    }
+}

@@ -25,6 +25,7 @@ use crate::boundary;
 use crate::config::Settings;
 use crate::logora::Logora;
 use crate::outcome::Outcome;
+use crate::paths::{Api, api_of};
 
 /// The request header that injects a fault into one call.
 pub const FAULT_HEADER: &str = "x-doublure-fault";
@@ -424,31 +425,13 @@ fn parse_millis(text: &str) -> Result<u64, String> {
     Ok((value * factor).round() as u64)
 }
 
-/// Which API a path belongs to, for the shape of an injected error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Api {
-    Oauth,
-    Logora,
-    Wcs,
-}
-
-fn api_of(path: &str) -> Api {
-    if path.starts_with("/oauth/") {
-        Api::Oauth
-    } else if path.starts_with("/api/v1/") || path == "/api/v1" {
-        Api::Logora
-    } else {
-        Api::Wcs
-    }
-}
-
 /// An error answer with `status` in the format of the API `path` belongs to.
 pub fn error_response(path: &str, status: StatusCode, retry_after: Option<u64>) -> Response {
     let reason = status.canonical_reason().unwrap_or("Error");
     let body = match api_of(path) {
         // Upstream: Doorkeeper's own error codes for an overloaded or
         // failing authorization server (RFC 6749 §4.1.2.1).
-        Api::Oauth => {
+        Api::OAuth => {
             let (error, description) = match status.as_u16() {
                 429 | 503 => (
                     "temporarily_unavailable",
@@ -467,8 +450,12 @@ pub fn error_response(path: &str, status: StatusCode, retry_after: Option<u64>) 
         }
         Api::Logora => json!({"success": false, "error": reason}),
         // Upstream: w.c.s. answers an unhandled exception with `{"err": 1}`.
-        Api::Wcs if status == StatusCode::INTERNAL_SERVER_ERROR => json!({"err": 1}),
-        Api::Wcs => json!({
+        // Its shape also serves the paths of no API (faults only ever
+        // answer what is not the control plane).
+        Api::Wcs | Api::Control | Api::Other if status == StatusCode::INTERNAL_SERVER_ERROR => {
+            json!({"err": 1})
+        }
+        Api::Wcs | Api::Control | Api::Other => json!({
             "err": 1,
             "err_class": reason,
             "err_code": reason.to_ascii_lowercase().replace(' ', "-"),
@@ -508,7 +495,7 @@ fn dropped_response() -> Response {
     let mut response = Response::new(Body::new(Dropped));
     // What the journal records: no status went out.
     *response.status_mut() =
-        StatusCode::from_u16(super::journal::DROPPED).unwrap_or(StatusCode::BAD_REQUEST);
+        StatusCode::from_u16(super::DROPPED).unwrap_or(StatusCode::BAD_REQUEST);
     response
 }
 
@@ -580,7 +567,7 @@ pub async fn inject(State(state): State<Injector>, request: Request, next: Next)
         return next.run(request).await;
     };
     if let Some(latency) = effect.latency {
-        if let Some(delay) = request.extensions().get::<Arc<super::journal::Delay>>() {
+        if let Some(delay) = request.extensions().get::<Arc<super::Delay>>() {
             delay.holding(format!(
                 "of {} ms of injected latency ({})",
                 latency.as_millis(),
@@ -638,6 +625,12 @@ impl Faults {
     /// Whether any rule is set (read without the lock).
     pub fn is_active(&self) -> bool {
         !self.list_is_empty()
+    }
+
+    /// Whether a call with these headers may be faulted: a rule is set, or
+    /// it asks for a fault by header and the header is honoured.
+    pub fn may_act_on(&self, settings: &Settings, headers: &axum::http::HeaderMap) -> bool {
+        self.is_active() || (settings.fault_header && headers.contains_key(FAULT_HEADER))
     }
 }
 

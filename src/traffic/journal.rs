@@ -31,6 +31,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::faults::Faults;
+use super::{CLIENT_CLOSED, Delay};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::logora::Logora;
@@ -527,25 +528,6 @@ pub struct Recorder {
     pub wcs: Wcs,
 }
 
-/// Set by fault injection while it holds a call back, so that a call the
-/// client gives up on meanwhile is recorded with that reason.
-#[derive(Debug, Default)]
-pub struct Delay {
-    note: Mutex<Option<String>>,
-}
-
-impl Delay {
-    /// Says why the call is being held back ("of injected latency (fault
-    /// rule 3)").
-    pub fn holding(&self, why: String) {
-        *self.note.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
-    }
-
-    fn note(&self) -> Option<String> {
-        self.note.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
 /// What is known of a call before its answer: enough to record it
 /// whether it is answered or abandoned.
 struct Pending {
@@ -604,13 +586,6 @@ impl Drop for Pending {
     }
 }
 
-/// The status recorded for a call the client gave up on (nginx's 499).
-pub const CLIENT_CLOSED: u16 = 499;
-
-/// The status recorded for a call whose connection was dropped on purpose
-/// (nginx's 444, "no response").
-pub const DROPPED: u16 = 444;
-
 fn millis(elapsed: Duration) -> f64 {
     (elapsed.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
 }
@@ -652,9 +627,7 @@ pub async fn record(
 
 impl Recorder {
     fn faults_may_fire(&self, request: &Request) -> bool {
-        self.faults.is_active()
-            || (self.settings.fault_header
-                && request.headers().contains_key(super::faults::FAULT_HEADER))
+        self.faults.may_act_on(&self.settings, request.headers())
     }
 }
 

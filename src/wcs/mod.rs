@@ -740,7 +740,7 @@ fn listing(
                 _ => {
                     // `readable` is the item's last key: the rest is
                     // rendered once per form.
-                    body.push_str(&data.form_json_head(*i, base));
+                    render::form_json_head(data, *i, base, &mut body);
                     body.push_str(if *readable {
                         ", \"readable\": true}"
                     } else {
@@ -810,7 +810,7 @@ async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Res
             if n > 0 {
                 body.push_str(", ");
             }
-            body.push_str(data.user_list_json(i));
+            body.push_str(render::user_list_json(data, i));
         }
         body.push_str("], \"err\": 0}");
         respond_body(body, format!("{}: {} users", auth.how, found.len()))

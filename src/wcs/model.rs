@@ -242,9 +242,10 @@ pub struct Index {
     /// generated users are not all rendered at load).
     pub list_json: Vec<std::sync::OnceLock<String>>,
     /// Each form's listing item without its final `readable` key and
-    /// closing brace, rendered once on first use, with the public URL it
-    /// was rendered for.
-    pub form_json: Vec<std::sync::OnceLock<(String, String)>>,
+    /// closing brace, rendered once on first use and cut where the base
+    /// URL goes, so that every namespace (each with its own base URL)
+    /// reads the same pieces.
+    pub form_json: Vec<std::sync::OnceLock<Vec<String>>>,
 }
 
 fn parse_time(s: &str) -> Option<NaiveDateTime> {
@@ -533,39 +534,6 @@ impl WcsData {
         }
         for v in ix.forms_by_role.values_mut() {
             v.sort_by_key(key);
-        }
-    }
-
-    /// User `i`'s `/api/users/` item as Python's json.dumps writes it.
-    pub fn user_list_json(&self, i: usize) -> &str {
-        match self.index.list_json.get(i) {
-            Some(cell) => cell.get_or_init(|| {
-                super::json::dumps(&super::render::user_list_item(self, &self.users[i]))
-            }),
-            None => "null",
-        }
-    }
-
-    /// Form `i`'s listing item (no `full`) up to, not including, its
-    /// final `, "readable": …}`.
-    pub fn form_json_head(&self, i: usize, base: &str) -> std::borrow::Cow<'_, str> {
-        let render = || {
-            let s = super::json::dumps(&super::render::form_item(self, base, i, false, true));
-            match s.strip_suffix(", \"readable\": true}") {
-                Some(head) => head.to_owned(),
-                None => s,
-            }
-        };
-        match self.index.form_json.get(i) {
-            Some(cell) => {
-                let (b, head) = cell.get_or_init(|| (base.to_owned(), render()));
-                if b == base {
-                    std::borrow::Cow::Borrowed(head.as_str())
-                } else {
-                    std::borrow::Cow::Owned(render())
-                }
-            }
-            None => std::borrow::Cow::Owned(render()),
         }
     }
 

@@ -186,6 +186,49 @@ fn python_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// User `i`'s `/api/users/` item as Python's json.dumps writes it,
+/// rendered once.
+pub fn user_list_json(data: &WcsData, i: usize) -> &str {
+    match data.index.list_json.get(i) {
+        Some(cell) => {
+            cell.get_or_init(|| super::json::dumps(&user_list_item(data, &data.users[i])))
+        }
+        None => "null",
+    }
+}
+
+/// Stands for the base URL in a form's cached item: a private-use
+/// character no form holds, which JSON writes as `\ue000`.
+const BASE: &str = "\u{e000}base\u{e000}";
+const BASE_IN_JSON: &str = "\\ue000base\\ue000";
+
+/// Writes form `i`'s listing item (no `full`) for `base` into `out`, up
+/// to, not including, its final `, "readable": …}`: rendered once, then
+/// only joined with the base URL.
+pub fn form_json_head(data: &WcsData, i: usize, base: &str, out: &mut String) {
+    let render = || {
+        let s = super::json::dumps(&form_item(data, BASE, i, false, true));
+        let head = s.strip_suffix(", \"readable\": true}").unwrap_or(&s);
+        head.split(BASE_IN_JSON)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let Some(cell) = data.index.form_json.get(i) else {
+        out.push_str(&render().join(base));
+        return;
+    };
+    let pieces = cell.get_or_init(render);
+    // The base as JSON writes it inside a string.
+    let quoted = super::json::dumps(&Value::String(base.to_owned()));
+    let base = &quoted[1..quoted.len() - 1];
+    for (n, piece) in pieces.iter().enumerate() {
+        if n > 0 {
+            out.push_str(base);
+        }
+        out.push_str(piece);
+    }
+}
+
 /// An item of the `/api/users/` list (spec §4).
 pub fn user_list_item(data: &WcsData, u: &User) -> Value {
     let mut m = user_head(data, u);
