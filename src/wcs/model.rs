@@ -705,14 +705,9 @@ mod tests {
                 ..template.clone()
             })
             .collect();
-        let start = std::time::Instant::now();
         data.add_generated(users, vec![]).unwrap();
-        assert!(start.elapsed().as_secs() < 20);
         let i = data.index.user_by_email["gen99999@example.org"];
-        assert!(
-            data.user_list_json(i)
-                .starts_with(r#"{"user_display_name": "G\u00e9n 099999""#)
-        );
+        assert_eq!(data.users[i].name, "Gén 099999");
         assert_eq!(
             data.index.user_by_name_id["gen-5"],
             data.index.user_by_id[&100_005]
