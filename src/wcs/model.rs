@@ -692,7 +692,7 @@ mod tests {
     }
 
     #[test]
-    fn a_hundred_thousand_generated_users_are_indexed_and_rendered_on_demand() {
+    fn a_hundred_thousand_generated_users_are_indexed() {
         let mut problems = Problems::default();
         let mut data = WcsData::load(&FixtureFiles::compiled_in(BUILTIN_FILES), &mut problems);
         let template = data.users[0].clone();
