@@ -7,7 +7,7 @@
 //! - Two timeouts that mean different things. hyper's own head timeout
 //!   also runs while a keep-alive connection waits for its next request,
 //!   so it cannot keep a slow client from holding a socket for long while
-//!   letting an idle one stay longer. [`Guarded`], the connection's IO,
+//!   letting an idle one stay longer. `Guarded`, the connection's IO,
 //!   knows the connection's phase: idle (nothing read since the last
 //!   answer), reading a head (bytes read, no request started yet), or busy
 //!   (a request in flight, which the service tells it). An idle connection
@@ -18,7 +18,7 @@
 //!   once, then once more when accepts work again.
 //! - What hyper refuses itself before any service runs (a request target
 //!   or a head over its limits, bytes that are not HTTP/1.1), it answers
-//!   with an empty body; [`Guarded`] sends the same status with a body in
+//!   with an empty body; `Guarded` sends the same status with a body in
 //!   the format of the API the request was for
 //!   ([`crate::boundary::raw_refusal`]).
 //! - After a refusal that leaves the client still sending, a lingering
@@ -317,7 +317,7 @@ enum Phase {
     Busy,
 }
 
-/// The answer [`Guarded`] sends instead of hyper's.
+/// The answer `Guarded` sends instead of hyper's.
 #[derive(Debug)]
 enum Answer {
     /// None: hyper's bytes go through.
