@@ -86,6 +86,8 @@ pub struct Inner {
     pub settings: Arc<Settings>,
     /// Base of absolute URLs: the public URL, plus the namespace's prefix.
     pub base_url: String,
+    /// The users list's URL, which every page's links start with.
+    pub users_url: String,
     /// The namespace's identity that tokens are bound to; `None` at the
     /// root.
     realm: Option<Box<[u8]>>,
@@ -113,6 +115,7 @@ impl Logora {
             runtime: Runtime::default(),
             clock,
             settings,
+            users_url: format!("{base_url}/api/v1/users"),
             base_url,
             realm,
         }))

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 
@@ -159,14 +159,12 @@ pub async fn list(
         let body = page_body(data, slots, page.start..page.end);
         (body, total, page)
     });
-    let base = format!("{}/api/v1/users", logora.base_url);
     let mut response = json_response(StatusCode::OK, body);
-    for (name, value) in pagination::headers(&page, total, params.countless, &base, &pairs) {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), value);
-        }
+    let headers = response.headers_mut();
+    for (name, value) in
+        pagination::headers(&page, total, params.countless, &logora.users_url, &pairs)
+    {
+        headers.insert(HeaderName::from_static(name), value);
     }
     let outcome = if page.page > page.pages {
         format!(
