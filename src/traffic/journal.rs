@@ -83,7 +83,8 @@ fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// A request as the ring keeps it: the request line and headers copied
-/// into two strings (a handful of allocations, and nothing that pins the
+/// into one string, written once as the call comes in and kept as it is
+/// unless a secret must go (one allocation, and nothing that pins the
 /// connection's read buffer, as keeping hyper's own `Bytes` would), turned
 /// into an [`Entry`] only when someone reads the journal.
 #[derive(Debug)]
@@ -91,28 +92,39 @@ pub struct Recorded {
     id: u64,
     at: DateTime<Utc>,
     method: Method,
-    /// Path and query as received, secrets redacted by value, cut.
-    target: Box<str>,
-    /// `name: value` lines, secret values already redacted: secrets never
-    /// stay in memory. Header values cannot hold a line break.
-    headers: Box<str>,
+    /// Path and query as received, secrets redacted by value, cut; a line
+    /// break; then `name: value` lines, secret values already redacted:
+    /// secrets never stay in memory. Neither a request target nor a header
+    /// value can hold a line break.
+    head: String,
+    /// Where the target ends in `head`.
+    target_len: usize,
     status: u16,
     duration_ms: f64,
-    outcome: Option<Box<str>>,
+    outcome: Option<String>,
 }
 
 impl Recorded {
-    fn path(&self) -> &str {
-        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    fn target(&self) -> &str {
+        &self.head[..self.target_len]
     }
 
-    /// What the entry weighs against the journal's bound in bytes.
+    fn headers(&self) -> &str {
+        self.head.get(self.target_len + 1..).unwrap_or("")
+    }
+
+    fn path(&self) -> &str {
+        let target = self.target();
+        target.split_once('?').map_or(target, |(p, _)| p)
+    }
+
+    /// What the entry weighs against the journal's bound in bytes: what it
+    /// holds, spare capacity included.
     fn weight(&self) -> usize {
         std::mem::size_of::<Self>()
             + 16
-            + self.target.len()
-            + self.headers.len()
-            + self.outcome.as_deref().map_or(0, str::len)
+            + self.head.capacity()
+            + self.outcome.as_ref().map_or(0, String::capacity)
     }
 
     /// The entry as `GET /__doublure/requests` shows it.
@@ -122,16 +134,16 @@ impl Recorded {
             time: self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
             method: self.method.to_string(),
             path: self.path().to_owned(),
-            query: self.target.split_once('?').map(|(_, q)| redact_query(q)),
+            query: self.target().split_once('?').map(|(_, q)| redact_query(q)),
             headers: self
-                .headers
+                .headers()
                 .lines()
                 .filter_map(|line| line.split_once(": "))
                 .map(|(name, value)| (name.to_owned(), value.to_owned()))
                 .collect(),
             status: self.status,
             duration_ms: self.duration_ms,
-            outcome: self.outcome.as_deref().map(str::to_owned),
+            outcome: self.outcome.clone(),
         }
     }
 }
@@ -175,7 +187,7 @@ pub struct Journal {
     closing: tokio::sync::watch::Sender<bool>,
     /// Matchers of the secrets of the data last seen, kept as long as the
     /// data is: rebuilt only when the data changes.
-    secrets: Mutex<Option<Secrets>>,
+    secrets: std::sync::RwLock<Option<Secrets>>,
 }
 
 #[derive(Debug)]
@@ -258,7 +270,7 @@ impl Journal {
                 bytes: 0,
                 next_id: 1,
             }),
-            secrets: Mutex::new(None),
+            secrets: std::sync::RwLock::new(None),
             events: tokio::sync::broadcast::channel(FOLLOW_BUFFER).0,
             followers: AtomicUsize::new(0),
             closing: tokio::sync::watch::channel(false).0,
@@ -387,12 +399,20 @@ impl Journal {
         wcs: &Arc<WcsData>,
         admin: Option<&str>,
     ) -> Arc<Redactor> {
-        let mut cached = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = cached.as_ref()
-            && Arc::ptr_eq(&s.logora, logora)
-            && Arc::ptr_eq(&s.wcs, wcs)
-        {
-            return Arc::clone(&s.redactor);
+        let current = |cached: &Option<Secrets>| {
+            cached
+                .as_ref()
+                .filter(|s| Arc::ptr_eq(&s.logora, logora) && Arc::ptr_eq(&s.wcs, wcs))
+                .map(|s| Arc::clone(&s.redactor))
+        };
+        // Every call reads, both workers at once; a change of the data is
+        // rare.
+        if let Some(redactor) = current(&self.secrets.read().unwrap_or_else(|e| e.into_inner())) {
+            return redactor;
+        }
+        let mut cached = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(redactor) = current(&cached) {
+            return redactor;
         }
         let redactor = Arc::new(Redactor::new(known_secrets(logora, wcs, admin)));
         *cached = Some(Secrets {
@@ -509,8 +529,10 @@ struct Pending {
     started: Instant,
     at: DateTime<Utc>,
     method: Method,
-    target: String,
-    headers: String,
+    /// The request's target, a line break, its headers ([`Recorded::head`]
+    /// before the redaction of known secrets).
+    head: String,
+    target_len: usize,
     delay: Option<Arc<Delay>>,
     done: bool,
 }
@@ -524,15 +546,17 @@ impl Pending {
             &recorder.wcs.data.get(),
             recorder.settings.admin_token.as_deref(),
         );
+        let (head, target_len) =
+            redacted_head(&redactor, std::mem::take(&mut self.head), self.target_len);
         let recorded = Recorded {
             id: 0,
             at: self.at,
             method: self.method.clone(),
-            target: cut(&redactor.redact(&self.target), MAX_TARGET).into(),
-            headers: redactor.redact(&self.headers).into(),
+            head,
+            target_len,
             status,
             duration_ms: millis(self.started.elapsed()),
-            outcome: outcome.map(|o| cut(&redactor.redact(&o), MAX_OUTCOME).into()),
+            outcome: outcome.map(|o| redacted(&redactor, o, MAX_OUTCOME)),
         };
         log(&recorded);
         recorder.journal.push(recorded);
@@ -587,15 +611,20 @@ pub async fn record(
         request.extensions_mut().insert(Arc::clone(&delay));
         delay
     });
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
+    let mut head = String::with_capacity(target.len() + 1 + headers_len(request.headers()));
+    head.push_str(target);
+    head.push('\n');
+    push_redacted_headers(&mut head, request.headers());
     let mut pending = Pending {
         started,
         at,
         method: request.method().clone(),
-        target: request.uri().path_and_query().map_or_else(
-            || request.uri().path().to_owned(),
-            |pq| pq.as_str().to_owned(),
-        ),
-        headers: redacted_headers(request.headers()),
+        target_len: target.len(),
+        head,
         delay,
         recorder,
         done: false,
@@ -709,12 +738,57 @@ impl Refusals {
     }
 }
 
+/// `text` with every known secret replaced and cut to `max` bytes; the
+/// same string, not a copy, in the usual case where there is nothing to do.
+fn redacted(redactor: &Redactor, text: String, max: usize) -> String {
+    match redactor.redact(&text) {
+        std::borrow::Cow::Borrowed(_) if text.len() <= max => text,
+        clean => cut(&clean, max).into_owned(),
+    }
+}
+
+/// [`Recorded::head`] with the known secrets out and the target cut, and
+/// the target's new length: the same string, not a copy, in the usual
+/// case.
+fn redacted_head(redactor: &Redactor, head: String, target_len: usize) -> (String, usize) {
+    let (target, headers) = head.split_at(target_len);
+    let (clean_target, clean_headers) = (redactor.redact(target), redactor.redact(headers));
+    if matches!(
+        (&clean_target, &clean_headers),
+        (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_))
+    ) && target_len <= MAX_TARGET
+    {
+        return (head, target_len);
+    }
+    let clean_target = cut(&clean_target, MAX_TARGET);
+    let mut out = String::with_capacity(clean_target.len() + clean_headers.len());
+    out.push_str(&clean_target);
+    out.push_str(&clean_headers);
+    (out, clean_target.len())
+}
+
+/// An upper bound of what [`push_redacted_headers`] writes.
+fn headers_len(headers: &HeaderMap) -> usize {
+    let all: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len().min(MAX_HEADER_VALUE + 32) + 3)
+        .sum();
+    all.min(MAX_HEADERS + MAX_HEADER_VALUE + 128)
+}
+
 /// Headers as `name: value` lines, in order, secret values reduced to
 /// their scheme, each value and the whole cut to a bound.
 pub fn redacted_headers(headers: &HeaderMap) -> String {
-    let mut text = String::with_capacity(256);
+    let mut text = String::with_capacity(headers_len(headers));
+    push_redacted_headers(&mut text, headers);
+    text
+}
+
+/// [`redacted_headers`], appended to `text`.
+fn push_redacted_headers(text: &mut String, headers: &HeaderMap) {
+    let start = text.len();
     for (n, (name, value)) in headers.iter().enumerate() {
-        if text.len() >= MAX_HEADERS {
+        if text.len() - start >= MAX_HEADERS {
             let rest: usize = headers
                 .iter()
                 .skip(n)
@@ -742,7 +816,6 @@ pub fn redacted_headers(headers: &HeaderMap) -> String {
         }
         text.push('\n');
     }
-    text
 }
 
 #[cfg(test)]
@@ -754,8 +827,8 @@ mod tests {
             id: 0,
             at: DateTime::<Utc>::UNIX_EPOCH,
             method: Method::GET,
-            target: path.into(),
-            headers: "".into(),
+            head: format!("{path}\n"),
+            target_len: path.len(),
             status,
             duration_ms: 0.0,
             outcome: None,
@@ -845,7 +918,7 @@ mod tests {
         headers.append("cookie", "a=1".parse().unwrap());
         headers.append("cookie", "b=2".parse().unwrap());
         let mut recorded = entry("/api/user/?email=a%40b.c&signature=xyz", 200);
-        recorded.headers = redacted_headers(&headers).into();
+        recorded.head.push_str(&redacted_headers(&headers));
         assert_eq!(
             recorded.entry().headers,
             [
