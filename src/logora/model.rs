@@ -397,13 +397,23 @@ pub fn scope_bits(scopes: &str) -> Result<u8, String> {
 
 /// The scope list of `bits`, space-separated.
 pub fn scope_text(bits: u8) -> String {
-    SCOPES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, s)| *s)
-        .collect::<Vec<_>>()
-        .join(" ")
+    scope_str(bits).to_owned()
+}
+
+/// [`scope_text`] without an allocation: each token issued says its scope.
+pub fn scope_str(bits: u8) -> &'static str {
+    // Every combination of `SCOPES`, in their order (a test checks).
+    const ALL: [&str; 8] = [
+        "",
+        "public",
+        "authentication",
+        "public authentication",
+        "admin",
+        "public admin",
+        "authentication admin",
+        "public authentication admin",
+    ];
+    ALL[usize::from(bits & 0b111)]
 }
 
 /// The 3-byte hash of a client id that tokens carry.
@@ -1353,6 +1363,16 @@ mod tests {
     fn scope_lists_map_to_bits_and_back() {
         assert_eq!(scope_bits("admin public"), Ok(0b101));
         assert_eq!(scope_text(0b101), "public admin");
+        for bits in 0..8u8 {
+            let joined = SCOPES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, s)| *s)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(scope_str(bits), joined);
+        }
         assert_eq!(scope_bits("public write"), Err("write".to_owned()));
     }
 

@@ -17,7 +17,7 @@ use bytes::{Bytes, BytesMut};
 use super::error::{LogoraError, TokenProblem, json_response};
 use super::model::{FilterKey, LogoraData};
 use super::pagination::{self, Page};
-use super::{Logora, answer, auth, fail};
+use super::{Logora, answer, answer_later, auth, fail};
 
 /// Scope bit of `authentication`, which anonymize and delete need.
 const AUTHENTICATION: u8 = 0b010;
@@ -166,22 +166,22 @@ pub async fn list(
     {
         headers.insert(HeaderName::from_static(name), value);
     }
-    let outcome = if page.page > page.pages {
-        format!(
-            "page {} is past the end ({} pages, {total} users): empty page, for {} by {}",
-            page.page, page.pages, caller.client_id, caller.via
-        )
-    } else {
-        format!(
-            "page {} of {}, {} users of {total}, for {} by {}",
-            page.page,
-            page.pages,
-            page.items(),
-            caller.client_id,
-            caller.via
-        )
-    };
-    answer(response, outcome)
+    let Caller { client_id, via, .. } = caller;
+    answer_later(response, move || {
+        if page.page > page.pages {
+            format!(
+                "page {} is past the end ({} pages, {total} users): empty page, for {client_id} by {via}",
+                page.page, page.pages
+            )
+        } else {
+            format!(
+                "page {} of {}, {} users of {total}, for {client_id} by {via}",
+                page.page,
+                page.pages,
+                page.items(),
+            )
+        }
+    })
 }
 
 fn needs_authentication(caller: &Caller) -> Result<(), (LogoraError, String)> {

@@ -101,10 +101,42 @@ pub struct Recorded {
     target_len: usize,
     status: u16,
     duration_ms: f64,
-    outcome: Option<String>,
+    outcome: Option<Said>,
 }
 
+/// An outcome as the ring keeps it.
+enum Said {
+    /// Redacted and cut when recorded.
+    Text(String),
+    /// Written when read, then redacted with the secrets known when the
+    /// call was recorded, and cut.
+    Later(Arc<dyn Fn() -> String + Send + Sync>, Arc<Redactor>),
+}
+
+impl std::fmt::Debug for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(text) => f.debug_tuple("Text").field(text).finish(),
+            Self::Later(..) => f.write_str("Later(..)"),
+        }
+    }
+}
+
+/// What an outcome written later weighs in the journal's bound beside its
+/// closure: what the closure captured (a client id, a user's e-mail).
+const LATER_WEIGHT: usize = 64;
+
 impl Recorded {
+    /// Why the call got its answer, written now if it was not.
+    fn outcome(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.outcome.as_ref().map(|said| match said {
+            Said::Text(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            Said::Later(write, redactor) => {
+                std::borrow::Cow::Owned(redacted(redactor, write(), MAX_OUTCOME))
+            }
+        })
+    }
+
     fn target(&self) -> &str {
         &self.head[..self.target_len]
     }
@@ -124,7 +156,10 @@ impl Recorded {
         std::mem::size_of::<Self>()
             + 16
             + self.head.capacity()
-            + self.outcome.as_ref().map_or(0, String::capacity)
+            + self.outcome.as_ref().map_or(0, |said| match said {
+                Said::Text(text) => text.capacity(),
+                Said::Later(write, _) => std::mem::size_of_val(&**write) + LATER_WEIGHT,
+            })
     }
 
     /// The entry as `GET /__doublure/requests` shows it.
@@ -143,7 +178,7 @@ impl Recorded {
                 .collect(),
             status: self.status,
             duration_ms: self.duration_ms,
-            outcome: self.outcome.clone(),
+            outcome: self.outcome().map(std::borrow::Cow::into_owned),
         }
     }
 }
@@ -525,7 +560,7 @@ impl Delay {
 /// What is known of a call before its answer: enough to record it
 /// whether it is answered or abandoned.
 struct Pending {
-    recorder: Recorder,
+    recorder: Arc<Recorder>,
     started: Instant,
     at: DateTime<Utc>,
     method: Method,
@@ -538,7 +573,7 @@ struct Pending {
 }
 
 impl Pending {
-    fn finish(&mut self, status: u16, outcome: Option<String>) {
+    fn finish(&mut self, status: u16, outcome: Option<Outcome>) {
         self.done = true;
         let recorder = &self.recorder;
         let redactor = recorder.journal.redactor(
@@ -556,7 +591,10 @@ impl Pending {
             target_len,
             status,
             duration_ms: millis(self.started.elapsed()),
-            outcome: outcome.map(|o| redacted(&redactor, o, MAX_OUTCOME)),
+            outcome: outcome.map(|o| match o {
+                Outcome::Text(text) => Said::Text(redacted(&redactor, text, MAX_OUTCOME)),
+                Outcome::Later(write) => Said::Later(write, Arc::clone(&redactor)),
+            }),
         };
         log(&recorded);
         recorder.journal.push(recorded);
@@ -580,7 +618,7 @@ impl Drop for Pending {
             "client closed the connection after {} ms{held}",
             self.started.elapsed().as_millis()
         );
-        self.finish(CLIENT_CLOSED, Some(outcome));
+        self.finish(CLIENT_CLOSED, Some(Outcome::Text(outcome)));
     }
 }
 
@@ -598,7 +636,7 @@ fn millis(elapsed: Duration) -> f64 {
 /// Middleware on the emulated APIs: records each request once answered,
 /// or once abandoned by its client.
 pub async fn record(
-    State(recorder): State<Recorder>,
+    State(recorder): State<Arc<Recorder>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -630,7 +668,7 @@ pub async fn record(
         done: false,
     };
     let mut response = next.run(request).await;
-    let outcome = response.extensions_mut().remove::<Outcome>().map(|o| o.0);
+    let outcome = response.extensions_mut().remove::<Outcome>();
     pending.finish(response.status().as_u16(), outcome);
     response
 }
@@ -648,7 +686,11 @@ impl Recorder {
 /// waits for `--log-level debug`. The journal has them all.
 fn log(recorded: &Recorded) {
     let (method, path, status) = (&recorded.method, recorded.path(), recorded.status);
-    let outcome = recorded.outcome.as_deref().unwrap_or("");
+    if status < 400 && !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let outcome = recorded.outcome();
+    let outcome = outcome.as_deref().unwrap_or("");
     if status >= 400 {
         let repeats = REFUSALS.lock().unwrap_or_else(|e| e.into_inner()).see(
             method.as_str(),
