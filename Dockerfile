@@ -18,11 +18,12 @@
 
 # Base images are named in full, so Podman reads this file as Docker does.
 FROM docker.io/library/rust:1-slim-bookworm AS build
-# musl-tools brings musl-gcc, which a dependency that compiles C (ring, for
-# one) needs to build for the musl target; `uname -m` makes the same stage
-# build for x86_64 and aarch64. DL3008 (pin apt package versions) is
-# ignored: musl-tools comes from the base image's own Debian release, and a
-# pinned version would break the build at Debian's next point release.
+# musl-tools brings musl-gcc, which the dependencies that compile C (ring;
+# mimalloc, the allocator) need to build for the musl target; `uname -m`
+# makes the same stage build for x86_64 and aarch64. DL3008 (pin apt
+# package versions) is ignored: musl-tools comes from the base image's own
+# Debian release, and a pinned version would break the build at Debian's
+# next point release.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends musl-tools \

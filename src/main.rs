@@ -10,6 +10,12 @@ use doublure::config::{Config, Generate, LogFormat};
 use doublure::data::Data;
 use doublure::startup::{Application, StartupError, shutdown_signal};
 
+/// mimalloc rather than the C library's allocator: measured in
+/// docs/performance.md, on the hot routes and with a million users, and
+/// above all in the static musl build, whose own allocator is slow.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `println!` that ignores a closed standard output: `doublure … | head -1`
 /// must end with the documented exit status, not a panic (101) when the
 /// reader has gone.

@@ -5,21 +5,65 @@
 //! query string quoted in one goes through [`redact_query`], and the
 //! journal redacts every known secret value before keeping or logging it.
 
+use std::sync::Arc;
+
 use axum::response::Response;
 
-/// Why a request got the answer it got.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome(pub String);
+/// Why a request got the answer it got: its words, or how to write them.
+#[derive(Clone)]
+pub enum Outcome {
+    /// Written when the answer was made.
+    Text(String),
+    /// Written only if someone reads it: the routes called by the
+    /// thousand (a users page, a token, a forms list) answer far more calls
+    /// than anyone reads in the journal, and formatting each outcome was
+    /// work on every one of them.
+    Later(Arc<dyn Fn() -> String + Send + Sync>),
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Outcome").field(&self.text()).finish()
+    }
+}
 
 impl Outcome {
     /// Attaches `text` as the outcome of `response`.
     pub fn attach(response: &mut Response, text: impl Into<String>) {
-        response.extensions_mut().insert(Outcome(text.into()));
+        response.extensions_mut().insert(Outcome::Text(text.into()));
     }
 
-    /// The outcome attached to `response`, if any.
-    pub fn of(response: &Response) -> Option<&str> {
-        response.extensions().get::<Outcome>().map(|o| o.0.as_str())
+    /// Attaches the outcome `write` writes, called only when someone
+    /// reads it (the journal, a log line), as often as they do: it must
+    /// capture what it says, not refer to state that may change.
+    pub fn attach_later(
+        response: &mut Response,
+        write: impl Fn() -> String + Send + Sync + 'static,
+    ) {
+        response
+            .extensions_mut()
+            .insert(Outcome::Later(Arc::new(write)));
+    }
+
+    /// The outcome attached to `response`, if any, written.
+    pub fn of(response: &Response) -> Option<String> {
+        response.extensions().get::<Outcome>().map(Outcome::text)
+    }
+
+    /// The words.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Later(write) => write(),
+        }
+    }
+
+    /// The words, without a copy when they are written already.
+    pub fn into_text(self) -> String {
+        match self {
+            Self::Text(text) => text,
+            Self::Later(write) => write(),
+        }
     }
 }
 
@@ -56,6 +100,20 @@ fn is_secret_param(raw_name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outcome_written_later_reads_as_the_same_words() {
+        let mut response = Response::new(axum::body::Body::empty());
+        assert_eq!(Outcome::of(&response), None);
+        let (page, client) = (3, "API_KEY".to_owned());
+        Outcome::attach_later(&mut response, move || format!("page {page} for {client}"));
+        assert_eq!(
+            Outcome::of(&response).as_deref(),
+            Some("page 3 for API_KEY")
+        );
+        Outcome::attach(&mut response, "now");
+        assert_eq!(Outcome::of(&response).as_deref(), Some("now"));
+    }
 
     #[test]
     fn secret_query_parameters_are_redacted_and_the_rest_kept_as_sent() {

@@ -63,16 +63,18 @@ pub fn namespace_router(ns: &Namespace) -> Router {
     // browser demo reads an injected 503 or a 413 like any other answer,
     // and the journal sees what the layers did. Wrapped around the whole
     // router rather than each route, so that a namespace is quick to make.
+    // Each middleware's state is one `Arc`, cloned for every call: one
+    // reference count to touch, not one per field.
     let service = ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(
-            journal::Recorder {
+            Arc::new(journal::Recorder {
                 journal: Arc::clone(&ns.journal),
                 clock: Arc::clone(&ns.clock),
                 settings: Arc::clone(settings),
                 faults: Arc::clone(&ns.faults),
                 logora: ns.logora.clone(),
                 wcs: ns.wcs.clone(),
-            },
+            }),
             journal::record,
         ))
         .layer(cors_layer(&settings.cors))
@@ -84,11 +86,11 @@ pub fn namespace_router(ns: &Namespace) -> Router {
         ))
         .layer(DefaultBodyLimit::max(boundary::API_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(
-            faults::Injector {
+            Arc::new(faults::Injector {
                 faults: Arc::clone(&ns.faults),
                 settings: Arc::clone(settings),
                 logora: ns.logora.clone(),
-            },
+            }),
             faults::inject,
         ))
         .service(apis);
@@ -107,13 +109,17 @@ pub fn app(
         crate::admin::router(Arc::clone(&namespaces), Arc::clone(&settings)),
         &settings,
     );
-    Router::new().fallback(dispatch).with_state(Dispatch {
-        root,
-        root_apis,
-        namespaces,
-        admin,
-        cors: cors_layer(&settings.cors),
-    })
+    // One `Arc` cloned per request, rather than the routers, the registry
+    // and a CORS layer (whose clone allocates) each.
+    Router::new()
+        .fallback(dispatch)
+        .with_state(Arc::new(Dispatch {
+            root,
+            root_apis,
+            namespaces,
+            admin,
+            cors: cors_layer(&settings.cors),
+        }))
 }
 
 /// The control plane behind its limits (`--admin-body-limit`) and the
@@ -139,7 +145,6 @@ fn protect_admin(admin: Router, settings: &Settings) -> Router {
     ))
 }
 
-#[derive(Clone)]
 struct Dispatch {
     root: Namespace,
     root_apis: Router,
@@ -149,14 +154,14 @@ struct Dispatch {
 }
 
 /// Sends the request to the namespace its path names, or to the root.
-async fn dispatch(State(d): State<Dispatch>, mut request: Request) -> Response {
+async fn dispatch(State(d): State<Arc<Dispatch>>, mut request: Request) -> Response {
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return if is_admin_path(path) {
-            request.extensions_mut().insert(d.root);
-            serve(d.admin, request).await
+            request.extensions_mut().insert(d.root.clone());
+            serve(d.admin.clone(), request).await
         } else {
-            serve(d.root_apis, request).await
+            serve(d.root_apis.clone(), request).await
         };
     };
     let (name, tail) = match rest.find('/') {
@@ -166,12 +171,12 @@ async fn dispatch(State(d): State<Dispatch>, mut request: Request) -> Response {
     set_path(&mut request, &tail);
     if is_namespace_list(&tail) {
         // The server's list: asking it makes no namespace.
-        return serve(d.admin, request).await;
+        return serve(d.admin.clone(), request).await;
     }
     match d.namespaces.resolve(&name) {
         Ok(entry) if is_admin_path(&tail) => {
             request.extensions_mut().insert(entry.namespace);
-            serve(d.admin, request).await
+            serve(d.admin.clone(), request).await
         }
         Ok(entry) => serve(entry.service, request).await,
         Err(refusal) => {
@@ -185,7 +190,7 @@ async fn dispatch(State(d): State<Dispatch>, mut request: Request) -> Response {
             } else {
                 // A browser calling an API under the prefix reads the
                 // refusal, not a CORS error.
-                refused_with_cors(d.cors, error, request).await
+                refused_with_cors(d.cors.clone(), error, request).await
             }
         }
     }

@@ -214,3 +214,77 @@ async fn filtered_and_paginated_answers_equal_a_plain_scan_of_generated_data() {
         assert!(expected.len() > 100, "{query} spans several pages");
     }
 }
+
+/// SHA-256 of `bytes`, in hex.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn generated_users_are_written_byte_for_byte_as_before() {
+    // The digest of `doublure fixtures generate --logora-users 3000 --seed
+    // 7`'s users as written before the generator was made faster: speed
+    // must not change a byte of the data.
+    let dir = tempfile::tempdir().unwrap();
+    let generate = Generate {
+        logora_users: 3000,
+        wcs_users: 0,
+        forms_per_user: 2,
+        seed: 7,
+    };
+    doublure::data::write_generated(&generate, dir.path(), &|_| {}).unwrap();
+    let users = std::fs::read(dir.path().join("logora/users.json")).unwrap();
+    assert_eq!(
+        sha256(&users),
+        "bb408ba882f36f9d282982242a8b5c59f40c38395dd938b1499e5324e6932024"
+    );
+}
+
+#[tokio::test]
+async fn generated_users_are_served_byte_for_byte_as_before() {
+    // The digest of these pages (bodies and pagination headers) as the
+    // server answered them before its list path was made faster.
+    let app = served(Generate {
+        logora_users: 3000,
+        wcs_users: 0,
+        forms_per_user: 2,
+        seed: 7,
+    });
+    let auth = format!("Bearer {}", token(&app).await);
+    let mut pages: Vec<String> = (1..=32).map(|p| format!("per_page=100&page={p}")).collect();
+    pages.push("per_page=25&page=3&is_expert=true&sub_application_name=app-sport".into());
+    pages.push("per_page=7&page=40&is_selected=false".into());
+    let mut served = Vec::new();
+    for query in pages {
+        let response = app
+            .get_with(
+                &format!("/api/v1/users?{query}"),
+                &[("authorization", &auth)],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{query}");
+        served.extend_from_slice(response.text().as_bytes());
+        for name in [
+            "link",
+            "current-page",
+            "page-items",
+            "next-page",
+            "total-pages",
+            "total",
+        ] {
+            let value = response
+                .headers
+                .get(name)
+                .map_or("None".to_owned(), |v| v.to_str().unwrap().to_owned());
+            served.extend_from_slice(format!("{name}: {value}\n").as_bytes());
+        }
+    }
+    assert_eq!(
+        sha256(&served),
+        "e33f40b81a8a39b6bce05d3c22c468aa85cdf0670193f2316cddcdf697db4c9d"
+    );
+}

@@ -27,6 +27,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
+use serde::Serialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
@@ -35,7 +36,7 @@ use crate::config::Settings;
 use crate::outcome::Outcome;
 use crate::store::Cell;
 use error::{LogoraError, TokenProblem, json_response};
-use model::{Client, LogoraData, scope_bits, scope_text};
+use model::{Client, LogoraData, scope_bits, scope_str, scope_text};
 use token::{Binding, TokenInfo};
 
 /// Logora's routes. A path with another method is, for Rails, a route that
@@ -86,6 +87,8 @@ pub struct Inner {
     pub settings: Arc<Settings>,
     /// Base of absolute URLs: the public URL, plus the namespace's prefix.
     pub base_url: String,
+    /// The users list's URL, which every page's links start with.
+    pub users_url: String,
     /// The namespace's identity that tokens are bound to; `None` at the
     /// root.
     realm: Option<Box<[u8]>>,
@@ -113,6 +116,7 @@ impl Logora {
             runtime: Runtime::default(),
             clock,
             settings,
+            users_url: format!("{base_url}/api/v1/users"),
             base_url,
             realm,
         }))
@@ -184,14 +188,15 @@ impl Logora {
             .data
             .read(|data| data.client(client_id).cloned())
             .ok_or_else(LogoraError::invalid_client)?;
-        self.mint_for(&client, scope).map_err(|(e, _)| e)
+        let issued = self.mint_for(&client, scope).map_err(|(e, _)| e)?;
+        Ok(serde_json::to_value(&issued).unwrap_or(Value::Null))
     }
 
     fn mint_for(
         &self,
         client: &Client,
         scope: Option<&str>,
-    ) -> Result<Value, (LogoraError, String)> {
+    ) -> Result<Issued, (LogoraError, String)> {
         let allowed = scope_bits(&client.scopes).unwrap_or(0);
         let bits = match scope.filter(|s| !s.trim().is_empty()) {
             // Doorkeeper's default scope, limited to the client's own.
@@ -238,21 +243,21 @@ impl Logora {
             rand::random(),
             self.binding(),
         );
-        let scope = scope_text(bits);
+        let scope = scope_str(bits);
         self.runtime.remember(Minted {
             token: access_token.clone(),
             client_id: client.client_id.clone(),
-            scope: scope.clone(),
+            scope: scope.to_owned(),
             created_at,
             expires_at: created_at + i64::from(lifetime),
         });
-        Ok(json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "scope": scope,
-            "created_at": created_at,
-        }))
+        Ok(Issued {
+            access_token,
+            token_type: "Bearer",
+            expires_in: lifetime,
+            scope,
+            created_at,
+        })
     }
 
     /// Tokens minted recently (the last [`RECENT_TOKENS`]) that still work:
@@ -297,6 +302,17 @@ impl Logora {
         self.data.replace(data);
         self.runtime.reset();
     }
+}
+
+/// The `/oauth/token` success body, in Doorkeeper's order: serialized
+/// straight from this, rather than through a JSON tree, on every token.
+#[derive(Debug, Serialize)]
+struct Issued {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u32,
+    scope: &'static str,
+    created_at: i64,
 }
 
 /// What a revocation did.
@@ -405,6 +421,16 @@ fn answer(mut response: Response, outcome: impl Into<String>) -> Response {
     response
 }
 
+/// Attaches the outcome `write` writes when someone reads it, and
+/// answers: for the answers called by the thousand.
+fn answer_later(
+    mut response: Response,
+    write: impl Fn() -> String + Send + Sync + 'static,
+) -> Response {
+    Outcome::attach_later(&mut response, write);
+    response
+}
+
 fn fail(error: LogoraError, outcome: impl Into<String>) -> Response {
     answer(error.into_response(), outcome)
 }
@@ -412,8 +438,10 @@ fn fail(error: LogoraError, outcome: impl Into<String>) -> Response {
 /// A Doorkeeper success body with its cache headers as they reach the
 /// client: Doorkeeper sets `no-store, no-cache`, and Rails keeps only
 /// `no-store` of that (docs/fidelity.md).
-fn oauth_ok(body: &Value) -> Response {
-    let mut response = json_response(StatusCode::OK, body.to_string());
+fn oauth_ok(body: &impl Serialize) -> Response {
+    // Strings, numbers and JSON values always serialize.
+    let body = serde_json::to_string(body).unwrap_or_default();
+    let mut response = json_response(StatusCode::OK, body);
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, error::NO_STORE);
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -490,15 +518,15 @@ async fn token_endpoint(
         ""
     };
     match logora.mint_for(&client, params.get("scope")) {
-        Ok(body) => answer(
-            oauth_ok(&body),
-            format!(
-                "token issued to {}, scope {}, expires in {} s{ignored}",
-                client.client_id,
-                body["scope"].as_str().unwrap_or(""),
-                body["expires_in"]
-            ),
-        ),
+        Ok(issued) => {
+            let (scope, expires_in) = (issued.scope, issued.expires_in);
+            let client_id = client.client_id;
+            answer_later(oauth_ok(&issued), move || {
+                format!(
+                    "token issued to {client_id}, scope {scope}, expires in {expires_in} s{ignored}"
+                )
+            })
+        }
         Err((error, why)) => fail(error, why),
     }
 }

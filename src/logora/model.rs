@@ -219,6 +219,39 @@ fn hash_of(value: &str) -> u64 {
     hasher.finish() | 1
 }
 
+/// Hashing for keys made of hashes (an application id and the hash of a
+/// uid or slug): a multiply spreads them over the table, where SipHash
+/// would hash a million hashes again at start-up.
+#[derive(Debug, Clone, Copy, Default)]
+struct Prehashed;
+
+impl std::hash::BuildHasher for Prehashed {
+    type Hasher = PrehashedHasher;
+
+    fn build_hasher(&self) -> PrehashedHasher {
+        PrehashedHasher(0)
+    }
+}
+
+#[derive(Debug)]
+struct PrehashedHasher(u64);
+
+impl Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// What uniqueness checks and lookups scan, one per slot, kept apart from
 /// the records in a vector of its own: a million of them are 40 MB read in
 /// order, where the records would be a million pointers to follow.
@@ -364,13 +397,23 @@ pub fn scope_bits(scopes: &str) -> Result<u8, String> {
 
 /// The scope list of `bits`, space-separated.
 pub fn scope_text(bits: u8) -> String {
-    SCOPES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits & (1 << i) != 0)
-        .map(|(_, s)| *s)
-        .collect::<Vec<_>>()
-        .join(" ")
+    scope_str(bits).to_owned()
+}
+
+/// [`scope_text`] without an allocation: each token issued says its scope.
+pub fn scope_str(bits: u8) -> &'static str {
+    // Every combination of `SCOPES`, in their order (a test checks).
+    const ALL: [&str; 8] = [
+        "",
+        "public",
+        "authentication",
+        "public authentication",
+        "admin",
+        "public admin",
+        "authentication admin",
+        "public authentication admin",
+    ];
+    ALL[usize::from(bits & 0b111)]
 }
 
 /// The 3-byte hash of a client id that tokens carry.
@@ -648,8 +691,10 @@ impl LogoraData {
             Holder::Old(slot) => self.record(slot).and_then(|r| r.field(field)),
             Holder::New(n) => records.get(n).and_then(|r| r.field(field)),
         };
-        let mut uids: HashMap<(u64, u64), Holder> = HashMap::with_capacity(total);
-        let mut slugs: HashMap<(u64, u64), Holder> = HashMap::with_capacity(total);
+        let mut uids: HashMap<(u64, u64), Holder, Prehashed> =
+            HashMap::with_capacity_and_hasher(total, Prehashed);
+        let mut slugs: HashMap<(u64, u64), Holder, Prehashed> =
+            HashMap::with_capacity_and_hasher(total, Prehashed);
         for (slot, k) in live() {
             if k.uid != 0 {
                 uids.insert((k.app, k.uid), Holder::Old(slot as u32));
@@ -662,15 +707,22 @@ impl LogoraData {
                 found.push(format!("id {} is already used", record.id));
             }
             if record.uid_hash != 0 {
-                let uid = record.uid();
-                match uids.get(&(record.application_id, record.uid_hash)) {
-                    Some(&other) if text(other, "uid") == uid => found.push(format!(
+                let key = (record.application_id, record.uid_hash);
+                // The uid is read back from the JSON only when its hash is
+                // taken: reading it for each of a million generated users
+                // was most of their start-up.
+                let taken = uids.get(&key).and_then(|&other| {
+                    let uid = record.uid();
+                    (text(other, "uid") == uid).then_some(uid)
+                });
+                match taken {
+                    Some(uid) => found.push(format!(
                         "uid {:?} is already used in application {}",
                         uid.unwrap_or_default(),
                         record.application_id
                     )),
-                    _ => {
-                        uids.insert((record.application_id, record.uid_hash), Holder::New(n));
+                    None => {
+                        uids.insert(key, Holder::New(n));
                     }
                 }
             }
@@ -1347,6 +1399,16 @@ mod tests {
     fn scope_lists_map_to_bits_and_back() {
         assert_eq!(scope_bits("admin public"), Ok(0b101));
         assert_eq!(scope_text(0b101), "public admin");
+        for bits in 0..8u8 {
+            let joined = SCOPES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, s)| *s)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(scope_str(bits), joined);
+        }
         assert_eq!(scope_bits("public write"), Err("write".to_owned()));
     }
 

@@ -5,6 +5,8 @@
 //! overflow (an empty page whose `prev` is the last page) for a page past the
 //! end (spec §5.7).
 
+use axum::http::HeaderValue;
+
 /// Default and maximum `per_page` (pagy's default and its items extra cap).
 pub const DEFAULT_PER_PAGE: u64 = 20;
 pub const MAX_PER_PAGE: u64 = 100;
@@ -108,12 +110,39 @@ impl Page {
 /// The URL of page `page`: the request's parameters in their order with
 /// `page` replaced (or appended), as pagy's `pagy_url_for` builds it.
 pub fn page_url(base: &str, pairs: &[(String, String)], page: u64) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut url = String::with_capacity(base.len() + 32);
+    push_page_url(&mut url, base, pairs, page);
+    url
+}
+
+/// `n` in decimal, written into `buffer` (a page number per link, with no
+/// allocation).
+fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or("0")
+}
+
+/// [`page_url`], appended to `out`.
+fn push_page_url(out: &mut String, base: &str, pairs: &[(String, String)], page: u64) {
+    let mut digits = [0; 20];
+    let page = decimal(page, &mut digits);
+    out.push_str(base);
+    out.push('?');
+    let start = out.len();
+    let mut query = form_urlencoded::Serializer::for_suffix(out, start);
     let mut placed = false;
     for (k, v) in pairs {
         if k == "page" {
             if !placed {
-                query.append_pair("page", &page.to_string());
+                query.append_pair("page", page);
                 placed = true;
             }
         } else {
@@ -121,46 +150,55 @@ pub fn page_url(base: &str, pairs: &[(String, String)], page: u64) -> String {
         }
     }
     if !placed {
-        query.append_pair("page", &page.to_string());
+        query.append_pair("page", page);
     }
-    format!("{base}?{}", query.finish())
+    query.finish();
 }
 
-/// The pagination headers of `page`.
+/// The pagination headers of `page`, each value written once, straight
+/// into the header value (this runs on every list call).
 pub fn headers(
     page: &Page,
     total: usize,
     countless: bool,
     base: &str,
     pairs: &[(String, String)],
-) -> Vec<(&'static str, String)> {
-    let mut links = vec![format!("<{}>; rel=\"first\"", page_url(base, pairs, 1))];
+) -> Vec<(&'static str, HeaderValue)> {
+    let query_len: usize = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut link = String::with_capacity(4 * (base.len() + query_len + 40));
+    let rel = |link: &mut String, page_number: u64, rel: &str| {
+        if !link.is_empty() {
+            link.push_str(", ");
+        }
+        link.push('<');
+        push_page_url(link, base, pairs, page_number);
+        link.push_str(">; rel=\"");
+        link.push_str(rel);
+        link.push('"');
+    };
+    rel(&mut link, 1, "first");
     if let Some(prev) = page.prev() {
-        links.push(format!("<{}>; rel=\"prev\"", page_url(base, pairs, prev)));
+        rel(&mut link, prev, "prev");
     }
     if page.has_next() {
-        links.push(format!(
-            "<{}>; rel=\"next\"",
-            page_url(base, pairs, page.page + 1)
-        ));
+        rel(&mut link, page.page + 1, "next");
     }
     if !countless {
-        links.push(format!(
-            "<{}>; rel=\"last\"",
-            page_url(base, pairs, page.pages)
-        ));
+        rel(&mut link, page.pages, "last");
     }
-    let mut out = vec![
-        ("link", links.join(", ")),
-        ("current-page", page.page.to_string()),
-        ("page-items", page.items().to_string()),
-    ];
+    let mut out = Vec::with_capacity(6);
+    // Every part is a URL-encoded query or a number: always a valid value.
+    if let Ok(link) = HeaderValue::from_maybe_shared(bytes::Bytes::from(link)) {
+        out.push(("link", link));
+    }
+    out.push(("current-page", HeaderValue::from(page.page)));
+    out.push(("page-items", HeaderValue::from(page.items())));
     if page.has_next() {
-        out.push(("next-page", (page.page + 1).to_string()));
+        out.push(("next-page", HeaderValue::from(page.page + 1)));
     }
     if !countless {
-        out.push(("total-pages", page.pages.to_string()));
-        out.push(("total", total.to_string()));
+        out.push(("total-pages", HeaderValue::from(page.pages)));
+        out.push(("total", HeaderValue::from(total)));
     }
     out
 }
@@ -226,6 +264,14 @@ mod tests {
             "http://h/api/v1/users?is_expert=true&page=3&q=a+b"
         );
         assert_eq!(page_url("http://h/u", &[], 1), "http://h/u?page=1");
+    }
+
+    #[test]
+    fn page_numbers_are_written_in_decimal() {
+        let mut buffer = [0; 20];
+        assert_eq!(decimal(0, &mut buffer), "0");
+        assert_eq!(decimal(40_002, &mut buffer), "40002");
+        assert_eq!(decimal(u64::MAX, &mut buffer), u64::MAX.to_string());
     }
 
     #[test]

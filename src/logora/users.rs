@@ -10,14 +10,14 @@
 use std::cell::RefCell;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 
 use super::error::{LogoraError, TokenProblem, json_response};
 use super::model::{FilterKey, LogoraData};
 use super::pagination::{self, Page};
-use super::{Logora, answer, auth, fail};
+use super::{Logora, answer, answer_later, auth, fail};
 
 /// Scope bit of `authentication`, which anonymize and delete need.
 const AUTHENTICATION: u8 = 0b010;
@@ -159,31 +159,29 @@ pub async fn list(
         let body = page_body(data, slots, page.start..page.end);
         (body, total, page)
     });
-    let base = format!("{}/api/v1/users", logora.base_url);
     let mut response = json_response(StatusCode::OK, body);
-    for (name, value) in pagination::headers(&page, total, params.countless, &base, &pairs) {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static(name), value);
-        }
+    let headers = response.headers_mut();
+    for (name, value) in
+        pagination::headers(&page, total, params.countless, &logora.users_url, &pairs)
+    {
+        headers.insert(HeaderName::from_static(name), value);
     }
-    let outcome = if page.page > page.pages {
-        format!(
-            "page {} is past the end ({} pages, {total} users): empty page, for {} by {}",
-            page.page, page.pages, caller.client_id, caller.via
-        )
-    } else {
-        format!(
-            "page {} of {}, {} users of {total}, for {} by {}",
-            page.page,
-            page.pages,
-            page.items(),
-            caller.client_id,
-            caller.via
-        )
-    };
-    answer(response, outcome)
+    let Caller { client_id, via, .. } = caller;
+    answer_later(response, move || {
+        if page.page > page.pages {
+            format!(
+                "page {} is past the end ({} pages, {total} users): empty page, for {client_id} by {via}",
+                page.page, page.pages
+            )
+        } else {
+            format!(
+                "page {} of {}, {} users of {total}, for {client_id} by {via}",
+                page.page,
+                page.pages,
+                page.items(),
+            )
+        }
+    })
 }
 
 fn needs_authentication(caller: &Caller) -> Result<(), (LogoraError, String)> {

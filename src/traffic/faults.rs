@@ -510,7 +510,7 @@ pub struct Injector {
 
 /// Middleware on the emulated APIs: applies the header's fault or the first
 /// rule that fires.
-pub async fn inject(State(state): State<Injector>, request: Request, next: Next) -> Response {
+pub async fn inject(State(state): State<Arc<Injector>>, request: Request, next: Next) -> Response {
     // A browser's preflight is answered by CORS: failing it would only hide
     // the injected fault from the page behind a CORS error.
     let preflight = request.method() == axum::http::Method::OPTIONS
@@ -605,7 +605,7 @@ pub async fn inject(State(state): State<Injector>, request: Request, next: Next)
     let previous = response
         .extensions()
         .get::<Outcome>()
-        .map(|o| format!("; {}", o.0))
+        .map(|o| format!("; {}", o.text()))
         .unwrap_or_default();
     Outcome::attach(
         &mut response,

@@ -78,7 +78,8 @@ fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// A request as the ring keeps it: the request line and headers copied
-/// into two strings (a handful of allocations, and nothing that pins the
+/// into one string, written once as the call comes in and kept as it is
+/// unless a secret must go (one allocation, and nothing that pins the
 /// connection's read buffer, as keeping hyper's own `Bytes` would), turned
 /// into an [`Entry`] only when someone reads the journal.
 #[derive(Debug)]
@@ -86,28 +87,74 @@ pub struct Recorded {
     id: u64,
     at: DateTime<Utc>,
     method: Method,
-    /// Path and query as received, secrets redacted by value, cut.
-    target: Box<str>,
-    /// `name: value` lines, secret values already redacted: secrets never
-    /// stay in memory. Header values cannot hold a line break.
-    headers: Box<str>,
+    /// Path and query as received, secrets redacted by value, cut; a line
+    /// break; then `name: value` lines, secret values already redacted:
+    /// secrets never stay in memory. Neither a request target nor a header
+    /// value can hold a line break.
+    head: String,
+    /// Where the target ends in `head`.
+    target_len: usize,
     status: u16,
     duration_ms: f64,
-    outcome: Option<Box<str>>,
+    outcome: Option<Said>,
 }
 
+/// An outcome as the ring keeps it.
+enum Said {
+    /// Redacted and cut when recorded.
+    Text(String),
+    /// Written when read, then redacted with the secrets known when the
+    /// call was recorded, and cut.
+    Later(Arc<dyn Fn() -> String + Send + Sync>, Arc<Redactor>),
+}
+
+impl std::fmt::Debug for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(text) => f.debug_tuple("Text").field(text).finish(),
+            Self::Later(..) => f.write_str("Later(..)"),
+        }
+    }
+}
+
+/// What an outcome written later weighs in the journal's bound beside its
+/// closure: what the closure captured (a client id, a user's e-mail).
+const LATER_WEIGHT: usize = 64;
+
 impl Recorded {
-    fn path(&self) -> &str {
-        self.target.split_once('?').map_or(&self.target, |(p, _)| p)
+    /// Why the call got its answer, written now if it was not.
+    fn outcome(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.outcome.as_ref().map(|said| match said {
+            Said::Text(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            Said::Later(write, redactor) => {
+                std::borrow::Cow::Owned(redacted(redactor, write(), MAX_OUTCOME))
+            }
+        })
     }
 
-    /// What the entry weighs against the journal's bound in bytes.
+    fn target(&self) -> &str {
+        &self.head[..self.target_len]
+    }
+
+    fn headers(&self) -> &str {
+        self.head.get(self.target_len + 1..).unwrap_or("")
+    }
+
+    fn path(&self) -> &str {
+        let target = self.target();
+        target.split_once('?').map_or(target, |(p, _)| p)
+    }
+
+    /// What the entry weighs against the journal's bound in bytes: what it
+    /// holds, spare capacity included.
     fn weight(&self) -> usize {
         std::mem::size_of::<Self>()
             + 16
-            + self.target.len()
-            + self.headers.len()
-            + self.outcome.as_deref().map_or(0, str::len)
+            + self.head.capacity()
+            + self.outcome.as_ref().map_or(0, |said| match said {
+                Said::Text(text) => text.capacity(),
+                Said::Later(write, _) => std::mem::size_of_val(&**write) + LATER_WEIGHT,
+            })
     }
 
     /// The entry as `GET /__doublure/requests` shows it.
@@ -117,16 +164,16 @@ impl Recorded {
             time: self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
             method: self.method.to_string(),
             path: self.path().to_owned(),
-            query: self.target.split_once('?').map(|(_, q)| redact_query(q)),
+            query: self.target().split_once('?').map(|(_, q)| redact_query(q)),
             headers: self
-                .headers
+                .headers()
                 .lines()
                 .filter_map(|line| line.split_once(": "))
                 .map(|(name, value)| (name.to_owned(), value.to_owned()))
                 .collect(),
             status: self.status,
             duration_ms: self.duration_ms,
-            outcome: self.outcome.as_deref().map(str::to_owned),
+            outcome: self.outcome().map(std::borrow::Cow::into_owned),
         }
     }
 }
@@ -170,7 +217,7 @@ pub struct Journal {
     closing: tokio::sync::watch::Sender<bool>,
     /// Matchers of the secrets of the data last seen, kept as long as the
     /// data is: rebuilt only when the data changes.
-    secrets: Mutex<Option<Secrets>>,
+    secrets: std::sync::RwLock<Option<Secrets>>,
 }
 
 #[derive(Debug)]
@@ -253,7 +300,7 @@ impl Journal {
                 bytes: 0,
                 next_id: 1,
             }),
-            secrets: Mutex::new(None),
+            secrets: std::sync::RwLock::new(None),
             events: tokio::sync::broadcast::channel(FOLLOW_BUFFER).0,
             followers: AtomicUsize::new(0),
             closing: tokio::sync::watch::channel(false).0,
@@ -382,12 +429,20 @@ impl Journal {
         wcs: &Arc<WcsData>,
         admin: Option<&str>,
     ) -> Arc<Redactor> {
-        let mut cached = self.secrets.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = cached.as_ref()
-            && Arc::ptr_eq(&s.logora, logora)
-            && Arc::ptr_eq(&s.wcs, wcs)
-        {
-            return Arc::clone(&s.redactor);
+        let current = |cached: &Option<Secrets>| {
+            cached
+                .as_ref()
+                .filter(|s| Arc::ptr_eq(&s.logora, logora) && Arc::ptr_eq(&s.wcs, wcs))
+                .map(|s| Arc::clone(&s.redactor))
+        };
+        // Every call reads, both workers at once; a change of the data is
+        // rare.
+        if let Some(redactor) = current(&self.secrets.read().unwrap_or_else(|e| e.into_inner())) {
+            return redactor;
+        }
+        let mut cached = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(redactor) = current(&cached) {
+            return redactor;
         }
         let redactor = Arc::new(Redactor::new(known_secrets(logora, wcs, admin)));
         *cached = Some(Secrets {
@@ -531,18 +586,20 @@ pub struct Recorder {
 /// What is known of a call before its answer: enough to record it
 /// whether it is answered or abandoned.
 struct Pending {
-    recorder: Recorder,
+    recorder: Arc<Recorder>,
     started: Instant,
     at: DateTime<Utc>,
     method: Method,
-    target: String,
-    headers: String,
+    /// The request's target, a line break, its headers ([`Recorded::head`]
+    /// before the redaction of known secrets).
+    head: String,
+    target_len: usize,
     delay: Option<Arc<Delay>>,
     done: bool,
 }
 
 impl Pending {
-    fn finish(&mut self, status: u16, outcome: Option<String>) {
+    fn finish(&mut self, status: u16, outcome: Option<Outcome>) {
         self.done = true;
         let recorder = &self.recorder;
         let redactor = recorder.journal.redactor(
@@ -550,15 +607,20 @@ impl Pending {
             &recorder.wcs.data.get(),
             recorder.settings.admin_token.as_deref(),
         );
+        let (head, target_len) =
+            redacted_head(&redactor, std::mem::take(&mut self.head), self.target_len);
         let recorded = Recorded {
             id: 0,
             at: self.at,
             method: self.method.clone(),
-            target: cut(&redactor.redact_target(&self.target), MAX_TARGET).into(),
-            headers: redactor.redact(&self.headers).into(),
+            head,
+            target_len,
             status,
             duration_ms: millis(self.started.elapsed()),
-            outcome: outcome.map(|o| cut(&redactor.redact(&o), MAX_OUTCOME).into()),
+            outcome: outcome.map(|o| match o {
+                Outcome::Text(text) => Said::Text(redacted(&redactor, text, MAX_OUTCOME)),
+                Outcome::Later(write) => Said::Later(write, Arc::clone(&redactor)),
+            }),
         };
         log(&recorded);
         recorder.journal.push(recorded);
@@ -582,7 +644,7 @@ impl Drop for Pending {
             "client closed the connection after {} ms{held}",
             self.started.elapsed().as_millis()
         );
-        self.finish(CLIENT_CLOSED, Some(outcome));
+        self.finish(CLIENT_CLOSED, Some(Outcome::Text(outcome)));
     }
 }
 
@@ -593,7 +655,7 @@ fn millis(elapsed: Duration) -> f64 {
 /// Middleware on the emulated APIs: records each request once answered,
 /// or once abandoned by its client.
 pub async fn record(
-    State(recorder): State<Recorder>,
+    State(recorder): State<Arc<Recorder>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -606,21 +668,26 @@ pub async fn record(
         request.extensions_mut().insert(Arc::clone(&delay));
         delay
     });
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
+    let mut head = String::with_capacity(target.len() + 1 + headers_len(request.headers()));
+    head.push_str(target);
+    head.push('\n');
+    push_redacted_headers(&mut head, request.headers());
     let mut pending = Pending {
         started,
         at,
         method: request.method().clone(),
-        target: request.uri().path_and_query().map_or_else(
-            || request.uri().path().to_owned(),
-            |pq| pq.as_str().to_owned(),
-        ),
-        headers: redacted_headers(request.headers()),
+        target_len: target.len(),
+        head,
         delay,
         recorder,
         done: false,
     };
     let mut response = next.run(request).await;
-    let outcome = response.extensions_mut().remove::<Outcome>().map(|o| o.0);
+    let outcome = response.extensions_mut().remove::<Outcome>();
     pending.finish(response.status().as_u16(), outcome);
     response
 }
@@ -636,7 +703,11 @@ impl Recorder {
 /// waits for `--log-level debug`. The journal has them all.
 fn log(recorded: &Recorded) {
     let (method, path, status) = (&recorded.method, recorded.path(), recorded.status);
-    let outcome = recorded.outcome.as_deref().unwrap_or("");
+    if status < 400 && !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let outcome = recorded.outcome();
+    let outcome = outcome.as_deref().unwrap_or("");
     if status >= 400 {
         let repeats = REFUSALS.lock().unwrap_or_else(|e| e.into_inner()).see(
             method.as_str(),
@@ -726,12 +797,57 @@ impl Refusals {
     }
 }
 
+/// `text` with every known secret replaced and cut to `max` bytes; the
+/// same string, not a copy, in the usual case where there is nothing to do.
+fn redacted(redactor: &Redactor, text: String, max: usize) -> String {
+    match redactor.redact(&text) {
+        std::borrow::Cow::Borrowed(_) if text.len() <= max => text,
+        clean => cut(&clean, max).into_owned(),
+    }
+}
+
+/// [`Recorded::head`] with the known secrets out and the target cut, and
+/// the target's new length: the same string, not a copy, in the usual
+/// case.
+fn redacted_head(redactor: &Redactor, head: String, target_len: usize) -> (String, usize) {
+    let (target, headers) = head.split_at(target_len);
+    let (clean_target, clean_headers) = (redactor.redact_target(target), redactor.redact(headers));
+    if matches!(
+        (&clean_target, &clean_headers),
+        (std::borrow::Cow::Borrowed(_), std::borrow::Cow::Borrowed(_))
+    ) && target_len <= MAX_TARGET
+    {
+        return (head, target_len);
+    }
+    let clean_target = cut(&clean_target, MAX_TARGET);
+    let mut out = String::with_capacity(clean_target.len() + clean_headers.len());
+    out.push_str(&clean_target);
+    out.push_str(&clean_headers);
+    (out, clean_target.len())
+}
+
+/// An upper bound of what [`push_redacted_headers`] writes.
+fn headers_len(headers: &HeaderMap) -> usize {
+    let all: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len().min(MAX_HEADER_VALUE + 32) + 3)
+        .sum();
+    all.min(MAX_HEADERS + MAX_HEADER_VALUE + 128)
+}
+
 /// Headers as `name: value` lines, in order, secret values reduced to
 /// their scheme, each value and the whole cut to a bound.
 pub fn redacted_headers(headers: &HeaderMap) -> String {
-    let mut text = String::with_capacity(256);
+    let mut text = String::with_capacity(headers_len(headers));
+    push_redacted_headers(&mut text, headers);
+    text
+}
+
+/// [`redacted_headers`], appended to `text`.
+fn push_redacted_headers(text: &mut String, headers: &HeaderMap) {
+    let start = text.len();
     for (n, (name, value)) in headers.iter().enumerate() {
-        if text.len() >= MAX_HEADERS {
+        if text.len() - start >= MAX_HEADERS {
             let rest: usize = headers
                 .iter()
                 .skip(n)
@@ -759,7 +875,6 @@ pub fn redacted_headers(headers: &HeaderMap) -> String {
         }
         text.push('\n');
     }
-    text
 }
 
 #[cfg(test)]
@@ -771,8 +886,8 @@ mod tests {
             id: 0,
             at: DateTime::<Utc>::UNIX_EPOCH,
             method: Method::GET,
-            target: path.into(),
-            headers: "".into(),
+            head: format!("{path}\n"),
+            target_len: path.len(),
             status,
             duration_ms: 0.0,
             outcome: None,
@@ -862,7 +977,7 @@ mod tests {
         headers.append("cookie", "a=1".parse().unwrap());
         headers.append("cookie", "b=2".parse().unwrap());
         let mut recorded = entry("/api/user/?email=a%40b.c&signature=xyz", 200);
-        recorded.headers = redacted_headers(&headers).into();
+        recorded.head.push_str(&redacted_headers(&headers));
         assert_eq!(
             recorded.entry().headers,
             [

@@ -390,14 +390,19 @@ fn respond_json(value: &Value, outcome: impl Into<String>) -> Response {
 }
 
 fn respond_body(body: String, outcome: impl Into<String>) -> Response {
-    let mut r = (
+    let mut r = ok_body(body);
+    Outcome::attach(&mut r, outcome);
+    r
+}
+
+/// A 200 with a JSON body, no outcome yet.
+fn ok_body(body: String) -> Response {
+    (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
         body,
     )
-        .into_response();
-    Outcome::attach(&mut r, outcome);
-    r
+        .into_response()
 }
 
 fn respond_err(e: WcsError, outcome: impl Into<String>) -> Response {
@@ -751,15 +756,13 @@ fn listing(
         }
         body.push_str("]}");
         let what = if drafts_only { "drafts" } else { "forms" };
-        respond_body(
-            body,
-            format!(
-                "{}: user {}: {} {what}",
-                auth.how,
-                user.email.clone().unwrap_or_else(|| user.id.to_string()),
-                selected.len()
-            ),
-        )
+        let (how, count) = (auth.how, selected.len());
+        let who = user.email.clone().unwrap_or_else(|| user.id.to_string());
+        let mut response = ok_body(body);
+        Outcome::attach_later(&mut response, move || {
+            format!("{how}: user {who}: {count} {what}")
+        });
+        response
     })
 }
 
