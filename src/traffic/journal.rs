@@ -97,6 +97,10 @@ pub struct Recorded {
     status: u16,
     duration_ms: f64,
     outcome: Option<Said>,
+    /// The memory of the secrets' matcher this entry's outcome keeps alive,
+    /// charged to the first entry of each run that shares one (set by the
+    /// ring as it records the entry).
+    matcher_bytes: usize,
 }
 
 /// An outcome as the ring keeps it.
@@ -155,6 +159,7 @@ impl Recorded {
                 Said::Text(text) => text.capacity(),
                 Said::Later(write, _) => std::mem::size_of_val(&**write) + LATER_WEIGHT,
             })
+            + self.matcher_bytes
     }
 
     /// The entry as `GET /__doublure/requests` shows it.
@@ -227,6 +232,9 @@ struct Ring {
     max_bytes: usize,
     bytes: usize,
     next_id: u64,
+    /// The matcher the newest outcome written later keeps alive (weak, so
+    /// that its address is not reused while compared).
+    last_redactor: std::sync::Weak<Redactor>,
 }
 
 /// Entries a slow live reader may fall behind by before it refills from
@@ -299,6 +307,7 @@ impl Journal {
                 max_bytes,
                 bytes: 0,
                 next_id: 1,
+                last_redactor: std::sync::Weak::new(),
             }),
             secrets: std::sync::RwLock::new(None),
             events: tokio::sync::broadcast::channel(FOLLOW_BUFFER).0,
@@ -319,6 +328,16 @@ impl Journal {
         }
         entry.id = ring.next_id;
         ring.next_id += 1;
+        // Each change of the data makes a new matcher of its secrets, and
+        // an outcome written later keeps the one of its time alive: the
+        // first entry of each run that shares a matcher carries its memory,
+        // so at most the oldest run's matcher is outside the bound.
+        if let Some(Said::Later(_, redactor)) = &entry.outcome
+            && !std::ptr::eq(ring.last_redactor.as_ptr(), Arc::as_ptr(redactor))
+        {
+            entry.matcher_bytes = redactor.memory_usage();
+            ring.last_redactor = Arc::downgrade(redactor);
+        }
         let weight = entry.weight();
         while !ring.entries.is_empty()
             && (ring.entries.len() >= ring.capacity || ring.bytes + weight > ring.max_bytes)
@@ -419,6 +438,7 @@ impl Journal {
         let mut ring = self.lock();
         ring.entries.clear();
         ring.bytes = 0;
+        ring.last_redactor = std::sync::Weak::new();
     }
 
     /// The matcher of the secrets of this data, rebuilt when the data
@@ -482,6 +502,11 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// The heap memory the matcher holds.
+    fn memory_usage(&self) -> usize {
+        std::mem::size_of::<Self>() + self.matcher.as_ref().map_or(0, AhoCorasick::memory_usage)
+    }
+
     /// A redactor of `secrets`, as written and as a form or a URL encodes
     /// them (a secret sent in a query string arrives encoded).
     pub fn new(secrets: Vec<String>) -> Self {
@@ -621,6 +646,7 @@ impl Pending {
                 Outcome::Text(text) => Said::Text(redacted(&redactor, text, MAX_OUTCOME)),
                 Outcome::Later(write) => Said::Later(write, Arc::clone(&redactor)),
             }),
+            matcher_bytes: 0,
         };
         log(&recorded);
         recorder.journal.push(recorded);
@@ -891,6 +917,7 @@ mod tests {
             status,
             duration_ms: 0.0,
             outcome: None,
+            matcher_bytes: 0,
         }
     }
 
@@ -927,6 +954,62 @@ mod tests {
         assert!(journal.bytes() <= journal.max_bytes());
         journal.clear();
         assert_eq!(journal.bytes(), 0);
+    }
+
+    #[test]
+    fn each_secrets_matcher_kept_alive_by_later_outcomes_is_counted_once_per_run() {
+        let later = |redactor: &Arc<Redactor>| {
+            let mut e = entry("/api/v1/users", 200);
+            e.outcome = Some(Said::Later(
+                Arc::new(|| "client API_KEY".to_owned()),
+                Arc::clone(redactor),
+            ));
+            e
+        };
+        let first = Arc::new(Redactor::new(vec!["API_SECRET".to_owned()]));
+        let second = Arc::new(Redactor::new(vec!["OTHER_API_SECRET".to_owned()]));
+        let plain = later(&first).weight();
+        assert!(first.memory_usage() > std::mem::size_of::<Redactor>());
+        let journal = Journal::new(1000, crate::config::JOURNAL_BYTES);
+        journal.push(later(&first));
+        assert_eq!(journal.bytes(), plain + first.memory_usage());
+        journal.push(later(&first));
+        assert_eq!(journal.bytes(), 2 * plain + first.memory_usage());
+        journal.push(later(&second));
+        journal.push(later(&first));
+        assert_eq!(
+            journal.bytes(),
+            4 * plain + 2 * first.memory_usage() + second.memory_usage()
+        );
+        journal.clear();
+        journal.push(later(&first));
+        assert_eq!(journal.bytes(), plain + first.memory_usage());
+    }
+
+    #[test]
+    fn a_journal_of_later_outcomes_stays_within_its_bytes_when_the_secrets_keep_changing() {
+        let max = 64 * 1024;
+        let journal = Journal::new(1000, max);
+        let mut kept = Vec::new();
+        for i in 0..200 {
+            // A new matcher per call, as when every call changes the data.
+            let redactor = Arc::new(Redactor::new(
+                (0..50).map(|n| format!("secret-{i}-{n}")).collect(),
+            ));
+            kept.push(Arc::downgrade(&redactor));
+            let mut e = entry("/api/v1/users", 200);
+            e.outcome = Some(Said::Later(Arc::new(|| "ok".to_owned()), redactor));
+            journal.push(e);
+        }
+        assert!(journal.bytes() <= max);
+        let alive = kept.iter().filter(|w| w.strong_count() > 0).count();
+        let alive_bytes: usize = kept
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .map(|r| r.memory_usage())
+            .sum();
+        assert!(alive < 200, "{alive} matchers alive");
+        assert!(alive_bytes <= max, "{alive_bytes} bytes of matchers alive");
     }
 
     #[test]
