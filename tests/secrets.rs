@@ -178,3 +178,46 @@ async fn a_secret_sent_in_any_field_is_redacted_from_the_journal() {
         outcomes[5]
     );
 }
+
+#[tokio::test]
+async fn a_long_header_cut_in_the_journal_keeps_no_part_of_a_secret() {
+    let app = TestApp::new();
+    // The journal keeps 1,024 bytes of a header value, and 64 of a secret
+    // header's scheme: each secret here straddles its cut.
+    let note = format!("{}API_SECRET{}", "x".repeat(1019), "y".repeat(100));
+    let scheme = format!("{}OTHER_API_SECRET token", "z".repeat(60));
+    let response = app
+        .get_with(
+            "/api/v1/users",
+            &[
+                ("x-note", note.as_str()),
+                ("authorization", scheme.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let journal = app.get("/__doublure/requests").await;
+    let json = journal.json();
+    let header = |name: &str| {
+        json["requests"][0]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|pair| pair[0] == name)
+            .and_then(|pair| pair[1].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    let kept_note = header("x-note");
+    assert!(
+        kept_note.starts_with(&format!("{}[reda", "x".repeat(1019))),
+        "{kept_note}"
+    );
+    assert!(!kept_note.contains("API_S"), "{kept_note}");
+    let kept_scheme = header("authorization");
+    assert!(
+        kept_scheme.starts_with(&format!("{}[red", "z".repeat(60))),
+        "{kept_scheme}"
+    );
+    assert!(!kept_scheme.contains("OTHE"), "{kept_scheme}");
+}

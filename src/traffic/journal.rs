@@ -626,12 +626,7 @@ struct Pending {
 impl Pending {
     fn finish(&mut self, status: u16, outcome: Option<Outcome>) {
         self.done = true;
-        let recorder = &self.recorder;
-        let redactor = recorder.journal.redactor(
-            &recorder.logora.data.get(),
-            &recorder.wcs.data.get(),
-            recorder.settings.admin_token.as_deref(),
-        );
+        let redactor = self.recorder.redactor();
         let (head, target_len) =
             redacted_head(&redactor, std::mem::take(&mut self.head), self.target_len);
         let recorded = Recorded {
@@ -649,7 +644,7 @@ impl Pending {
             matcher_bytes: 0,
         };
         log(&recorded);
-        recorder.journal.push(recorded);
+        self.recorder.journal.push(recorded);
     }
 }
 
@@ -701,7 +696,10 @@ pub async fn record(
     let mut head = String::with_capacity(target.len() + 1 + headers_len(request.headers()));
     head.push_str(target);
     head.push('\n');
-    push_redacted_headers(&mut head, request.headers());
+    // Values that will be cut are redacted before: a cut can leave the
+    // start of a secret that the whole entry's redaction would miss.
+    let redactor = cut_header(request.headers()).then(|| recorder.redactor());
+    push_redacted_headers(&mut head, request.headers(), redactor.as_deref());
     let mut pending = Pending {
         started,
         at,
@@ -719,6 +717,15 @@ pub async fn record(
 }
 
 impl Recorder {
+    /// The matcher of the secrets the namespace's data holds now.
+    fn redactor(&self) -> Arc<Redactor> {
+        self.journal.redactor(
+            &self.logora.data.get(),
+            &self.wcs.data.get(),
+            self.settings.admin_token.as_deref(),
+        )
+    }
+
     fn faults_may_fire(&self, request: &Request) -> bool {
         self.faults.may_act_on(&self.settings, request.headers())
     }
@@ -865,12 +872,35 @@ fn headers_len(headers: &HeaderMap) -> usize {
 /// their scheme, each value and the whole cut to a bound.
 pub fn redacted_headers(headers: &HeaderMap) -> String {
     let mut text = String::with_capacity(headers_len(headers));
-    push_redacted_headers(&mut text, headers);
+    push_redacted_headers(&mut text, headers, None);
     text
 }
 
-/// [`redacted_headers`], appended to `text`.
-fn push_redacted_headers(text: &mut String, headers: &HeaderMap) {
+/// Whether a header value is long enough to be cut, which must not leave
+/// the start of a secret behind: such values are redacted whole first.
+fn cut_header(headers: &HeaderMap) -> bool {
+    headers
+        .iter()
+        .any(|(name, value)| will_cut(name.as_str(), value.as_bytes()))
+}
+
+/// Whether [`push_redacted_headers`] cuts this value: a secret header's
+/// scheme past 64 bytes, another header's value past its bound.
+fn will_cut(name: &str, value: &[u8]) -> bool {
+    if SECRET_HEADERS.contains(&name) {
+        value.iter().position(|&b| b == b' ').unwrap_or(0) > SCHEME_KEPT
+    } else {
+        value.len() > MAX_HEADER_VALUE
+    }
+}
+
+/// What is kept of a secret header's value: its scheme, up to this.
+const SCHEME_KEPT: usize = 64;
+
+/// [`redacted_headers`], appended to `text`; a value that will be cut is
+/// first redacted by `redactor`, so the cut cannot keep part of a secret
+/// that the redaction of the whole entry would no longer recognise.
+fn push_redacted_headers(text: &mut String, headers: &HeaderMap, redactor: Option<&Redactor>) {
     let start = text.len();
     for (n, (name, value)) in headers.iter().enumerate() {
         if text.len() - start >= MAX_HEADERS {
@@ -886,12 +916,17 @@ fn push_redacted_headers(text: &mut String, headers: &HeaderMap) {
             break;
         }
         let value = value.to_str().unwrap_or("[binary]");
+        let value = match redactor {
+            Some(redactor) if will_cut(name.as_str(), value.as_bytes()) => redactor.redact(value),
+            _ => std::borrow::Cow::Borrowed(value),
+        };
+        let value = value.as_ref();
         text.push_str(name.as_str());
         text.push_str(": ");
         if SECRET_HEADERS.contains(&name.as_str()) {
             match value.split_once(' ') {
                 Some((scheme, _)) => {
-                    text.push_str(&cut(scheme, 64));
+                    text.push_str(&cut(scheme, SCHEME_KEPT));
                     text.push_str(" [redacted]");
                 }
                 None => text.push_str("[redacted]"),
