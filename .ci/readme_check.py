@@ -174,6 +174,11 @@ class Shell:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Ctrl-C must reach what runs in the foreground, as in a
+            # terminal, also when this check was started with SIGINT
+            # ignored (from a background job of a script), which bash and
+            # its children would inherit.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         # What the README started in the background (`doublure … &`), which
         # a Ctrl-C in the terminal does not reach.
