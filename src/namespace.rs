@@ -22,7 +22,7 @@ use crate::config::Settings;
 use crate::data::{Data, Seed};
 use crate::logora::Logora;
 use crate::traffic::faults::Faults;
-use crate::traffic::journal::Journal;
+use crate::traffic::journal::{Journal, RefusalLog};
 use crate::wcs::Wcs;
 
 pub use crate::paths::PREFIX;
@@ -58,6 +58,8 @@ pub struct Ground {
     seed: RwLock<Arc<Seed>>,
     /// A new namespace's clock starts in this clock's initial mode.
     clock: Clock,
+    /// The server's log of repeated refusals, which its namespaces share.
+    pub refusals: Arc<RefusalLog>,
 }
 
 impl Ground {
@@ -66,6 +68,7 @@ impl Ground {
             settings: Arc::new(settings),
             seed: RwLock::new(Arc::new(seed)),
             clock,
+            refusals: Arc::default(),
         }
     }
 

@@ -74,6 +74,7 @@ pub fn namespace_router(ns: &Namespace) -> Router {
                 faults: Arc::clone(&ns.faults),
                 logora: ns.logora.clone(),
                 wcs: ns.wcs.clone(),
+                refusals: Arc::clone(&ns.ground.refusals),
             }),
             journal::record,
         ))

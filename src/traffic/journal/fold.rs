@@ -1,0 +1,117 @@
+//! The log line of a call: refusals logged at info, identical ones within
+//! a second folded into one line and a count.
+
+use super::recorded::Recorded;
+use std::sync::Mutex;
+use std::time::Duration;
+use std::time::Instant;
+
+/// A refused call is what a developer looks for in the log; a log line per
+/// answered call (a tenth of the CPU under load, and contention on stdout)
+/// waits for `--log-level debug`. The journal has them all.
+pub(super) fn log(recorded: &Recorded, refusals: &RefusalLog) {
+    let (method, path, status) = (&recorded.method, recorded.path(), recorded.status);
+    if status < 400 && !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let outcome = recorded.outcome();
+    let outcome = outcome.as_deref().unwrap_or("");
+    if status >= 400 {
+        let repeats = refusals.see(method.as_str(), path, status, outcome, Instant::now());
+        match repeats {
+            Repeats::Repeated => {}
+            Repeats::New {
+                before: Some((n, last)),
+            } => {
+                tracing::info!("…and {} more like this: {last}", thousands(n));
+                tracing::info!(method = %method, path, status, outcome, "request");
+            }
+            Repeats::New { before: None } => {
+                tracing::info!(method = %method, path, status, outcome, "request");
+            }
+        }
+    } else {
+        tracing::debug!(method = %method, path, status, outcome, "request");
+    }
+}
+
+/// `2341` as `2,341`.
+pub(super) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The refusals one server logged last, so that a flood of identical
+/// ones (a load test using a voided token) is one line and a count, not a
+/// line each. One per server, shared by its namespaces: two servers in one
+/// process (tests, an embedder) each fold their own.
+#[derive(Debug, Default)]
+pub struct RefusalLog(Mutex<Refusals>);
+
+impl RefusalLog {
+    /// Notes a refusal seen at `now`: whether to log it, and what was
+    /// folded before it.
+    pub(crate) fn see(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        outcome: &str,
+        now: Instant,
+    ) -> Repeats {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .see(method, path, status, outcome, now)
+    }
+}
+
+/// How long identical refusals are folded into one line.
+const FOLD: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Default)]
+pub(super) struct Refusals {
+    /// The last refusal logged: method, path, status and outcome, as text.
+    last: Option<String>,
+    since: Option<Instant>,
+    repeated: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Repeats {
+    /// The same as the last one logged, within the second: not logged.
+    Repeated,
+    /// To be logged; `before` counts the ones folded before it.
+    New { before: Option<(u64, String)> },
+}
+
+impl Refusals {
+    pub(super) fn see(
+        &mut self,
+        method: &str,
+        path: &str,
+        status: u16,
+        outcome: &str,
+        now: Instant,
+    ) -> Repeats {
+        let key = format!("{method} {path} {status}: {outcome}");
+        let same = self.last.as_deref() == Some(key.as_str());
+        if same && self.since.is_some_and(|t| now.duration_since(t) < FOLD) {
+            self.repeated += 1;
+            return Repeats::Repeated;
+        }
+        let before =
+            (self.repeated > 0).then(|| (self.repeated, self.last.clone().unwrap_or_default()));
+        self.last = Some(key);
+        self.since = Some(now);
+        self.repeated = 0;
+        Repeats::New { before }
+    }
+}
