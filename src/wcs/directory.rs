@@ -1,0 +1,68 @@
+//! `/api/users/`: the user directory, filtered by the query. Upstream:
+//! w.c.s.'s wcs/api.py.
+
+use super::preferences::can_submit_backoffice;
+use super::query;
+use super::render;
+use super::respond::{auth_failure, respond_body, respond_err, who_words, with_auth};
+use super::state::Wcs;
+use crate::wcs::auth::Who;
+use crate::wcs::error::WcsError;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::Uri;
+use axum::response::Response;
+
+pub(super) async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    with_auth(&wcs, &uri, &headers, |data, auth| {
+        let auth = match auth {
+            Ok(a) => a,
+            Err(e) => return auth_failure(e),
+        };
+        if let Who::Api(i) = &auth.who
+            && data.api_accesses[*i].restrict_to_anonymised_data
+        {
+            return respond_err(
+                WcsError::Forbidden("Restricted API access.".into()),
+                "API access restricted to anonymised data",
+            );
+        }
+        let allowed = match &auth.who {
+            _ if auth.signed && !matches!(auth.who, Who::Api(_)) => true,
+            Who::User(i) if !auth.signed => {
+                let u = &data.users[*i];
+                u.is_admin || can_submit_backoffice(data, &u.roles)
+            }
+            Who::Api(i) if !auth.signed => {
+                can_submit_backoffice(data, &data.api_accesses[*i].roles)
+            }
+            _ => false,
+        };
+        if !allowed {
+            return respond_err(
+                WcsError::Forbidden(
+                    "Unauthenticated/unsigned request or no access to users.".into(),
+                ),
+                format!(
+                    "{}: {} may not list users (needs a signature without roles, an admin, or a backoffice-submission role)",
+                    auth.how,
+                    who_words(data, &auth.who)
+                ),
+            );
+        }
+        let params = match query::UsersQuery::parse(uri.query().unwrap_or("")) {
+            Ok(p) => p,
+            Err((e, why)) => return respond_err(e, why),
+        };
+        let found = query::search_users(data, &params);
+        let mut body = String::from("{\"data\": [");
+        for (n, &i) in found.iter().enumerate() {
+            if n > 0 {
+                body.push_str(", ");
+            }
+            body.push_str(render::user_list_json(data, i));
+        }
+        body.push_str("], \"err\": 0}");
+        respond_body(body, format!("{}: {} users", auth.how, found.len()))
+    })
+}

@@ -1,0 +1,207 @@
+//! The nonces a namespace has seen, each forgotten 30 s after it was
+//! seen or once too many are remembered. Upstream: w.c.s.'s api_utils.py
+//! refuses a nonce seen before.
+
+use super::signature;
+use chrono::DateTime;
+use chrono::TimeDelta;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+/// Used nonces, each forgotten 30 s (emulated clock) after it was seen,
+/// or sooner, oldest first, once `--max-nonces` are remembered: a frozen
+/// clock never lets one expire, and a test signing in a loop would
+/// otherwise grow the store without end.
+#[derive(Debug)]
+pub struct Runtime {
+    nonces: Mutex<Nonces>,
+    /// Most nonces remembered (at least one).
+    cap: usize,
+    /// The namespace, for the log.
+    namespace: Box<str>,
+}
+
+#[derive(Debug, Default)]
+struct Nonces {
+    expiry: HashMap<String, DateTime<Utc>>,
+    order: VecDeque<(DateTime<Utc>, String)>,
+    forgetting: Forgetting,
+}
+
+/// Whether a nonce was fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceCheck {
+    /// Not used within the window: now remembered, after forgetting this
+    /// many older ones to stay within `--max-nonces`.
+    Fresh { forgotten: usize },
+    /// Already used within the window.
+    Used,
+}
+
+impl Runtime {
+    /// A store remembering at most `cap` nonces, in the namespace named
+    /// `namespace` (for the log).
+    pub fn new(cap: usize, namespace: &str) -> Self {
+        Self {
+            nonces: Mutex::new(Nonces::default()),
+            cap: cap.max(1),
+            namespace: namespace.into(),
+        }
+    }
+
+    /// Forgets everything (control-plane reset).
+    pub fn reset(&self) {
+        let mut n = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        n.expiry.clear();
+        n.order.clear();
+    }
+
+    /// Records `nonce` at `now`, unless it was already used within the
+    /// window. Expired entries are pruned, and past the cap the oldest are
+    /// forgotten, so memory stays bounded.
+    pub fn use_nonce(&self, nonce: &str, now: DateTime<Utc>) -> NonceCheck {
+        let mut n = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((at, _)) = n.order.front() {
+            if *at > now {
+                break;
+            }
+            if let Some((at, key)) = n.order.pop_front()
+                && n.expiry.get(&key) == Some(&at)
+            {
+                n.expiry.remove(&key);
+            }
+        }
+        if n.expiry.get(nonce).is_some_and(|at| *at > now) {
+            return NonceCheck::Used;
+        }
+        // The order also holds entries of nonces seen again after they
+        // expired, which a clock moved back may keep from being pruned:
+        // bounded too.
+        let mut forgotten = 0;
+        while n.expiry.len() >= self.cap || n.order.len() >= 2 * self.cap {
+            let Some((at, key)) = n.order.pop_front() else {
+                break;
+            };
+            if n.expiry.get(&key) == Some(&at) {
+                n.expiry.remove(&key);
+                forgotten += 1;
+            }
+        }
+        let at = now + TimeDelta::seconds(signature::WINDOW_SECONDS);
+        n.expiry.insert(nonce.to_owned(), at);
+        n.order.push_back((at, nonce.to_owned()));
+        if forgotten > 0
+            && let Some(count) = n.forgetting.note(forgotten, std::time::Instant::now())
+        {
+            drop(n);
+            tracing::info!(
+                namespace = &*self.namespace,
+                forgotten = count,
+                "w.c.s. nonce store full (--max-nonces {}): forgot the {count} oldest nonce(s) \
+                 since the last such line; the URLs signed with them could be replayed",
+                self.cap
+            );
+        }
+        NonceCheck::Fresh { forgotten }
+    }
+
+    /// How many nonces are remembered.
+    pub fn nonce_count(&self) -> usize {
+        self.nonces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .expiry
+            .len()
+    }
+
+    /// The most nonces remembered.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+}
+
+/// Nonces forgotten early, said in the log at most once a second.
+#[derive(Debug, Default)]
+struct Forgetting {
+    last_line: Option<std::time::Instant>,
+    untold: u64,
+}
+
+impl Forgetting {
+    /// Counts `n` more forgotten at `now`; returns how many to tell when a
+    /// line is due (the first ever, or a second after the last).
+    fn note(&mut self, n: usize, now: std::time::Instant) -> Option<u64> {
+        self.untold += n as u64;
+        let due = self
+            .last_line
+            .is_none_or(|last| now.duration_since(last) >= std::time::Duration::from_secs(1));
+        if !due {
+            return None;
+        }
+        self.last_line = Some(now);
+        Some(std::mem::take(&mut self.untold))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn past_the_cap_the_oldest_nonces_are_forgotten_first() {
+        let runtime = Runtime::new(3, "t");
+        for nonce in ["a", "b", "c"] {
+            assert_eq!(
+                runtime.use_nonce(nonce, at(0)),
+                NonceCheck::Fresh { forgotten: 0 }
+            );
+        }
+        assert_eq!(
+            runtime.use_nonce("d", at(0)),
+            NonceCheck::Fresh { forgotten: 1 }
+        );
+        assert_eq!(runtime.nonce_count(), 3);
+        assert_eq!(runtime.use_nonce("b", at(0)), NonceCheck::Used);
+        assert_eq!(
+            runtime.use_nonce("a", at(0)),
+            NonceCheck::Fresh { forgotten: 1 }
+        );
+        assert_eq!(runtime.use_nonce("c", at(0)), NonceCheck::Used);
+        assert_eq!(runtime.use_nonce("d", at(0)), NonceCheck::Used);
+        assert_eq!(runtime.use_nonce("a", at(0)), NonceCheck::Used);
+    }
+
+    #[test]
+    fn a_clock_moved_back_and_forth_keeps_the_store_bounded() {
+        let runtime = Runtime::new(2, "t");
+        for i in 0..1000 {
+            // Back and forth by more than the window.
+            let now = if i % 2 == 0 { at(0) } else { at(100) };
+            let _ = runtime.use_nonce(&format!("n{}", i % 5), now);
+            let order = runtime.nonces.lock().unwrap().order.len();
+            assert!(order <= 4, "{order} entries in the order after {i} calls");
+            assert!(runtime.nonce_count() <= 2);
+        }
+    }
+
+    #[test]
+    fn forgetting_is_told_at_most_once_a_second_with_the_count() {
+        let start = std::time::Instant::now();
+        let ms = |n| start + std::time::Duration::from_millis(n);
+        let mut forgetting = Forgetting::default();
+        assert_eq!(forgetting.note(1, ms(0)), Some(1));
+        assert_eq!(forgetting.note(1, ms(10)), None);
+        assert_eq!(forgetting.note(2, ms(999)), None);
+        assert_eq!(forgetting.note(1, ms(1000)), Some(4));
+        assert_eq!(forgetting.note(1, ms(1500)), None);
+        assert_eq!(forgetting.note(1, ms(3000)), Some(2));
+    }
+}
