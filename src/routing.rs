@@ -27,10 +27,10 @@ use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::admin::error::AdminError;
-use crate::admin::namespaces::Namespaces;
 use crate::boundary;
 use crate::config::{CorsOrigins, Settings};
 use crate::logora::Logora;
+use crate::namespace::Namespaces;
 use crate::namespace::{Namespace, Refusal};
 use crate::outcome::Outcome;
 use crate::paths::{PREFIX, is_admin_path};

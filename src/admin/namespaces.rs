@@ -14,10 +14,9 @@ use utoipa_axum::routes;
 
 use super::error::AdminError;
 use crate::config::Settings;
-use crate::namespace::{Registry, check_name};
+use crate::namespace::check_name;
 
-/// The registry these routes read, with whatever serves each namespace.
-pub type Namespaces = Arc<Registry<Router>>;
+pub use crate::namespace::Namespaces;
 
 fn parts() -> (Router<Namespaces>, utoipa::openapi::OpenApi) {
     OpenApiRouter::new()

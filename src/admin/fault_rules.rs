@@ -1,0 +1,45 @@
+//! Fault rules: listed, added, removed one by one or all at once.
+
+use super::In;
+use crate::admin::error::AdminError;
+use crate::admin::error::AdminJson;
+use crate::traffic::faults;
+use axum::Json;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use serde_json::Value;
+use serde_json::json;
+
+#[utoipa::path(get, path = "/__doublure/faults", tag = "faults", responses((status = 200, description = "`{faults: [Rule]}` in firing order", body = Object)))]
+pub(super) async fn list_faults(In(state): In) -> Json<Value> {
+    Json(json!({"faults": state.faults.list()}))
+}
+
+#[utoipa::path(post, path = "/__doublure/faults", tag = "faults", request_body = faults::RuleSpec, responses((status = 201, description = "The stored rule with its id", body = faults::Rule), (status = 400, description = "Invalid rule")))]
+pub(super) async fn add_fault(
+    In(state): In,
+    AdminJson(spec): AdminJson<faults::RuleSpec>,
+) -> Result<(StatusCode, Json<faults::Rule>), AdminError> {
+    let rule = state.faults.add(spec).map_err(AdminError::BadRequest)?;
+    Ok((StatusCode::CREATED, Json(rule)))
+}
+
+#[utoipa::path(delete, path = "/__doublure/faults", tag = "faults", responses((status = 204, description = "Every rule removed")))]
+pub(super) async fn clear_faults(In(state): In) -> StatusCode {
+    state.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[utoipa::path(delete, path = "/__doublure/faults/{id}", tag = "faults", params(("id" = u64, Path, description = "Rule id")), responses((status = 204, description = "Removed"), (status = 404, description = "No such rule")))]
+pub(super) async fn remove_fault(
+    In(state): In,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AdminError> {
+    let not_found = || AdminError::NotFound(format!("no fault rule {id}"));
+    let number: u64 = id.parse().map_err(|_| not_found())?;
+    if state.faults.remove(number) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found())
+    }
+}

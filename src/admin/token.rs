@@ -1,0 +1,38 @@
+//! The admin token: with `--admin-token`, every control-plane route but
+//! health needs it as a bearer token, compared in constant time.
+
+use crate::admin::error::AdminError;
+use crate::config::Settings;
+use axum::extract::Request;
+use axum::extract::State;
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::IntoResponse;
+use axum::response::Response;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// With `--admin-token`, every route but health needs it as a bearer token.
+/// The console's files are not behind it ([`ui`](super::ui)): they hold no data.
+pub async fn require_admin_token(
+    State(settings): State<Arc<Settings>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = settings.admin_token.as_deref() else {
+        return next.run(request).await;
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match given {
+        Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => {
+            next.run(request).await
+        }
+        _ => AdminError::Unauthorized.into_response(),
+    }
+}
