@@ -1,0 +1,254 @@
+//! One namespace's Logora: its data, tokens and settings, and the control
+//! surface the control plane calls (tokens minted for a test, revocation,
+//! reset).
+
+use super::oauth::Issued;
+use super::runtime::{Minted, Revocation, Runtime};
+use super::token;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::logora::error::LogoraError;
+use crate::logora::error::TokenProblem;
+use crate::logora::model::Client;
+use crate::logora::model::LogoraData;
+use crate::logora::model::scope_bits;
+use crate::logora::model::scope_str;
+use crate::logora::token::Binding;
+use crate::logora::token::TokenInfo;
+use crate::store::Cell;
+use serde_json::Value;
+use serde_json::json;
+use std::sync::Arc;
+
+/// One namespace's Logora: what its handlers receive. Cloning it is one
+/// atomic increment.
+#[derive(Debug, Clone)]
+pub struct Logora(Arc<Inner>);
+
+/// What [`Logora`] holds.
+#[derive(Debug)]
+pub struct Inner {
+    /// Applications, clients and users.
+    pub data: Cell<LogoraData>,
+    /// Tokens minted and revoked.
+    pub runtime: Runtime,
+    pub clock: Arc<Clock>,
+    pub settings: Arc<Settings>,
+    /// Base of absolute URLs: the public URL, plus the namespace's prefix.
+    pub base_url: String,
+    /// The users list's URL, which every page's links start with.
+    pub users_url: String,
+    /// The namespace's identity that tokens are bound to; `None` at the
+    /// root.
+    realm: Option<Box<[u8]>>,
+}
+
+impl std::ops::Deref for Logora {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Logora {
+    /// A Logora serving `data`, with fresh runtime state.
+    pub fn new(
+        data: Arc<LogoraData>,
+        clock: Arc<Clock>,
+        settings: Arc<Settings>,
+        base_url: String,
+        realm: Option<Box<[u8]>>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            data: Cell::new(data),
+            runtime: Runtime::default(),
+            clock,
+            settings,
+            users_url: format!("{base_url}/api/v1/users"),
+            base_url,
+            realm,
+        }))
+    }
+
+    pub(super) fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    fn binding(&self) -> Binding<'_> {
+        Binding {
+            generation: self.runtime.generation(),
+            realm: self.realm.as_deref(),
+        }
+    }
+
+    /// What a token says, when it is one of this namespace's since its
+    /// last reset.
+    pub(super) fn decode(&self, token: &str) -> Option<TokenInfo> {
+        self.data
+            .read(|data| token::decode(data, token, self.binding()))
+    }
+
+    /// A token checked as a protected route checks it: revoked first, then
+    /// expiry by the emulated clock (Doorkeeper's order).
+    pub fn check_token(&self, token: &str) -> Result<TokenInfo, (TokenProblem, String)> {
+        let Some(info) = self.decode(token) else {
+            return Err((
+                TokenProblem::Invalid,
+                "no token of any client (unknown, malformed, or signed with another secret)"
+                    .to_owned(),
+            ));
+        };
+        let now = self.now();
+        if self.runtime.is_revoked(token, now) {
+            return Err((
+                TokenProblem::Revoked,
+                format!("token of {} was revoked", info.client_id),
+            ));
+        }
+        if now > info.expires_at() {
+            return Err((
+                TokenProblem::Expired,
+                format!(
+                    "token of {} expired {} s ago",
+                    info.client_id,
+                    now - info.expires_at()
+                ),
+            ));
+        }
+        Ok(info)
+    }
+
+    // The control surface: what the control plane and fault injection may
+    // call.
+
+    /// The client a bearer token was issued to, for a valid, unexpired,
+    /// unrevoked token.
+    pub fn client_of_token(&self, token: &str) -> Option<String> {
+        self.check_token(token).ok().map(|info| info.client_id)
+    }
+
+    /// Issues a token to `client_id` as `/oauth/token` does after the
+    /// client authenticated; `scope` is the space-separated request (`None`
+    /// or blank: the default `public`). Returns the `/oauth/token` success
+    /// body.
+    pub fn mint(&self, client_id: &str, scope: Option<&str>) -> Result<Value, LogoraError> {
+        let client = self
+            .data
+            .read(|data| data.client(client_id).cloned())
+            .ok_or_else(LogoraError::invalid_client)?;
+        let issued = self.mint_for(&client, scope).map_err(|(e, _)| e)?;
+        Ok(serde_json::to_value(&issued).unwrap_or(Value::Null))
+    }
+
+    pub(super) fn mint_for(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+    ) -> Result<Issued, (LogoraError, String)> {
+        let allowed = scope_bits(&client.scopes).unwrap_or(0);
+        let bits = match scope.filter(|s| !s.trim().is_empty()) {
+            // Doorkeeper's default scope, limited to the client's own.
+            None => {
+                if allowed & 1 == 0 {
+                    return Err((
+                        LogoraError::invalid_scope(),
+                        format!(
+                            "invalid_scope: no scope asked and {} may not have the default scope public (allowed: {})",
+                            client.client_id, client.scopes
+                        ),
+                    ));
+                }
+                1
+            }
+            Some(asked) => match scope_bits(asked) {
+                Err(unknown) => {
+                    return Err((
+                        LogoraError::invalid_scope(),
+                        format!("invalid_scope: unknown scope {unknown:?}"),
+                    ));
+                }
+                Ok(bits) if bits & !allowed != 0 => {
+                    return Err((
+                        LogoraError::invalid_scope(),
+                        format!(
+                            "invalid_scope: {} may only have {:?}, asked {asked:?}",
+                            client.client_id, client.scopes
+                        ),
+                    ));
+                }
+                Ok(bits) => bits,
+            },
+        };
+        let lifetime = client
+            .token_lifetime
+            .unwrap_or(self.settings.logora_token_lifetime);
+        let created_at = self.now();
+        let access_token = token::encode(
+            client,
+            bits,
+            created_at,
+            lifetime,
+            rand::random(),
+            self.binding(),
+        );
+        let scope = scope_str(bits);
+        self.runtime.remember(Minted {
+            token: access_token.clone(),
+            client_id: client.client_id.clone(),
+            scope: scope.to_owned(),
+            created_at,
+            expires_at: created_at + i64::from(lifetime),
+        });
+        Ok(Issued {
+            access_token,
+            token_type: "Bearer",
+            expires_in: lifetime,
+            scope,
+            created_at,
+        })
+    }
+
+    /// Tokens minted recently (the last [`RECENT_TOKENS`]) that still work:
+    /// `{access_token, client_id, scope, created_at, expires_at}` each.
+    pub fn live_tokens(&self) -> Vec<Value> {
+        let recent: Vec<Minted> = self.runtime.lock().recent.iter().cloned().collect();
+        recent
+            .into_iter()
+            .filter(|m| self.check_token(&m.token).is_ok())
+            .map(|m| {
+                json!({
+                    "access_token": m.token,
+                    "client_id": m.client_id,
+                    "scope": m.scope,
+                    "created_at": m.created_at,
+                    "expires_at": m.expires_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes a token as Doorkeeper does: only one that is still
+    /// accessible; an expired token is left as it is.
+    pub fn revoke(&self, token: &str) -> Revocation {
+        let Some(info) = self.decode(token) else {
+            return Revocation::Unknown;
+        };
+        let now = self.now();
+        if self.runtime.is_revoked(token, now) {
+            return Revocation::Revoked(info);
+        }
+        if now > info.expires_at() {
+            return Revocation::Expired(info);
+        }
+        self.runtime.revoke(token, info.expires_at(), now);
+        Revocation::Revoked(info)
+    }
+
+    /// Back to a fresh start: revocations and minted tokens forgotten, and
+    /// every token issued so far void.
+    pub fn reset(&self, data: Arc<LogoraData>) {
+        self.data.replace(data);
+        self.runtime.reset();
+    }
+}
