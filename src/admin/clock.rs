@@ -1,17 +1,13 @@
 //! The emulated clock: read, set, frozen or moved forward.
 
-use super::In;
-use crate::admin::error::AdminError;
-use crate::admin::error::AdminJson;
-use crate::namespace::Namespace;
 use axum::Json;
-use chrono::DateTime;
-use chrono::SecondsFormat;
-use chrono::TimeDelta;
-use chrono::Utc;
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::Deserialize;
-use serde_json::Value;
-use serde_json::json;
+use serde_json::{Value, json};
+
+use super::In;
+use crate::admin::error::{AdminError, AdminJson};
+use crate::namespace::Namespace;
 
 fn clock_body(state: &Namespace) -> Json<Value> {
     Json(json!({

@@ -1,14 +1,13 @@
 //! Fault rules: listed, added, removed one by one or all at once.
 
-use super::In;
-use crate::admin::error::AdminError;
-use crate::admin::error::AdminJson;
-use crate::traffic::faults;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use serde_json::Value;
-use serde_json::json;
+use serde_json::{Value, json};
+
+use super::In;
+use crate::admin::error::{AdminError, AdminJson};
+use crate::traffic::faults;
 
 #[utoipa::path(get, path = "/__doublure/faults", tag = "faults", responses((status = 200, description = "`{faults: [Rule]}` in firing order", body = Object)))]
 pub(super) async fn list_faults(In(state): In) -> Json<Value> {

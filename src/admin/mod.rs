@@ -9,13 +9,6 @@
 //! control surface (`Logora`'s and `Wcs`'s methods, their data's
 //! collection methods).
 
-mod clock;
-mod fault_rules;
-mod requests;
-mod state;
-mod token;
-
-pub use token::require_admin_token;
 pub mod chunked;
 pub mod collections;
 pub mod credentials;
@@ -27,23 +20,32 @@ pub mod origin;
 pub mod stream;
 pub mod ui;
 
+mod clock;
+mod fault_rules;
+mod requests;
+mod state;
+mod token;
+
+pub use token::require_admin_token;
+
 /// Fixture reload, which lives beside the namespaces it reloads; this path
 /// stays for the callers that name it here.
 pub mod reload {
     pub use crate::namespace::reload::{reload, watch};
 }
 
+use std::sync::{Arc, OnceLock};
+
 use axum::Router;
 use axum::http::StatusCode;
-use axum::middleware::{self};
+use axum::middleware;
 use serde_json::{Value, json};
-use std::sync::{Arc, OnceLock};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::config::Settings;
-use crate::namespace::Namespace;
+use crate::namespace::{Namespace, Namespaces};
 use crate::traffic::{faults, journal};
 use error::AdminError;
 
@@ -53,7 +55,7 @@ use error::AdminError;
 /// dispatcher puts in the request (control-plane calls are few; the
 /// emulated APIs, which are called a lot, have a router per namespace
 /// instead).
-pub fn router(namespaces: crate::namespace::Namespaces, settings: Arc<Settings>) -> Router {
+pub fn router(namespaces: Namespaces, settings: Arc<Settings>) -> Router {
     let (open, protected, _) = parts();
     open.merge(ui::router())
         .merge(protected.route_layer(middleware::from_fn_with_state(

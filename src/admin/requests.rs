@@ -1,13 +1,13 @@
 //! The request journal, read with filters (written as it is read) and
 //! cleared.
 
-use super::In;
-use super::chunked;
-use crate::admin::error::AdminError;
-use crate::traffic::journal;
 use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
+
+use super::{In, chunked};
+use crate::admin::error::AdminError;
+use crate::traffic::journal;
 
 #[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::Filter), responses((status = 200, description = "`{capacity, max_bytes, count, requests: [Entry]}`, oldest first; written as it is read, so the answer is never built whole", body = Object), (status = 400, description = "Bad filter")))]
 pub(super) async fn list_requests(

@@ -1,15 +1,13 @@
 //! Health, reset, reload, and the whole state: exported in the fixture
 //! format and imported back.
 
-use super::In;
-use super::chunked;
-use crate::admin::error::AdminError;
-use crate::admin::error::AdminJson;
-use crate::data::Data;
 use axum::Json;
 use axum::response::Response;
-use serde_json::Value;
-use serde_json::json;
+use serde_json::{Value, json};
+
+use super::{In, chunked};
+use crate::admin::error::{AdminError, AdminJson};
+use crate::data::Data;
 
 /// 200 once the store is loaded, which is before the listener is bound.
 #[utoipa::path(get, path = "/__doublure/health", tag = "health", responses((status = 200, description = "The store is loaded", body = Object, example = json!({"status": "ok"}))))]

@@ -1,16 +1,16 @@
 //! The admin token: with `--admin-token`, every control-plane route but
 //! health needs it as a bearer token, compared in constant time.
 
-use crate::admin::error::AdminError;
-use crate::config::Settings;
-use axum::extract::Request;
-use axum::extract::State;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
-use axum::response::IntoResponse;
-use axum::response::Response;
-use std::sync::Arc;
+use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
+
+use crate::admin::error::AdminError;
+use crate::config::Settings;
 
 /// With `--admin-token`, every route but health needs it as a bearer token.
 /// The console's files are not behind it ([`ui`](super::ui)): they hold no data.

@@ -12,6 +12,13 @@
 //! Logora, which handlers receive as their state; its "control surface"
 //! section is what the control plane may call.
 
+pub mod auth;
+pub mod error;
+pub mod model;
+pub mod pagination;
+pub mod token;
+pub mod users;
+
 mod oauth;
 mod respond;
 mod router;
@@ -24,10 +31,3 @@ pub use state::{Inner, Logora};
 
 // Shared with the handlers of `users`.
 use respond::{answer, answer_later, fail};
-
-pub mod auth;
-pub mod error;
-pub mod model;
-pub mod pagination;
-pub mod token;
-pub mod users;

@@ -3,21 +3,19 @@
 //! Doorkeeper's app/controllers/doorkeeper/tokens_controller.rb and
 //! token_info_controller.rb.
 
-use super::auth;
-use super::error;
-use super::respond::{answer, answer_later, authenticate, fail, oauth_ok};
-use super::runtime::Revocation;
-use super::state::Logora;
-use crate::logora::error::LogoraError;
-use crate::logora::error::TokenProblem;
-use crate::logora::model::scope_text;
 use axum::body::Bytes;
-use axum::extract::RawQuery;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::json;
+
+use super::respond::{answer, answer_later, authenticate, fail, oauth_ok};
+use super::runtime::Revocation;
+use super::state::Logora;
+use super::{auth, error};
+use crate::logora::error::{LogoraError, TokenProblem};
+use crate::logora::model::scope_text;
 
 /// The `/oauth/token` success body, in Doorkeeper's order: serialized
 /// straight from this, rather than through a JSON tree, on every token.

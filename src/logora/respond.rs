@@ -1,21 +1,16 @@
 //! What every Logora handler shares: answers with their outcome, and the
 //! client authentication of the OAuth endpoints.
 
-use super::auth;
-use super::error;
-use super::state::Logora;
-use crate::logora::error::LogoraError;
-use crate::logora::error::json_response;
-use crate::logora::model::Client;
-use crate::outcome::Outcome;
-use axum::http::HeaderMap;
-use axum::http::HeaderValue;
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use subtle::ConstantTimeEq;
+
+use super::state::Logora;
+use super::{auth, error};
+use crate::logora::error::{LogoraError, json_response};
+use crate::logora::model::Client;
+use crate::outcome::Outcome;
 
 /// Attaches `outcome` and answers.
 pub(super) fn answer(mut response: Response, outcome: impl Into<String>) -> Response {

@@ -1,13 +1,11 @@
 //! What is not fixture data: revoked tokens, a bounded record of recently
 //! minted ones, and the reset count tokens are bound to.
 
-use crate::logora::token::TokenInfo;
-use std::collections::HashMap;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::AtomicU64;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::logora::token::TokenInfo;
 
 /// What a revocation did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,23 +2,19 @@
 //! surface the control plane calls (tokens minted for a test, revocation,
 //! reset).
 
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
 use super::oauth::Issued;
 use super::runtime::{Minted, Revocation, Runtime};
 use super::token;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::logora::error::LogoraError;
-use crate::logora::error::TokenProblem;
-use crate::logora::model::Client;
-use crate::logora::model::LogoraData;
-use crate::logora::model::scope_bits;
-use crate::logora::model::scope_str;
-use crate::logora::token::Binding;
-use crate::logora::token::TokenInfo;
+use crate::logora::error::{LogoraError, TokenProblem};
+use crate::logora::model::{Client, LogoraData, scope_bits, scope_str};
+use crate::logora::token::{Binding, TokenInfo};
 use crate::store::Cell;
-use serde_json::Value;
-use serde_json::json;
-use std::sync::Arc;
 
 /// One namespace's Logora: what its handlers receive. Cloning it is one
 /// atomic increment.

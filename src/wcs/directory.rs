@@ -1,17 +1,16 @@
 //! `/api/users/`: the user directory, filtered by the query. Upstream:
 //! w.c.s.'s wcs/api.py.
 
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+
 use super::preferences::can_submit_backoffice;
-use super::query;
-use super::render;
 use super::respond::{auth_failure, respond_body, respond_err, who_words, with_auth};
 use super::state::Wcs;
+use super::{query, render};
 use crate::wcs::auth::Who;
 use crate::wcs::error::WcsError;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::Uri;
-use axum::response::Response;
 
 pub(super) async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
     with_auth(&wcs, &uri, &headers, |data, auth| {

@@ -2,22 +2,18 @@
 //! `/myspace/drafts`, and the same for a user bound by path
 //! (`/api/users/<x>/…`). Upstream: w.c.s.'s wcs/api.py.
 
-use super::json;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+
 use super::profile::profile_of;
-use super::query;
-use super::render;
 use super::respond::{auth_failure, bound_segment, ok_body, respond_err, who_words, with_auth};
 use super::state::Wcs;
+use super::{json, query, render};
 use crate::outcome::Outcome;
-use crate::wcs::auth::Auth;
-use crate::wcs::auth::AuthError;
-use crate::wcs::auth::Who;
+use crate::wcs::auth::{Auth, AuthError, Who};
 use crate::wcs::error::WcsError;
 use crate::wcs::model::WcsData;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::Uri;
-use axum::response::Response;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Listing {

@@ -10,6 +10,16 @@
 //! [`Outcome`](crate::outcome::Outcome). [`Wcs`] is one namespace's w.c.s.,
 //! which handlers receive as their state.
 
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod model;
+pub mod python;
+pub mod query;
+pub mod render;
+pub mod signature;
+pub mod text;
+
 mod directory;
 mod listings;
 mod preferences;
@@ -23,13 +33,3 @@ pub use profile::is_json_request;
 pub use router::router;
 pub use runtime::{NonceCheck, Runtime};
 pub use state::{Inner, SignAs, SignRefusal, SignRequest, Wcs};
-
-pub mod auth;
-pub mod error;
-pub mod json;
-pub mod model;
-pub mod python;
-pub mod query;
-pub mod render;
-pub mod signature;
-pub mod text;

@@ -1,6 +1,12 @@
 //! `/api/user/preferences` and `/api/users/<x>/preferences`: a user's
 //! preferences, set by POST. Upstream: w.c.s.'s wcs/api.py.
 
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde_json::{Value, json};
+
 use super::listings::bind;
 use super::respond::{
     auth_failure, bound_segment, respond_err, respond_json, who_words, with_auth,
@@ -9,13 +15,6 @@ use super::state::Wcs;
 use crate::wcs::auth::Who;
 use crate::wcs::error::WcsError;
 use crate::wcs::model::WcsData;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::Uri;
-use axum::response::Response;
-use serde_json::Value;
-use serde_json::json;
 
 pub(super) fn can_submit_backoffice(data: &WcsData, roles: &[String]) -> bool {
     data.formdefs.iter().any(|f| {

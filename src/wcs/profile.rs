@@ -2,21 +2,17 @@
 //! signed caller's profile. Upstream: w.c.s.'s wcs/api.py and root.py, and
 //! Quixote's directory.py for the slash.
 
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
 use super::render;
 use super::respond::{auth_failure, respond_err, respond_json, who_words, with_auth};
 use super::state::Wcs;
 use crate::outcome::Outcome;
-use crate::wcs::auth::Auth;
-use crate::wcs::auth::Who;
+use crate::wcs::auth::{Auth, Who};
 use crate::wcs::error::WcsError;
 use crate::wcs::model::WcsData;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
-use axum::http::Uri;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::response::Response;
 
 pub(super) async fn user_index(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
     with_auth(&wcs, &uri, &headers, |data, auth| {

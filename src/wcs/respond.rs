@@ -1,22 +1,16 @@
 //! What every w.c.s. handler shares: checking the signed query, describing
 //! the caller, and writing answers and refusals with their outcome.
 
-use super::auth;
-use super::json;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
 use super::state::Wcs;
+use super::{auth, json};
 use crate::outcome::Outcome;
-use crate::wcs::auth::Auth;
-use crate::wcs::auth::AuthError;
-use crate::wcs::auth::Who;
+use crate::wcs::auth::{Auth, AuthError, Who};
 use crate::wcs::error::WcsError;
 use crate::wcs::model::WcsData;
-use axum::http::HeaderMap;
-use axum::http::StatusCode;
-use axum::http::Uri;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::response::Response;
-use serde_json::Value;
 
 pub(super) fn respond_json(value: &Value, outcome: impl Into<String>) -> Response {
     respond_body(json::dumps(value), outcome)

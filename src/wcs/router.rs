@@ -2,6 +2,11 @@
 //! Upstream: the directories of w.c.s.'s wcs/api.py and root.py, served by
 //! Quixote.
 
+use axum::Router;
+use axum::http::{Method, header};
+use axum::response::Response;
+use axum::routing::{MethodRouter, get, post};
+
 use super::directory::users_list;
 use super::listings::{
     bound_drafts, bound_forms, bound_index, myspace_drafts, user_drafts, user_forms,
@@ -11,13 +16,6 @@ use super::profile::{missing_slash, user_alias, user_index};
 use super::respond::respond_err;
 use super::state::Wcs;
 use crate::wcs::error::WcsError;
-use axum::Router;
-use axum::http::Method;
-use axum::http::header;
-use axum::response::Response;
-use axum::routing::MethodRouter;
-use axum::routing::get;
-use axum::routing::post;
 
 /// w.c.s.'s routes.
 pub fn router() -> Router<Wcs> {

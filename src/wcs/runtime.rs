@@ -2,13 +2,12 @@
 //! seen or once too many are remembered. Upstream: w.c.s.'s api_utils.py
 //! refuses a nonce seen before.
 
-use super::signature;
-use chrono::DateTime;
-use chrono::TimeDelta;
-use chrono::Utc;
-use std::collections::HashMap;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::signature;
 
 /// Used nonces, each forgotten 30 s (emulated clock) after it was seen,
 /// or sooner, oldest first, once `--max-nonces` are remembered: a frozen

@@ -1,13 +1,14 @@
 //! One namespace's w.c.s.: its data, nonces, clock and settings, and the
 //! URLs it signs for a test as Publik's own signer would.
 
+use std::sync::Arc;
+
 use super::runtime::Runtime;
 use super::signature;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
 use crate::wcs::model::WcsData;
-use std::sync::Arc;
 
 /// One namespace's w.c.s.: what its handlers receive. Cloning it is one
 /// atomic increment.

@@ -21,13 +21,14 @@ mod items;
 #[cfg(test)]
 mod tests;
 
+pub use derive::{Counts, Derived, derive};
+
 use indicatif::ProgressBar;
 use serde_json::Value;
 
 use super::http::Http;
 use super::output::Staging;
 use super::{ImportError, Summary, WcsArgs};
-pub use derive::{Counts, Derived, derive};
 
 /// One user's listings, as served.
 #[derive(Debug, Clone)]

@@ -1,17 +1,14 @@
 //! Checks on loaded data: applications, clients, user placement and the
 //! uniqueness of new users, each problem naming its file and item.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use super::LogoraData;
 use super::hasher::Prehashed;
 use super::record::Record;
 use super::scopes::scope_bits;
 use super::types::{Application, Client, User};
-use crate::store::Item;
-use crate::store::ItemRef;
-use crate::store::Problems;
-use std::collections::BTreeMap;
-use std::collections::HashMap;
-use std::collections::HashSet;
+use crate::store::{Item, ItemRef, Problems};
 
 /// Whether `text` is a Rails JSON time: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub fn is_rails_time(text: &str) -> bool {

@@ -1,12 +1,12 @@
 //! Changes through the control plane: put, remove, anonymize and delete a
 //! user, keeping the indexes.
 
+use std::sync::Arc;
+
 use super::record::{Key, Record};
 use super::types::User;
 use super::{ANONYMOUS_NAME, LogoraData};
-use crate::store::ItemRef;
-use crate::store::Problems;
-use std::sync::Arc;
+use crate::store::{ItemRef, Problems};
 
 impl LogoraData {
     /// Puts `user` in place of the user in `slot`, or after the others when

@@ -2,11 +2,12 @@
 //! for every combination of the three list filters, kept up to date as
 //! users change.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::LogoraData;
 use super::hasher::hash_of;
 use super::record::{Key, Record};
-use std::collections::HashMap;
-use std::sync::Arc;
 
 /// A list filter: `None` means any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,19 +1,17 @@
 //! Loading the Logora collections from fixture files, and exporting them
 //! back.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
 use super::checks::{app_subs, check_applications, check_clients, record_problems, user_problems};
 use super::record::{Key, Record};
 use super::scopes::client_hash;
 use super::types::{Application, Client, User};
 use super::{LogoraData, USERS_FILE};
-use crate::store::FixtureFiles;
-use crate::store::Item;
-use crate::store::ItemRef;
-use crate::store::Problem;
-use crate::store::Problems;
-use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::Arc;
+use crate::store::{FixtureFiles, Item, ItemRef, Problem, Problems};
 
 impl LogoraData {
     /// Loads and checks the Logora collections of `files`.

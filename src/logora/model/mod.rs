@@ -27,15 +27,18 @@ mod tests;
 mod types;
 
 pub use checks::{count_by_application, is_rails_time};
-use index::AppIndex;
 pub use index::{FilterKey, Slots};
-use record::Key;
 pub use record::Record;
 pub use scopes::{client_hash, scope_bits, scope_str, scope_text};
-use serde_json::Value;
+pub use types::{Application, Client, Level, User};
+
 use std::collections::HashMap;
 use std::sync::Arc;
-pub use types::{Application, Client, Level, User};
+
+use serde_json::Value;
+
+use index::AppIndex;
+use record::Key;
 
 /// Collections the control plane can change: fixture file and id key.
 pub const COLLECTIONS: &[(&str, &str)] = &[

@@ -1,11 +1,12 @@
 //! A loaded user (its rendered JSON and the fields the indexes read), and
 //! the key each slot keeps for scans.
 
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
 use super::hasher::hash_of;
 use super::types::{Level, User};
-use serde_json::Map;
-use serde_json::Value;
-use std::sync::Arc;
 
 /// A loaded user: its public JSON, rendered once, and the few fields the
 /// indexes and checks read. The rest lives only in the JSON, read back

@@ -1,11 +1,12 @@
 //! A user's public JSON, rendered once at load in the order of the
 //! seed page's example, then read back when the control plane asks.
 
-use super::types::{Level, User};
-use serde::Serialize;
-use serde_json::Map;
-use serde_json::Value;
 use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::types::{Level, User};
 
 /// The fields the API shows: the 17 of the seed page, in its order, then
 /// the extra ones.

@@ -1,8 +1,9 @@
 //! Client scopes as bits, their written form, and the client hash that
 //! tokens carry.
 
-use super::SCOPES;
 use sha2::{Digest, Sha256};
+
+use super::SCOPES;
 
 /// The scope bits of a space-separated scope list, or the first unknown
 /// scope.

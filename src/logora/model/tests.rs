@@ -1,9 +1,7 @@
-use crate::store::FixtureFiles;
-use crate::store::ItemRef;
-use crate::store::Problems;
 use serde_json::Value;
 
 use super::*;
+use crate::store::{FixtureFiles, ItemRef, Problems};
 
 fn builtin() -> LogoraData {
     let mut problems = Problems::default();

@@ -1,11 +1,10 @@
 //! The fixture shapes: applications, API clients, levels and users, as the
 //! files and the control plane write them.
 
-use serde::Deserialize;
-use serde::Serialize;
-use serde_json::Map;
-use serde_json::Value;
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// A Logora application: one customer site, split in sub-applications.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

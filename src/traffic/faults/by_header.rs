@@ -1,9 +1,10 @@
 //! The `X-Doublure-Fault` header: a fault for one call, written as
 //! `status=503`, `latency=800ms`, `retry_after=5` or `drop`.
 
+use std::time::Duration;
+
 use super::FAULT_HEADER;
 use super::rules::{Effect, RuleSpec};
-use std::time::Duration;
 
 /// Parses an `X-Doublure-Fault` header: `status=503`, `latency=800ms`,
 /// `retry_after=5`, `drop`, separated by `,` or `;`.

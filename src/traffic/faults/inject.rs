@@ -1,6 +1,14 @@
 //! The middleware that applies faults to the emulated APIs' calls, and
 //! how it tells which client (a Logora client_id, a w.c.s. orig) made one.
 
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
 use super::FAULT_HEADER;
 use super::by_header::parse_header;
 use super::response::{dropped_response, error_response};
@@ -10,14 +18,6 @@ use crate::boundary;
 use crate::config::Settings;
 use crate::logora::Logora;
 use crate::outcome::Outcome;
-use axum::body::Body;
-use axum::extract::Request;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::Response;
-use std::sync::Arc;
 
 /// What the fault middleware needs: the rules, whether the header is
 /// honoured, and the namespace's Logora to tell whose token a call bears.

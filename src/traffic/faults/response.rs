@@ -1,16 +1,12 @@
 //! What a fired fault answers: an error status in the format of the API
 //! the path belongs to, or a connection dropped mid-answer.
 
-use crate::paths::Api;
-use crate::paths::api_of;
-use axum::body::Body;
-use axum::body::Bytes;
-use axum::http::HeaderValue;
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::response::Response;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::paths::{Api, api_of};
 
 /// An error answer with `status` in the format of the API `path` belongs to.
 pub fn error_response(path: &str, status: StatusCode, retry_after: Option<u64>) -> Response {

@@ -1,10 +1,11 @@
 //! Fault rules: as a client writes them (checked on the way in), as the
 //! server keeps them, and what one does to a call.
 
-use super::MAX_LATENCY_MS;
-use serde::Deserialize;
-use serde::Serialize;
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::MAX_LATENCY_MS;
 
 /// A fault rule as sent by a client: every key optional but one effect.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]

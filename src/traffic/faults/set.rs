@@ -1,15 +1,16 @@
 //! A namespace's fault rules, in creation order, and the seeded draws
 //! that decide whether one fires.
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
 use super::FAULT_HEADER;
 use super::rules::{Call, Effect, Rule, RuleSpec};
 use crate::config::Settings;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
-use std::sync::Mutex;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 /// The rule set and its random generator.
 #[derive(Debug)]

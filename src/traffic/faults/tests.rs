@@ -1,5 +1,6 @@
-use serde_json::json;
 use std::time::Duration;
+
+use serde_json::json;
 
 use super::*;
 

@@ -1,10 +1,10 @@
 //! The log line of a call: refusals logged at info, identical ones within
 //! a second folded into one line and a count.
 
-use super::recorded::Recorded;
 use std::sync::Mutex;
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use super::recorded::Recorded;
 
 /// A refused call is what a developer looks for in the log; a log line per
 /// answered call (a tenth of the CPU under load, and contention on stdout)

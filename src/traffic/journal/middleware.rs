@@ -1,6 +1,15 @@
 //! The middleware on the emulated APIs that records each call once it is
 //! answered, or once its client gave up on it.
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+
 use super::fold::{RefusalLog, log};
 use super::recorded::{Recorded, Said};
 use super::redact::{
@@ -11,20 +20,9 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::logora::Logora;
 use crate::outcome::Outcome;
-use crate::traffic::CLIENT_CLOSED;
-use crate::traffic::Delay;
 use crate::traffic::faults::Faults;
+use crate::traffic::{CLIENT_CLOSED, Delay};
 use crate::wcs::Wcs;
-use axum::extract::Request;
-use axum::extract::State;
-use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::Response;
-use chrono::DateTime;
-use chrono::Utc;
-use std::sync::Arc;
-use std::time::Duration;
-use std::time::Instant;
 
 /// What the journal middleware needs: where to record, the clock that
 /// dates entries, and the namespace's APIs, whose data holds the secrets

@@ -2,14 +2,14 @@
 //! string, the outcome redacted or written when read), and the entry it
 //! becomes when someone reads the journal.
 
+use std::sync::Arc;
+
+use axum::http::Method;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
 use super::redact::{MAX_OUTCOME, Redactor, redacted};
 use crate::outcome::redact_query;
-use axum::http::Method;
-use chrono::DateTime;
-use chrono::SecondsFormat;
-use chrono::Utc;
-use serde::Serialize;
-use std::sync::Arc;
 
 /// A request as the ring keeps it: the request line and headers copied
 /// into one string, written once as the call comes in and kept as it is

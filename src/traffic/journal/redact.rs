@@ -1,11 +1,13 @@
 //! Redaction and cuts: secrets out of targets, headers and outcomes (by
 //! name and by value), long values cut with a visible marker.
 
-use crate::logora::model::LogoraData;
-use crate::wcs::model::WcsData;
+use std::sync::Arc;
+
 use aho_corasick::AhoCorasick;
 use axum::http::HeaderMap;
-use std::sync::Arc;
+
+use crate::logora::model::LogoraData;
+use crate::wcs::model::WcsData;
 
 /// Longest path and query kept; beyond, the rest is cut.
 const MAX_TARGET: usize = 8 << 10;

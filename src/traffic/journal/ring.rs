@@ -1,18 +1,17 @@
 //! The journal's storage: a ring bounded in entries and in bytes, its
 //! filters, and the live readers it feeds.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
 use super::recorded::{Entry, Recorded, Said};
 use super::redact::{Redactor, Secrets, known_secrets};
 use crate::logora::model::LogoraData;
 use crate::wcs::model::WcsData;
-use chrono::DateTime;
-use chrono::Utc;
-use serde::Deserialize;
-use std::collections::VecDeque;
-use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering;
 
 /// The bounded journal.
 #[derive(Debug)]

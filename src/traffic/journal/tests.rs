@@ -1,14 +1,12 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, Method};
+use chrono::{DateTime, Utc};
+
 use super::fold::{Refusals, Repeats, thousands};
 use super::recorded::Said;
 use super::redact::{MAX_HEADERS, cut};
-use axum::http::HeaderMap;
-use axum::http::Method;
-use chrono::DateTime;
-use chrono::Utc;
-use std::sync::Arc;
-use std::time::Duration;
-use std::time::Instant;
-
 use super::*;
 
 fn entry(path: &str, status: u16) -> Recorded {
