@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::In;
-use crate::admin::error::{AdminError, AdminJson};
+use super::error::{AdminError, AdminJson};
 use crate::namespace::Namespace;
 
 fn clock_body(state: &Namespace) -> Json<Value> {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::In;
-use crate::admin::error::{AdminError, AdminJson};
+use super::error::{AdminError, AdminJson};
 use crate::traffic::faults;
 
 #[utoipa::path(get, path = "/__doublure/faults", tag = "faults", responses((status = 200, description = "`{faults: [Rule]}` in firing order", body = Object)))]

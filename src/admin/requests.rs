@@ -5,8 +5,8 @@ use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::error::AdminError;
 use super::{In, chunked};
-use crate::admin::error::AdminError;
 use crate::traffic::journal;
 
 #[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::Filter), responses((status = 200, description = "`{capacity, max_bytes, count, requests: [Entry]}`, oldest first; written as it is read, so the answer is never built whole", body = Object), (status = 400, description = "Bad filter")))]

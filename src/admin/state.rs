@@ -5,8 +5,8 @@ use axum::Json;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::error::{AdminError, AdminJson};
 use super::{In, chunked};
-use crate::admin::error::{AdminError, AdminJson};
 use crate::data::Data;
 
 /// 200 once the store is loaded, which is before the listener is bound.

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use crate::admin::error::AdminError;
+use super::error::AdminError;
 use crate::config::Settings;
 
 /// With `--admin-token`, every route but health needs it as a bearer token.

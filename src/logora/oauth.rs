@@ -7,26 +7,14 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Serialize;
 use serde_json::json;
 
+use super::error::{LogoraError, TokenProblem};
+use super::model::scope_text;
 use super::respond::{answer, answer_later, authenticate, fail, oauth_ok};
 use super::runtime::Revocation;
 use super::state::Logora;
 use super::{auth, error};
-use crate::logora::error::{LogoraError, TokenProblem};
-use crate::logora::model::scope_text;
-
-/// The `/oauth/token` success body, in Doorkeeper's order: serialized
-/// straight from this, rather than through a JSON tree, on every token.
-#[derive(Debug, Serialize)]
-pub(super) struct Issued {
-    pub(super) access_token: String,
-    pub(super) token_type: &'static str,
-    pub(super) expires_in: u32,
-    pub(super) scope: &'static str,
-    pub(super) created_at: i64,
-}
 
 /// `POST /oauth/token`: the client-credentials grant.
 pub(super) async fn token_endpoint(

@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
+use super::error::{LogoraError, json_response};
+use super::model::Client;
 use super::state::Logora;
 use super::{auth, error};
-use crate::logora::error::{LogoraError, json_response};
-use crate::logora::model::Client;
 use crate::outcome::Outcome;
 
 /// Attaches `outcome` and answers.

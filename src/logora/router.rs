@@ -5,11 +5,11 @@ use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 
+use super::error::LogoraError;
 use super::oauth::{introspect_endpoint, revoke_endpoint, token_endpoint, token_info_endpoint};
 use super::respond::fail;
 use super::state::Logora;
 use super::users;
-use crate::logora::error::LogoraError;
 
 /// Logora's routes. A path with another method is, for Rails, a route that
 /// does not exist: 404 in the API's format rather than a bare 405.

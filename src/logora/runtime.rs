@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::logora::token::TokenInfo;
+use super::token::TokenInfo;
 
 /// What a revocation did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,16 +4,16 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::oauth::Issued;
+use super::error::{LogoraError, TokenProblem};
+use super::model::{Client, LogoraData, scope_bits, scope_str};
 use super::runtime::{Minted, Revocation, Runtime};
 use super::token;
+use super::token::{Binding, TokenInfo};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::logora::error::{LogoraError, TokenProblem};
-use crate::logora::model::{Client, LogoraData, scope_bits, scope_str};
-use crate::logora::token::{Binding, TokenInfo};
 use crate::store::Cell;
 
 /// One namespace's Logora: what its handlers receive. Cloning it is one
@@ -247,4 +247,15 @@ impl Logora {
         self.data.replace(data);
         self.runtime.reset();
     }
+}
+
+/// The `/oauth/token` success body, in Doorkeeper's order: serialized
+/// straight from this, rather than through a JSON tree, on every token.
+#[derive(Debug, Serialize)]
+pub(super) struct Issued {
+    pub(super) access_token: String,
+    pub(super) token_type: &'static str,
+    pub(super) expires_in: u32,
+    pub(super) scope: &'static str,
+    pub(super) created_at: i64,
 }

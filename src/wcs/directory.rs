@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
+use super::auth::Who;
+use super::error::WcsError;
 use super::preferences::can_submit_backoffice;
 use super::respond::{auth_failure, respond_body, respond_err, who_words, with_auth};
 use super::state::Wcs;
 use super::{query, render};
-use crate::wcs::auth::Who;
-use crate::wcs::error::WcsError;
 
 pub(super) async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
     with_auth(&wcs, &uri, &headers, |data, auth| {

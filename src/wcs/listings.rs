@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
+use super::auth::{Auth, AuthError, Who};
+use super::error::WcsError;
+use super::model::WcsData;
 use super::profile::profile_of;
 use super::respond::{auth_failure, bound_segment, ok_body, respond_err, who_words, with_auth};
 use super::state::Wcs;
 use super::{json, query, render};
 use crate::outcome::Outcome;
-use crate::wcs::auth::{Auth, AuthError, Who};
-use crate::wcs::error::WcsError;
-use crate::wcs::model::WcsData;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Listing {

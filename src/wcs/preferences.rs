@@ -7,14 +7,14 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::auth::Who;
+use super::error::WcsError;
 use super::listings::bind;
+use super::model::WcsData;
 use super::respond::{
     auth_failure, bound_segment, respond_err, respond_json, who_words, with_auth,
 };
 use super::state::Wcs;
-use crate::wcs::auth::Who;
-use crate::wcs::error::WcsError;
-use crate::wcs::model::WcsData;
 
 pub(super) fn can_submit_backoffice(data: &WcsData, roles: &[String]) -> bool {
     data.formdefs.iter().any(|f| {

@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use super::auth::{Auth, Who};
+use super::error::WcsError;
+use super::model::WcsData;
 use super::render;
 use super::respond::{auth_failure, respond_err, respond_json, who_words, with_auth};
 use super::state::Wcs;
 use crate::outcome::Outcome;
-use crate::wcs::auth::{Auth, Who};
-use crate::wcs::error::WcsError;
-use crate::wcs::model::WcsData;
 
 pub(super) async fn user_index(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
     with_auth(&wcs, &uri, &headers, |data, auth| {

@@ -5,12 +5,12 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::auth::{Auth, AuthError, Who};
+use super::error::WcsError;
+use super::model::WcsData;
 use super::state::Wcs;
 use super::{auth, json};
 use crate::outcome::Outcome;
-use crate::wcs::auth::{Auth, AuthError, Who};
-use crate::wcs::error::WcsError;
-use crate::wcs::model::WcsData;
 
 pub(super) fn respond_json(value: &Value, outcome: impl Into<String>) -> Response {
     respond_body(json::dumps(value), outcome)

@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 
 use super::directory::users_list;
+use super::error::WcsError;
 use super::listings::{
     bound_drafts, bound_forms, bound_index, myspace_drafts, user_drafts, user_forms,
 };
@@ -15,7 +16,6 @@ use super::preferences::{bound_preferences, user_preferences};
 use super::profile::{missing_slash, user_alias, user_index};
 use super::respond::respond_err;
 use super::state::Wcs;
-use crate::wcs::error::WcsError;
 
 /// w.c.s.'s routes.
 pub fn router() -> Router<Wcs> {

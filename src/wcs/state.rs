@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use super::model::WcsData;
 use super::runtime::Runtime;
 use super::signature;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
-use crate::wcs::model::WcsData;
 
 /// One namespace's w.c.s.: what its handlers receive. Cloning it is one
 /// atomic increment.

@@ -2,15 +2,26 @@
 //! a role, a form or draft and its status, in the fields and order that
 //! fixtures/README.md gives.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use super::derive::Def;
 use super::items::{
     DirectoryUser, Form, Item, RealStatus, Role, StatusName, Workflow, fixture_time, id_text,
 };
 use crate::import::ImportError;
+
+/// A form definition as the forms show it.
+#[derive(Debug, Default)]
+pub(super) struct Def {
+    pub(super) slug: String,
+    pub(super) name: String,
+    pub(super) category: Option<String>,
+    /// The id read from a default form number (`<formdef id>-<form id>`).
+    pub(super) number_id: Option<String>,
+    pub(super) statuses: Vec<Value>,
+    pub(super) status_ids: HashSet<String>,
+}
 
 /// Roles by id, in the fixture format.
 pub(super) type Roles = BTreeMap<String, Map<String, Value>>;

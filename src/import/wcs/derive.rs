@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use super::convert::{Found, Roles, form_of, user_of};
+use super::convert::{Def, Found, Roles, form_of, user_of};
 use super::items::{FormKey, Item};
 use super::{Fetched, Listings};
 use crate::import::anonymize::Anonymizer;
@@ -30,18 +30,6 @@ pub struct Derived {
     pub files: Vec<(&'static str, Value)>,
     pub counts: Counts,
     pub notes: Vec<String>,
-}
-
-/// A form definition as the forms show it.
-#[derive(Debug, Default)]
-pub(super) struct Def {
-    pub(super) slug: String,
-    pub(super) name: String,
-    pub(super) category: Option<String>,
-    /// The id read from a default form number (`<formdef id>-<form id>`).
-    pub(super) number_id: Option<String>,
-    pub(super) statuses: Vec<Value>,
-    pub(super) status_ids: HashSet<String>,
 }
 
 /// A form or draft as read, before ids are settled.
