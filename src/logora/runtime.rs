@@ -18,7 +18,7 @@ pub enum Revocation {
     Revoked(TokenInfo),
 }
 
-/// How many minted tokens [`Logora::live_tokens`] remembers.
+/// How many minted tokens [`Logora::live_tokens`](super::Logora::live_tokens) remembers.
 pub const RECENT_TOKENS: usize = 1000;
 
 /// Runtime state that is not fixture data: revoked tokens (pruned a day
@@ -62,7 +62,7 @@ impl Runtime {
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Resets so far (see [`token::Binding`]).
+    /// Resets so far (see [`token::Binding`](super::token::Binding)).
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Relaxed)
     }

@@ -205,7 +205,7 @@ impl Logora {
         })
     }
 
-    /// Tokens minted recently (the last [`RECENT_TOKENS`]) that still work:
+    /// Tokens minted recently (the last [`RECENT_TOKENS`](super::RECENT_TOKENS)) that still work:
     /// `{access_token, client_id, scope, created_at, expires_at}` each.
     pub fn live_tokens(&self) -> Vec<Value> {
         let recent: Vec<Minted> = self.runtime.lock().recent.iter().cloned().collect();

@@ -1,3 +1,5 @@
+//! Tests of the connection layer: refusal rewriting and the accept backoff.
+
 use std::io;
 use std::time::Duration;
 

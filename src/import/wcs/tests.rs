@@ -1,3 +1,6 @@
+//! Tests of the w.c.s. import: times, what is derived from a listing, and
+//! the errors that name request, item and field.
+
 use serde_json::{Value, json};
 
 use super::derive::numeric_order;

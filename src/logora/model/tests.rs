@@ -1,3 +1,6 @@
+//! Tests of the Logora data: loading and checks, rendering, scopes, the
+//! filter index and changes through the control plane.
+
 use serde_json::Value;
 
 use super::*;

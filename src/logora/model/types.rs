@@ -23,7 +23,7 @@ pub struct Client {
     pub client_id: String,
     pub client_secret: String,
     pub application_id: u64,
-    /// Space-separated, each one of [`SCOPES`].
+    /// Space-separated, each one of [`SCOPES`](super::SCOPES).
     pub scopes: String,
     /// Seconds; absent means the global `--logora-token-lifetime`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

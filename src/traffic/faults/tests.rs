@@ -1,3 +1,5 @@
+//! Tests of fault rules, their header form and their draws.
+
 use std::time::Duration;
 
 use serde_json::json;

@@ -180,7 +180,7 @@ pub(super) fn redacted(redactor: &Redactor, text: String, max: usize) -> String 
     }
 }
 
-/// [`Recorded::head`] with the known secrets out and the target cut, and
+/// [`Recorded::head`](super::Recorded::head) with the known secrets out and the target cut, and
 /// the target's new length: the same string, not a copy, in the usual
 /// case.
 pub(super) fn redacted_head(

@@ -1,3 +1,6 @@
+//! Tests of the journal: the ring's bounds, redaction and cuts, and the
+//! folding of repeated refusals.
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
