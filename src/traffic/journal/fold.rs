@@ -36,7 +36,7 @@ pub(super) fn log(recorded: &Recorded, refusals: &RefusalLog) {
 }
 
 /// `2341` as `2,341`.
-pub(super) fn thousands(n: u64) -> String {
+fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -58,14 +58,7 @@ pub struct RefusalLog(Mutex<Refusals>);
 impl RefusalLog {
     /// Notes a refusal seen at `now`: whether to log it, and what was
     /// folded before it.
-    pub(crate) fn see(
-        &self,
-        method: &str,
-        path: &str,
-        status: u16,
-        outcome: &str,
-        now: Instant,
-    ) -> Repeats {
+    fn see(&self, method: &str, path: &str, status: u16, outcome: &str, now: Instant) -> Repeats {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -77,7 +70,7 @@ impl RefusalLog {
 const FOLD: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
-pub(super) struct Refusals {
+struct Refusals {
     /// The last refusal logged: method, path, status and outcome, as text.
     last: Option<String>,
     since: Option<Instant>,
@@ -85,7 +78,7 @@ pub(super) struct Refusals {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Repeats {
+enum Repeats {
     /// The same as the last one logged, within the second: not logged.
     Repeated,
     /// To be logged; `before` counts the ones folded before it.
@@ -93,7 +86,7 @@ pub(crate) enum Repeats {
 }
 
 impl Refusals {
-    pub(super) fn see(
+    fn see(
         &mut self,
         method: &str,
         path: &str,
@@ -113,5 +106,65 @@ impl Refusals {
         self.since = Some(now);
         self.repeated = 0;
         Repeats::New { before }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn identical_refusals_within_a_second_fold_into_a_count() {
+        let mut refusals = Refusals::default();
+        let t0 = Instant::now();
+        let see = |r: &mut Refusals, outcome: &str, at: Duration| {
+            r.see("GET", "/api/v1/users", 401, outcome, t0 + at)
+        };
+        assert_eq!(
+            see(&mut refusals, "token expired", Duration::ZERO),
+            Repeats::New { before: None }
+        );
+        for ms in 1..=2341 {
+            assert_eq!(
+                see(
+                    &mut refusals,
+                    "token expired",
+                    Duration::from_micros(ms * 100)
+                ),
+                Repeats::Repeated
+            );
+        }
+        assert_eq!(
+            see(&mut refusals, "token expired", Duration::from_millis(1500)),
+            Repeats::New {
+                before: Some((2341, "GET /api/v1/users 401: token expired".into()))
+            }
+        );
+        assert_eq!(
+            see(&mut refusals, "other", Duration::from_millis(1600)),
+            Repeats::New { before: None }
+        );
+        assert_eq!(thousands(2341), "2,341");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn two_servers_in_one_process_fold_their_refusals_apart() {
+        let (one, two) = (crate::AppState::for_tests(), crate::AppState::for_tests());
+        let now = Instant::now();
+        let see = |state: &crate::AppState| {
+            state
+                .ground
+                .refusals
+                .see("GET", "/api/v1/users", 401, "token expired", now)
+        };
+        assert_eq!(see(&one), Repeats::New { before: None });
+        assert_eq!(see(&one), Repeats::Repeated);
+        // The second server has not logged this refusal: it logs it.
+        assert_eq!(see(&two), Repeats::New { before: None });
+        assert_eq!(see(&two), Repeats::Repeated);
     }
 }

@@ -1,13 +1,10 @@
-//! Tests of the journal: the ring's bounds, redaction and cuts, and the
-//! folding of repeated refusals.
+//! Tests of the journal: the ring's bounds and filters, redaction and cuts.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, Utc};
 
-use super::fold::{Refusals, Repeats, thousands};
 use super::recorded::Said;
 use super::redact::{MAX_HEADERS, cut};
 use super::*;
@@ -202,57 +199,4 @@ fn known_secrets_are_redacted_as_written_and_as_encoded() {
         "/x/[redacted]/y?k=[redacted]&[redacted]&z=2"
     );
     assert_eq!(redactor.redact_target("/x?y=1"), "/x?y=1");
-}
-
-#[test]
-fn identical_refusals_within_a_second_fold_into_a_count() {
-    let mut refusals = Refusals::default();
-    let t0 = Instant::now();
-    let see = |r: &mut Refusals, outcome: &str, at: Duration| {
-        r.see("GET", "/api/v1/users", 401, outcome, t0 + at)
-    };
-    assert_eq!(
-        see(&mut refusals, "token expired", Duration::ZERO),
-        Repeats::New { before: None }
-    );
-    for ms in 1..=2341 {
-        assert_eq!(
-            see(
-                &mut refusals,
-                "token expired",
-                Duration::from_micros(ms * 100)
-            ),
-            Repeats::Repeated
-        );
-    }
-    assert_eq!(
-        see(&mut refusals, "token expired", Duration::from_millis(1500)),
-        Repeats::New {
-            before: Some((2341, "GET /api/v1/users 401: token expired".into()))
-        }
-    );
-    assert_eq!(
-        see(&mut refusals, "other", Duration::from_millis(1600)),
-        Repeats::New { before: None }
-    );
-    assert_eq!(thousands(2341), "2,341");
-    assert_eq!(thousands(1_234_567), "1,234,567");
-    assert_eq!(thousands(999), "999");
-}
-
-#[test]
-fn two_servers_in_one_process_fold_their_refusals_apart() {
-    let (one, two) = (crate::AppState::for_tests(), crate::AppState::for_tests());
-    let now = Instant::now();
-    let see = |state: &crate::AppState| {
-        state
-            .ground
-            .refusals
-            .see("GET", "/api/v1/users", 401, "token expired", now)
-    };
-    assert_eq!(see(&one), Repeats::New { before: None });
-    assert_eq!(see(&one), Repeats::Repeated);
-    // The second server has not logged this refusal: it logs it.
-    assert_eq!(see(&two), Repeats::New { before: None });
-    assert_eq!(see(&two), Repeats::Repeated);
 }
