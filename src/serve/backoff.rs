@@ -69,11 +69,11 @@ pub struct AcceptBackoff {
 
 #[derive(Debug, Clone, Copy)]
 struct Run {
-    pub(super) since: Instant,
+    since: Instant,
     last_failure: Instant,
-    pub(super) failures: u64,
+    failures: u64,
     /// The last pause.
-    pub(super) wait: Duration,
+    wait: Duration,
     /// Whether the last accept failed.
     failing: bool,
 }
@@ -131,5 +131,100 @@ impl AcceptBackoff {
             failures: run.failures,
             over: run.last_failure.saturating_duration_since(run.since),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::*;
+
+    fn emfile() -> io::Error {
+        io::Error::from_raw_os_error(libc::EMFILE)
+    }
+
+    #[test]
+    fn running_out_of_descriptors_pauses_longer_each_time_and_warns_once() {
+        let start = Instant::now();
+        let mut backoff = AcceptBackoff::default();
+        let failure = AcceptFailure::of(&emfile());
+        assert_eq!(failure, AcceptFailure::OutOfDescriptors);
+        let pauses: Vec<Pause> = (0..12)
+            .map(|i| {
+                backoff
+                    .failed(failure, start + Duration::from_millis(i))
+                    .unwrap()
+            })
+            .collect();
+        let waits: Vec<u64> = pauses.iter().map(|p| p.wait.as_millis() as u64).collect();
+        assert_eq!(
+            waits,
+            [5, 10, 20, 40, 80, 160, 320, 640, 1000, 1000, 1000, 1000]
+        );
+        let warnings = pauses.iter().filter(|p| p.first).count();
+        assert_eq!(warnings, 1);
+        assert!(pauses[0].first);
+    }
+
+    #[test]
+    fn a_run_ends_at_the_first_accept_a_second_after_the_last_failure() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut backoff = AcceptBackoff::default();
+        assert_eq!(backoff.accepted(start), None);
+        for ms in [0, 5, 15] {
+            backoff.failed(AcceptFailure::OutOfDescriptors, at(ms));
+        }
+        // Descriptors free up one by one: accepts and failures alternate,
+        // the pause starts small again, and it is all one run.
+        assert_eq!(backoff.accepted(at(400)), None);
+        assert_eq!(
+            backoff.failed(AcceptFailure::OutOfDescriptors, at(401)),
+            Some(Pause {
+                wait: AcceptBackoff::FIRST_PAUSE,
+                first: false
+            })
+        );
+        assert_eq!(backoff.accepted(at(1400)), None);
+        assert_eq!(
+            backoff.accepted(at(1401)),
+            Some(Recovery {
+                failures: 4,
+                over: Duration::from_millis(401)
+            })
+        );
+        assert_eq!(backoff.accepted(at(1500)), None);
+        let again = backoff.failed(AcceptFailure::Other, at(2000)).unwrap();
+        assert_eq!(
+            again,
+            Pause {
+                wait: AcceptBackoff::FIRST_PAUSE,
+                first: true
+            }
+        );
+    }
+
+    #[test]
+    fn one_connections_failure_is_retried_at_once_without_a_word() {
+        let mut backoff = AcceptBackoff::default();
+        let reset = io::Error::from(io::ErrorKind::ConnectionAborted);
+        assert_eq!(AcceptFailure::of(&reset), AcceptFailure::OneConnection);
+        assert_eq!(
+            backoff.failed(AcceptFailure::OneConnection, Instant::now()),
+            None
+        );
+        assert_eq!(backoff.accepted(Instant::now()), None);
+        assert_eq!(
+            AcceptFailure::of(&io::Error::from_raw_os_error(libc::ENFILE)),
+            AcceptFailure::OutOfDescriptors
+        );
+        assert_eq!(
+            AcceptFailure::of(&io::Error::from_raw_os_error(libc::ENOMEM)),
+            AcceptFailure::Other
+        );
     }
 }

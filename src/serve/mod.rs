@@ -28,8 +28,6 @@ mod activity;
 mod backoff;
 mod guarded;
 mod refusal;
-#[cfg(test)]
-mod tests;
 
 pub use backoff::{AcceptBackoff, AcceptFailure, Pause, Recovery};
 

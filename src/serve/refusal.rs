@@ -70,3 +70,45 @@ pub(super) fn requested_path(head: &[u8]) -> String {
         None => target.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hypers_own_refusal_is_replaced_in_the_format_of_the_requested_api() {
+        let hyper = b"HTTP/1.1 414 URI Too Long\r\nconnection: close\r\ncontent-length: 0\r\ndate: Mon, 30 Nov 2026 15:00:00 GMT\r\n\r\n";
+        let head = b"GET /__ns/t1/api/v1/users?aaaaaaaaaaaaaaaaaaaaaaaa";
+        let answer = String::from_utf8(replacement(hyper, head).unwrap()).unwrap();
+        assert!(
+            answer.starts_with(
+                "HTTP/1.1 414 URI Too Long\r\ncontent-type: application/json; charset=utf-8\r\n"
+            ),
+            "{answer}"
+        );
+        assert!(answer.contains("\r\ndate: Mon, 30 Nov 2026 15:00:00 GMT\r\n"));
+        assert!(answer.ends_with(
+            "\r\n\r\n{\"success\":false,\"error\":\"URI too long: the request target is longer than the 16384 bytes doublure accepts\"}"
+        ));
+        // An answer of the service's, even a 400, goes through.
+        let ours = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+        assert_eq!(replacement(ours, head), None);
+        let ok = b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(replacement(ok, head), None);
+    }
+
+    #[test]
+    fn the_requested_path_is_read_from_whatever_part_of_the_head_arrived() {
+        assert_eq!(
+            requested_path(b"GET /oauth/token HTTP/1.1\r\nHost: x"),
+            "/oauth/token"
+        );
+        assert_eq!(requested_path(b"POST /api/user/?aaaa"), "/api/user/");
+        assert_eq!(
+            requested_path(b"GET http://h.test:8080/__doublure/state HTTP/1.1"),
+            "/__doublure/state"
+        );
+        assert_eq!(requested_path(b"\x16\x03\x01 binary"), "binary");
+        assert_eq!(requested_path(b""), "");
+    }
+}
