@@ -29,7 +29,7 @@ pub struct Runtime {
     inner: Mutex<RuntimeInner>,
     /// Resets so far: tokens carry it in their MAC, so a reset voids every
     /// token issued before it, as a wiped Doorkeeper table would.
-    pub(super) generation: AtomicU64,
+    generation: AtomicU64,
     /// Whether `revoked` holds anything: the usual answer, no, is read
     /// without taking the lock every protected request would otherwise
     /// contend for.

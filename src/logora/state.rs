@@ -253,9 +253,9 @@ impl Logora {
 /// straight from this, rather than through a JSON tree, on every token.
 #[derive(Debug, Serialize)]
 pub(super) struct Issued {
-    pub(super) access_token: String,
-    pub(super) token_type: &'static str,
+    access_token: String,
+    token_type: &'static str,
     pub(super) expires_in: u32,
     pub(super) scope: &'static str,
-    pub(super) created_at: i64,
+    created_at: i64,
 }

@@ -49,9 +49,9 @@ const HEAD_KEPT: usize = 256;
 /// the connection when a phase lasts too long, and answers in the API's
 /// format when hyper refuses a head.
 pub(super) struct Guarded {
-    pub(super) stream: TcpStream,
-    pub(super) activity: Arc<Activity>,
-    pub(super) timeouts: Timeouts,
+    stream: TcpStream,
+    activity: Arc<Activity>,
+    timeouts: Timeouts,
     phase: Phase,
     /// `activity.started` when last looked at.
     seen: u64,
@@ -59,7 +59,7 @@ pub(super) struct Guarded {
     /// The deadline `timer` is set to.
     armed: Option<Instant>,
     /// The start of the head being read.
-    pub(super) head: Vec<u8>,
+    head: Vec<u8>,
     answer: Answer,
     /// When a lingering close gives up, once started.
     lingering: Option<Instant>,

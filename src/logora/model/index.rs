@@ -70,7 +70,7 @@ pub type Slots = imbl::Vector<u32>;
 #[derive(Debug, Clone, Default)]
 pub(super) struct AppIndex {
     /// The application's sub-applications, for filter keys.
-    pub(super) subs: Vec<Arc<str>>,
+    subs: Vec<Arc<str>>,
     /// Slots of its users, sorted by user id, per filter combination
     /// (indexed by [`FilterKey::slot`]).
     lists: Vec<Slots>,

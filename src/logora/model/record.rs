@@ -23,7 +23,7 @@ pub struct Record {
     /// compared, and a hash that matches is confirmed from the JSON.
     pub(super) uid_hash: u64,
     pub(super) slug_hash: u64,
-    pub(super) json: Box<str>,
+    json: Box<str>,
 }
 
 /// What uniqueness checks and lookups scan, one per slot, kept apart from

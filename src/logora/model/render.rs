@@ -12,25 +12,25 @@ use super::types::{Level, User};
 /// the extra ones.
 #[derive(Serialize)]
 struct PublicUser<'a> {
-    pub(super) id: u64,
-    pub(super) uid: &'a Option<String>,
-    pub(super) image_url: &'a Option<String>,
-    pub(super) full_name: &'a str,
-    pub(super) level: &'a Level,
-    pub(super) score: i64,
-    pub(super) slug: &'a str,
-    pub(super) points: i64,
-    pub(super) description: &'a Option<Arc<str>>,
-    pub(super) created_at: &'a str,
-    pub(super) messages_count: u64,
-    pub(super) votes_count: u64,
-    pub(super) email: &'a Option<String>,
-    pub(super) age: Option<u32>,
-    pub(super) city: &'a Option<Arc<str>>,
-    pub(super) occupation: &'a Option<Arc<str>>,
-    pub(super) interests: &'a Option<String>,
+    id: u64,
+    uid: &'a Option<String>,
+    image_url: &'a Option<String>,
+    full_name: &'a str,
+    level: &'a Level,
+    score: i64,
+    slug: &'a str,
+    points: i64,
+    description: &'a Option<Arc<str>>,
+    created_at: &'a str,
+    messages_count: u64,
+    votes_count: u64,
+    email: &'a Option<String>,
+    age: Option<u32>,
+    city: &'a Option<Arc<str>>,
+    occupation: &'a Option<Arc<str>>,
+    interests: &'a Option<String>,
     #[serde(flatten)]
-    pub(super) extra: &'a Map<String, Value>,
+    extra: &'a Map<String, Value>,
 }
 
 impl User {

@@ -44,12 +44,12 @@ pub struct Recorder {
 struct Pending {
     recorder: Arc<Recorder>,
     started: Instant,
-    pub(super) at: DateTime<Utc>,
-    pub(super) method: Method,
+    at: DateTime<Utc>,
+    method: Method,
     /// The request's target, a line break, its headers ([`Recorded::head`]
     /// before the redaction of known secrets).
-    pub(super) head: String,
-    pub(super) target_len: usize,
+    head: String,
+    target_len: usize,
     delay: Option<Arc<Delay>>,
     done: bool,
 }

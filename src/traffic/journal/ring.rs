@@ -36,7 +36,7 @@ pub struct Journal {
 #[derive(Debug)]
 struct Ring {
     entries: VecDeque<Arc<Recorded>>,
-    pub(super) capacity: usize,
+    capacity: usize,
     max_bytes: usize,
     bytes: usize,
     next_id: u64,
