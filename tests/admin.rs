@@ -5,14 +5,14 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{Served, TestApp};
-use doublure::AppState;
-use doublure::config::Settings;
+use doublure::testing::AppState;
+use doublure::testing::config::Settings;
 use serde_json::{Value, json};
 
 fn app_with(settings: Settings) -> TestApp {
     TestApp::with_state(AppState::new(
-        doublure::data::Seed::builtin().unwrap(),
-        doublure::clock::Clock::frozen(doublure::state::test_now()),
+        doublure::testing::data::Seed::builtin().unwrap(),
+        doublure::testing::clock::Clock::frozen(doublure::testing::state::test_now()),
         settings,
     ))
 }
@@ -80,8 +80,8 @@ async fn unfreezing_the_clock_keeps_it_running_from_the_time_set() {
     assert!(!app.state.clock.is_frozen());
     let now = app.state.clock.now();
     assert!(
-        now >= doublure::state::test_now()
-            && now < doublure::state::test_now() + chrono::TimeDelta::seconds(60)
+        now >= doublure::testing::state::test_now()
+            && now < doublure::testing::state::test_now() + chrono::TimeDelta::seconds(60)
     );
 }
 
@@ -182,7 +182,7 @@ async fn reset_puts_back_the_clock_and_clears_journal_and_faults() {
     let response = app.json("POST", "/__doublure/reset", None, &[]).await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.json(), json!({"status": "reset"}));
-    assert_eq!(app.state.clock.now(), doublure::state::test_now());
+    assert_eq!(app.state.clock.now(), doublure::testing::state::test_now());
     assert!(app.state.journal.is_empty());
     assert_eq!(
         app.get("/__doublure/faults").await.json(),

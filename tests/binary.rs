@@ -288,7 +288,7 @@ async fn sigterm_and_ctrl_c_stop_the_server_with_status_0() {
 /// The built-in fixtures as a directory, with `edit` applied to each file.
 fn fixture_dir(edit: impl Fn(&str, &str) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for (name, text) in doublure::data::builtin_files() {
+    for (name, text) in doublure::testing::data::builtin_files() {
         write(dir.path(), name, &edit(name, text));
     }
     dir

@@ -9,8 +9,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{TestApp, TestResponse};
-use doublure::AppState;
-use doublure::config::{CorsOrigins, Settings};
+use doublure::testing::AppState;
+use doublure::testing::config::{CorsOrigins, Settings};
 use serde_json::{Value, json};
 
 fn app_with(settings: Settings) -> TestApp {
@@ -130,7 +130,7 @@ async fn a_wcs_body_over_the_limit_gets_a_wcs_413_and_one_at_the_limit_reaches_t
         &app,
         "/api/user/preferences",
         "application/json",
-        vec![b' '; doublure::boundary::API_BODY_LIMIT],
+        vec![b' '; doublure::testing::boundary::API_BODY_LIMIT],
         true,
     )
     .await;
@@ -224,12 +224,12 @@ async fn a_control_plane_body_over_admin_body_limit_gets_413_in_its_json() {
 
 #[tokio::test]
 async fn the_state_of_5000_generated_users_goes_back_in_as_it_came_out() {
-    let generate = doublure::config::Generate {
+    let generate = doublure::testing::config::Generate {
         logora_users: 5000,
         ..Default::default()
     };
-    let seed = doublure::data::Seed::build(doublure::data::builtin(), generate).unwrap();
-    let clock = doublure::clock::Clock::frozen(doublure::state::test_now());
+    let seed = doublure::testing::data::Seed::build(doublure::testing::data::builtin(), generate).unwrap();
+    let clock = doublure::testing::clock::Clock::frozen(doublure::testing::state::test_now());
     let app = TestApp::with_state(AppState::new(seed, clock, Settings::for_tests()));
     let state = app.get("/__doublure/state").await;
     assert_eq!(state.status, StatusCode::OK);
@@ -528,7 +528,7 @@ async fn past_max_nonces_the_oldest_is_forgotten_and_the_journal_says_so() {
         ..Settings::for_tests()
     });
     let signed = |nonce: &str| {
-        doublure::wcs::signature::sign_url(
+        doublure::testing::wcs::signature::sign_url(
             "/api/user/?email=fred%40example.net",
             "demo",
             "demo-secret",

@@ -13,8 +13,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::Served;
-use doublure::AppState;
-use doublure::config::Settings;
+use doublure::testing::AppState;
+use doublure::testing::config::Settings;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -8,8 +8,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Served, TestApp};
-use doublure::AppState;
-use doublure::config::Settings;
+use doublure::testing::AppState;
+use doublure::testing::config::Settings;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -77,7 +77,7 @@ async fn get(router: &Router, uri: &str) -> StatusCode {
 async fn each_call_arrives_on_the_stream_as_a_request_event_equal_to_its_journal_entry() {
     // Arrange
     let state = AppState::for_tests();
-    let router = doublure::app(state.clone());
+    let router = doublure::testing::app(state.clone());
     let mut live = open(&router, "/__doublure/requests/stream", &[]).await;
     assert_eq!(live.status, StatusCode::OK);
     assert_eq!(live.headers["content-type"], "text/event-stream");
@@ -108,7 +108,7 @@ async fn each_call_arrives_on_the_stream_as_a_request_event_equal_to_its_journal
 
 #[tokio::test]
 async fn without_last_event_id_the_stream_starts_with_the_next_call() {
-    let router = doublure::app(AppState::for_tests());
+    let router = doublure::testing::app(AppState::for_tests());
     get(&router, "/api/v1/users").await;
     get(&router, "/api/v1/users").await;
     let mut live = open(&router, "/__doublure/requests/stream", &[]).await;
@@ -121,7 +121,7 @@ async fn without_last_event_id_the_stream_starts_with_the_next_call() {
 
 #[tokio::test]
 async fn a_reconnect_with_last_event_id_first_replays_what_it_missed_then_follows() {
-    let router = doublure::app(AppState::for_tests());
+    let router = doublure::testing::app(AppState::for_tests());
     for _ in 0..3 {
         get(&router, "/api/v1/users").await;
     }
@@ -151,7 +151,7 @@ async fn a_reconnect_with_last_event_id_first_replays_what_it_missed_then_follow
 
 #[tokio::test]
 async fn a_last_event_id_from_before_a_restart_replays_everything_kept() {
-    let router = doublure::app(AppState::for_tests());
+    let router = doublure::testing::app(AppState::for_tests());
     get(&router, "/api/v1/users").await;
     get(&router, "/api/user/").await;
 
@@ -168,7 +168,7 @@ async fn a_last_event_id_from_before_a_restart_replays_everything_kept() {
 
 #[tokio::test]
 async fn the_stream_honours_the_path_method_and_status_filters() {
-    let router = doublure::app(AppState::for_tests());
+    let router = doublure::testing::app(AppState::for_tests());
     let mut live = open(
         &router,
         "/__doublure/requests/stream?path=/api/v1&method=get&status=200",
@@ -216,7 +216,7 @@ async fn a_bad_filter_or_last_event_id_gets_a_clear_400() {
 
 #[tokio::test]
 async fn the_stream_needs_the_admin_token_when_one_is_set() {
-    let router = doublure::app(AppState::for_tests_with(Settings {
+    let router = doublure::testing::app(AppState::for_tests_with(Settings {
         admin_token: Some("s3cret".into()),
         ..Settings::for_tests()
     }));
@@ -235,7 +235,7 @@ async fn the_stream_needs_the_admin_token_when_one_is_set() {
 
 #[tokio::test(start_paused = true)]
 async fn a_quiet_stream_sends_a_keep_alive_comment_every_15_seconds() {
-    let router = doublure::app(AppState::for_tests());
+    let router = doublure::testing::app(AppState::for_tests());
     let mut live = open(&router, "/__doublure/requests/stream", &[]).await;
     let opened = tokio::time::Instant::now();
 
@@ -251,7 +251,7 @@ async fn a_quiet_stream_sends_a_keep_alive_comment_every_15_seconds() {
 #[tokio::test]
 async fn a_reader_that_falls_behind_gets_every_entry_in_order_from_the_ring() {
     // More calls than the channel holds, none read until the end.
-    let router = doublure::app(AppState::for_tests_with(Settings {
+    let router = doublure::testing::app(AppState::for_tests_with(Settings {
         journal_size: 3000,
         ..Settings::for_tests()
     }));

@@ -7,9 +7,9 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use doublure::AppState;
-use doublure::config::Settings;
-use doublure::data::{Data, Seed};
+use doublure::testing::AppState;
+use doublure::testing::config::Settings;
+use doublure::testing::data::{Data, Seed};
 use serde_json::{Value, json};
 
 async fn token(app: &TestApp, client_id: &str, scope: Option<&str>) -> String {
@@ -270,7 +270,7 @@ async fn an_exported_state_loads_back_as_a_fixture_directory() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, serde_json::to_string_pretty(items).unwrap()).unwrap();
     }
-    let files = doublure::data::read_dir(dir.path()).expect("a readable directory");
+    let files = doublure::testing::data::read_dir(dir.path()).expect("a readable directory");
     let data = Data::load(&files).expect("a valid directory");
     let reexported: serde_json::Map<String, Value> = data
         .export()
@@ -283,18 +283,18 @@ async fn an_exported_state_loads_back_as_a_fixture_directory() {
 #[tokio::test]
 async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, text) in doublure::data::builtin_files() {
+    for (name, text) in doublure::testing::data::builtin_files() {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
     }
-    let files = doublure::data::read_dir(dir.path()).unwrap();
+    let files = doublure::testing::data::read_dir(dir.path()).unwrap();
     let store = Seed::build(files, Default::default()).unwrap();
     let mut settings = Settings::for_tests();
     settings.fixtures = Some(dir.path().to_owned());
     let state = AppState::new(
         store,
-        doublure::clock::Clock::frozen(doublure::state::test_now()),
+        doublure::testing::clock::Clock::frozen(doublure::testing::state::test_now()),
         settings,
     );
     let app = TestApp::with_state(state.clone());
@@ -302,7 +302,7 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     let before = users(&app, &token, "?per_page=5").await.text();
 
     let mut results =
-        doublure::admin::reload::watch((*state).clone(), std::time::Duration::from_millis(20))
+        doublure::testing::admin::reload::watch((*state).clone(), std::time::Duration::from_millis(20))
             .expect("a watcher");
     std::fs::write(dir.path().join("logora/users.json"), "[{\"id\": ").unwrap();
     results.changed().await.expect("a reload attempt");
@@ -324,7 +324,7 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     // it, and the repaired file is served.
     drop(results);
     let users_file = dir.path().join("logora/users.json");
-    let original = doublure::data::builtin_files()
+    let original = doublure::testing::data::builtin_files()
         .into_iter()
         .find(|(name, _)| *name == "logora/users.json")
         .unwrap()

@@ -1,7 +1,7 @@
 //! The README's Rust example, run as it is shown, and held to the README.
 
 use doublure::Doublure;
-use doublure::embed::As;
+use doublure::SignAs;
 
 #[tokio::test]
 async fn a_token_opens_the_users_list() {
@@ -15,7 +15,7 @@ async fn a_token_opens_the_users_list() {
         .unwrap();
     assert_eq!(page.headers()["total"], "48");
     let signed = doublure
-        .sign("/api/user/forms", "demo", As::Email("fred@example.net"))
+        .sign("/api/user/forms", "demo", SignAs::Email("fred@example.net"))
         .unwrap();
     assert_eq!(reqwest::get(signed).await.unwrap().status(), 200);
 }

@@ -7,8 +7,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use clap::{CommandFactory, Parser};
 use common::TestApp;
-use doublure::cli::{Cli, Command, FixturesCommand};
-use doublure::config::{Config, LogFormat};
+use doublure::testing::cli::{Cli, Command, FixturesCommand};
+use doublure::testing::config::{Config, LogFormat};
 
 #[tokio::test]
 async fn health_answers_ok_once_the_store_is_loaded() {
@@ -134,8 +134,8 @@ async fn a_configured_origin_list_allows_only_those_origins() {
         ..Config::default()
     };
     let settings =
-        doublure::config::Settings::new(&config, "127.0.0.1:8080".parse().unwrap()).unwrap();
-    let state = doublure::AppState::for_tests_with(settings);
+        doublure::testing::config::Settings::new(&config, "127.0.0.1:8080".parse().unwrap()).unwrap();
+    let state = doublure::testing::AppState::for_tests_with(settings);
     let app = TestApp::with_state(state);
     let allowed = preflight(&app, "/api/v1/users", "http://allowed.test").await;
     assert_eq!(

@@ -5,10 +5,10 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use doublure::AppState;
-use doublure::clock::Clock;
-use doublure::config::{Generate, Settings};
-use doublure::data::{Data, Seed};
+use doublure::testing::AppState;
+use doublure::testing::clock::Clock;
+use doublure::testing::config::{Generate, Settings};
+use doublure::testing::data::{Data, Seed};
 use serde_json::{Value, json};
 
 fn options(logora: usize, wcs: usize) -> Generate {
@@ -42,8 +42,8 @@ fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    doublure::data::write_generated(&options(3000, 400), one.path(), &|_| {}).unwrap();
-    doublure::data::write_generated(&options(3000, 400), two.path(), &|_| {}).unwrap();
+    doublure::testing::data::write_generated(&options(3000, 400), one.path(), &|_| {}).unwrap();
+    doublure::testing::data::write_generated(&options(3000, 400), two.path(), &|_| {}).unwrap();
     let strip = |files: Vec<(String, Vec<u8>)>, dir: &std::path::Path| {
         files
             .into_iter()
@@ -54,12 +54,12 @@ fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
     assert_eq!(first, strip(read_all(two.path()), two.path()));
     let mut seeded = options(3000, 400);
     seeded.seed = 12;
-    doublure::data::write_generated(&seeded, other.path(), &|_| {}).unwrap();
+    doublure::testing::data::write_generated(&seeded, other.path(), &|_| {}).unwrap();
     assert_ne!(first, strip(read_all(other.path()), other.path()));
 
-    let data = Data::load(&doublure::data::read_dir(one.path()).unwrap()).expect("valid");
+    let data = Data::load(&doublure::testing::data::read_dir(one.path()).unwrap()).expect("valid");
     let exported: std::collections::BTreeMap<_, _> = data.export().into_iter().collect();
-    let builtin = Data::load(&doublure::data::builtin()).unwrap();
+    let builtin = Data::load(&doublure::testing::data::builtin()).unwrap();
     let builtin: std::collections::BTreeMap<_, _> = builtin.export().into_iter().collect();
     let count =
         |m: &std::collections::BTreeMap<&str, Value>, f: &str| m[f].as_array().unwrap().len();
@@ -78,10 +78,10 @@ fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
 }
 
 fn served(generate: Generate) -> TestApp {
-    let seed = Seed::build(doublure::data::builtin(), generate).expect("generated data loads");
+    let seed = Seed::build(doublure::testing::data::builtin(), generate).expect("generated data loads");
     TestApp::with_state(AppState::new(
         seed,
-        Clock::frozen(doublure::state::test_now()),
+        Clock::frozen(doublure::testing::state::test_now()),
         Settings::for_tests(),
     ))
 }
@@ -236,7 +236,7 @@ fn generated_users_are_written_byte_for_byte_as_before() {
         forms_per_user: 2,
         seed: 7,
     };
-    doublure::data::write_generated(&generate, dir.path(), &|_| {}).unwrap();
+    doublure::testing::data::write_generated(&generate, dir.path(), &|_| {}).unwrap();
     let users = std::fs::read(dir.path().join("logora/users.json")).unwrap();
     assert_eq!(
         sha256(&users),

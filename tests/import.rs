@@ -8,12 +8,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use doublure::config::Config;
-use doublure::data::Data;
-use doublure::import::{
+use doublure::testing::config::Config;
+use doublure::testing::data::Data;
+use doublure::testing::import::{
     ImportError, ImportSource, LogoraArgs, OutputArgs, Secret, Summary, WcsArgs,
 };
-use doublure::startup::Application;
+use doublure::testing::startup::Application;
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
@@ -102,7 +102,7 @@ fn wcs(url: &str, out: &Path, anonymize: bool) -> ImportSource {
 }
 
 async fn import(source: ImportSource) -> Result<Summary, ImportError> {
-    doublure::import::run(&source, &ProgressBar::hidden()).await
+    doublure::testing::import::run(&source, &ProgressBar::hidden()).await
 }
 
 /// Every file of a fixture directory, relative name to bytes.
@@ -193,7 +193,7 @@ async fn users_page(server: &Server, token: &str, query: &str) -> (u16, Vec<Stri
 /// A w.c.s. answer to a URL signed by `demo`, the server's address written
 /// `HOST`.
 async fn signed(server: &Server, path: &str) -> (u16, String) {
-    let url = doublure::wcs::signature::sign_url(
+    let url = doublure::testing::wcs::signature::sign_url(
         &format!("{}{path}", server.url()),
         "demo",
         "demo-secret",
@@ -256,7 +256,7 @@ async fn logora_users_imported_from_a_doublure_are_served_exactly_as_the_source_
             source.url()
         )
     );
-    Data::load(&doublure::data::read_dir(out.path()).unwrap()).expect("the import loads");
+    Data::load(&doublure::testing::data::read_dir(out.path()).unwrap()).expect("the import loads");
     let applications = read_json(out.path().join("logora/applications.json"));
     assert_eq!(
         applications,
@@ -417,7 +417,7 @@ async fn wcs_data_imported_from_a_doublure_is_served_exactly_as_the_source_serve
             source.url()
         )
     );
-    Data::load(&doublure::data::read_dir(out.path()).unwrap()).expect("the import loads");
+    Data::load(&doublure::testing::data::read_dir(out.path()).unwrap()).expect("the import loads");
     assert_eq!(
         read_json(out.path().join("wcs/api_accesses.json")),
         json!([{"access_identifier": "demo", "access_key": "demo-secret", "description": format!("imported from {}", source.url())}])
@@ -468,7 +468,7 @@ async fn generated_wcs_users_and_all_their_forms_are_imported() {
 /// The built-in fixtures with a form whose fields repeat its user's name,
 /// e-mail and phone, as real forms do.
 fn personal_fixtures(dir: &Path) {
-    doublure::data::write_generated(&Default::default(), dir, &|_| {}).unwrap();
+    doublure::testing::data::write_generated(&Default::default(), dir, &|_| {}).unwrap();
     let path = dir.join("wcs/forms.json");
     let mut forms = read_json(path.clone());
     let form = forms
@@ -520,7 +520,7 @@ async fn anonymized_imports_are_identical_across_runs_keep_every_reference_and_n
 
     // Assert: deterministic, and every reference between files holds.
     assert_eq!(files(one.path()), files(two.path()));
-    Data::load(&doublure::data::read_dir(one.path()).unwrap())
+    Data::load(&doublure::testing::data::read_dir(one.path()).unwrap())
         .expect("the anonymized import loads");
 
     // No name, e-mail, phone or address of the source is left: each user
@@ -762,7 +762,7 @@ async fn broken_logora() -> (SocketAddr, tokio::task::JoinHandle<()>) {
     use axum::http::HeaderMap;
     use axum::routing::{get, post};
 
-    let data = Data::load(&doublure::data::builtin()).unwrap();
+    let data = Data::load(&doublure::testing::data::builtin()).unwrap();
     let users: Vec<Value> = data
         .logora
         .records()

@@ -10,7 +10,7 @@ use common::{TestApp, TestResponse};
 use serde_json::{Value, json};
 
 const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
-/// `created_at` of a token minted at `doublure::state::TEST_NOW`.
+/// `created_at` of a token minted at `doublure::testing::state::TEST_NOW`.
 const NOW: i64 = 1_768_471_200;
 
 async fn token_for(app: &TestApp, client: &str, secret: &str, scope: &str) -> String {
@@ -292,11 +292,11 @@ async fn a_client_lifetime_overrides_the_global_one() {
 
 #[tokio::test]
 async fn the_global_lifetime_comes_from_the_settings() {
-    let settings = doublure::config::Settings {
+    let settings = doublure::testing::config::Settings {
         logora_token_lifetime: 60,
-        ..doublure::config::Settings::for_tests()
+        ..doublure::testing::config::Settings::for_tests()
     };
-    let state = doublure::AppState::for_tests_with(settings);
+    let state = doublure::testing::AppState::for_tests_with(settings);
     let app = TestApp::with_state(state);
     let token = token(&app, "public").await;
     app.state.clock.advance(TimeDelta::seconds(61));
@@ -723,7 +723,7 @@ async fn live_tokens_lists_recent_valid_tokens_and_mint_issues_one() {
     );
     assert!(matches!(
         logora.revoke(token),
-        doublure::logora::Revocation::Revoked(_)
+        doublure::testing::logora::Revocation::Revoked(_)
     ));
     assert!(logora.live_tokens().is_empty());
     assert_eq!(logora.client_of_token(token), None);
@@ -1210,12 +1210,12 @@ async fn a_token_wins_over_an_api_key_when_both_are_sent() {
 fn the_token_lifetime_flag_reaches_the_settings() {
     use clap::Parser;
     let cli =
-        doublure::cli::Cli::try_parse_from(["doublure", "--logora-token-lifetime", "60"]).unwrap();
+        doublure::testing::cli::Cli::try_parse_from(["doublure", "--logora-token-lifetime", "60"]).unwrap();
     assert_eq!(cli.serve.logora_token_lifetime, 60);
     let settings =
-        doublure::config::Settings::new(&cli.serve, "127.0.0.1:8080".parse().unwrap()).unwrap();
+        doublure::testing::config::Settings::new(&cli.serve, "127.0.0.1:8080".parse().unwrap()).unwrap();
     assert_eq!(settings.logora_token_lifetime, 60);
-    let default = doublure::cli::Cli::try_parse_from(["doublure"]).unwrap();
+    let default = doublure::testing::cli::Cli::try_parse_from(["doublure"]).unwrap();
     assert_eq!(default.serve.logora_token_lifetime, 7200);
 }
 

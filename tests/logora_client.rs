@@ -5,7 +5,7 @@
 mod common;
 
 use common::Served;
-use doublure::AppState;
+use doublure::testing::AppState;
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
 use serde_json::Value;

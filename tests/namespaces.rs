@@ -8,8 +8,8 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use common::{Served, TestApp, TestResponse};
-use doublure::AppState;
-use doublure::config::Settings;
+use doublure::testing::AppState;
+use doublure::testing::config::Settings;
 use serde_json::{Value, json};
 
 const J: (&str, &str) = ("content-type", "application/json");

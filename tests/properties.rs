@@ -13,13 +13,13 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use doublure::data::Data;
-use doublure::logora::{auth, pagination};
-use doublure::store::FixtureFiles;
-use doublure::traffic::faults::parse_header;
-use doublure::wcs::python::{self, PyInt};
-use doublure::wcs::query::{FormsQuery, UsersQuery};
-use doublure::wcs::signature;
+use doublure::testing::data::Data;
+use doublure::testing::logora::{auth, pagination};
+use doublure::testing::store::FixtureFiles;
+use doublure::testing::traffic::faults::parse_header;
+use doublure::testing::wcs::python::{self, PyInt};
+use doublure::testing::wcs::query::{FormsQuery, UsersQuery};
+use doublure::testing::wcs::signature;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -35,7 +35,7 @@ fn config() -> ProptestConfig {
 }
 
 fn now() -> DateTime<Utc> {
-    doublure::state::test_now()
+    doublure::testing::state::test_now()
 }
 
 /// Query-string-like text: mostly the characters that matter to the
@@ -240,7 +240,7 @@ proptest! {
             let _ = auth::client_credentials(&headers, &params);
             let _ = auth::bearer_token(&headers, &params.0);
         }
-        let _ = doublure::wcs::auth::basic_credentials(&headers);
+        let _ = doublure::testing::wcs::auth::basic_credentials(&headers);
     }
 
     #[test]
@@ -253,7 +253,7 @@ proptest! {
             HeaderValue::from_str(&format!("Basic {encoded}")).unwrap(),
         );
         prop_assert_eq!(
-            doublure::wcs::auth::basic_credentials(&headers),
+            doublure::testing::wcs::auth::basic_credentials(&headers),
             Some((id, secret))
         );
     }
@@ -274,7 +274,7 @@ proptest! {
                     prop_assert!((400..=599).contains(&status));
                 }
                 if let Some(latency) = effect.latency {
-                    prop_assert!(latency.as_millis() <= u128::from(doublure::traffic::faults::MAX_LATENCY_MS));
+                    prop_assert!(latency.as_millis() <= u128::from(doublure::testing::traffic::faults::MAX_LATENCY_MS));
                 }
             }
             Err(message) => prop_assert!(!message.is_empty()),
@@ -292,7 +292,7 @@ proptest! {
 
     #[test]
     fn any_json_as_any_collection_loads_or_names_its_problems(
-        file in prop::sample::select(doublure::data::known_files()),
+        file in prop::sample::select(doublure::testing::data::known_files()),
         items in prop::collection::vec(item(), 0..6),
     ) {
         let text = Value::Array(items).to_string();
@@ -301,7 +301,7 @@ proptest! {
 
     #[test]
     fn any_text_as_any_collection_loads_or_names_its_problems(
-        file in prop::sample::select(doublure::data::known_files()),
+        file in prop::sample::select(doublure::testing::data::known_files()),
         text in prop_oneof![any::<String>(), json_value().prop_map(|v| v.to_string())],
     ) {
         check_load(file, text)?;
@@ -311,7 +311,7 @@ proptest! {
 /// Loads the built-in fixtures with `file` replaced by `text`: either the
 /// data loads, or every problem names a file.
 fn check_load(file: &str, text: String) -> Result<(), TestCaseError> {
-    let mut files: BTreeMap<String, String> = doublure::data::builtin_files()
+    let mut files: BTreeMap<String, String> = doublure::testing::data::builtin_files()
         .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
         .collect();
     files.insert(file.to_owned(), text);
@@ -362,7 +362,7 @@ fn field_name() -> impl Strategy<Value = String> {
 /// An item of a collection: a built-in item with one field changed to any
 /// value, or any value at all.
 fn item() -> impl Strategy<Value = Value> {
-    let builtin: Vec<Value> = doublure::data::builtin_files()
+    let builtin: Vec<Value> = doublure::testing::data::builtin_files()
         .filter_map(|(_, text)| serde_json::from_str::<Vec<Value>>(text).ok())
         .flatten()
         .collect();

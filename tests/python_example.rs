@@ -6,7 +6,7 @@
 mod common;
 
 use common::Served;
-use doublure::AppState;
+use doublure::testing::AppState;
 
 fn pytest_available() -> bool {
     std::process::Command::new("python3")

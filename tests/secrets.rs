@@ -5,8 +5,8 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use doublure::AppState;
-use doublure::config::Settings;
+use doublure::testing::AppState;
+use doublure::testing::config::Settings;
 
 /// Every secret the built-in fixtures hold, and the admin token of the
 /// app below.

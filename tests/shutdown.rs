@@ -4,7 +4,7 @@
 mod common;
 
 use common::Served;
-use doublure::AppState;
+use doublure::testing::AppState;
 use serde_json::{Value, json};
 
 #[tokio::test]

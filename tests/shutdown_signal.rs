@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use doublure::startup::shutdown_signal;
+use doublure::testing::startup::shutdown_signal;
 
 fn signal_self(signal: &str) {
     let sent = Command::new("kill")

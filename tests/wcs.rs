@@ -7,7 +7,7 @@ mod common;
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use common::{TestApp, TestResponse};
-use doublure::wcs::signature::sign_url;
+use doublure::testing::wcs::signature::sign_url;
 use serde_json::{Value, json};
 
 const FRED: &str = "email=fred%40example.net";
@@ -130,10 +130,10 @@ async fn a_signature_mismatch_says_what_was_expected_in_the_journal() {
 async fn a_good_signature_without_timestamp_is_refused() {
     let app = TestApp::new();
     let q = "format=json&orig=demo&algo=sha1";
-    let sig = doublure::wcs::signature::signature("sha1", "demo-secret", q).unwrap();
+    let sig = doublure::testing::wcs::signature::signature("sha1", "demo-secret", q).unwrap();
     let url = format!(
         "/api/user/?{q}&signature={}",
-        doublure::wcs::signature::quote(&sig)
+        doublure::testing::wcs::signature::quote(&sig)
     );
     assert_denied(&app.get(&url).await, "Missing/multiple timestamp field.");
 }
@@ -142,10 +142,10 @@ async fn a_good_signature_without_timestamp_is_refused() {
 async fn a_bad_timestamp_gets_pythons_value_error_text() {
     let app = TestApp::new();
     let q = format!("{FRED}&orig=demo&algo=sha256&timestamp=2026-01-15+10%3A00%3A00");
-    let sig = doublure::wcs::signature::signature("sha256", "demo-secret", &q).unwrap();
+    let sig = doublure::testing::wcs::signature::signature("sha256", "demo-secret", &q).unwrap();
     let url = format!(
         "/api/user/?{q}&signature={}",
-        doublure::wcs::signature::quote(&sig)
+        doublure::testing::wcs::signature::quote(&sig)
     );
     assert_denied(
         &app.get(&url).await,
@@ -417,10 +417,10 @@ async fn a_post_is_not_allowed() {
 /// "En cours", the list is in receipt order).
 #[tokio::test]
 async fn the_seed_pages_forms_call_returns_every_field_it_shows() {
-    let app = TestApp::with_state(doublure::AppState::for_tests_with(
-        doublure::config::Settings {
+    let app = TestApp::with_state(doublure::testing::AppState::for_tests_with(
+        doublure::testing::config::Settings {
             public_url: "http://www.example.net".into(),
-            ..doublure::config::Settings::for_tests()
+            ..doublure::testing::config::Settings::for_tests()
         },
     ));
     let r = app.get(&demo(&app, &with("/api/user/forms", FRED))).await;

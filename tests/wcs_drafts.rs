@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use doublure::wcs::signature::sign_url;
+use doublure::testing::wcs::signature::sign_url;
 use serde_json::{Value, json};
 
 const DRAFTS: &str = "/__doublure/wcs/drafts";

@@ -6,11 +6,11 @@
 mod common;
 
 use common::{Served, TestApp};
-use doublure::AppState;
-use doublure::clock::Clock;
-use doublure::config::Settings;
-use doublure::data::Seed;
-use doublure::wcs::signature::{quote, signature};
+use doublure::testing::AppState;
+use doublure::testing::clock::Clock;
+use doublure::testing::config::Settings;
+use doublure::testing::data::Seed;
+use doublure::testing::wcs::signature::{quote, signature};
 
 fn state() -> AppState {
     AppState::for_tests()

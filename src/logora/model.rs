@@ -14,7 +14,7 @@
 //! few tree nodes, not the million others. That is what lets a namespace
 //! start from the loaded data for free and change it in milliseconds.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -1298,9 +1298,10 @@ fn record_problems(r: &Record, subs: &AppSubs<'_>) -> Vec<String> {
     )
 }
 
-/// Users per application, for messages.
-pub fn count_by_application(data: &LogoraData) -> BTreeMap<u64, usize> {
-    let mut counts = BTreeMap::new();
+/// Users per application.
+#[cfg(test)]
+fn count_by_application(data: &LogoraData) -> std::collections::BTreeMap<u64, usize> {
+    let mut counts = std::collections::BTreeMap::new();
     for r in data.records() {
         *counts.entry(r.application_id).or_insert(0) += 1;
     }

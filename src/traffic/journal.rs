@@ -870,7 +870,8 @@ fn headers_len(headers: &HeaderMap) -> usize {
 
 /// Headers as `name: value` lines, in order, secret values reduced to
 /// their scheme, each value and the whole cut to a bound.
-pub fn redacted_headers(headers: &HeaderMap) -> String {
+#[cfg(test)]
+fn redacted_headers(headers: &HeaderMap) -> String {
     let mut text = String::with_capacity(headers_len(headers));
     push_redacted_headers(&mut text, headers, None);
     text
@@ -897,7 +898,9 @@ fn will_cut(name: &str, value: &[u8]) -> bool {
 /// What is kept of a secret header's value: its scheme, up to this.
 const SCHEME_KEPT: usize = 64;
 
-/// [`redacted_headers`], appended to `text`; a value that will be cut is
+/// Headers as `name: value` lines appended to `text`, in order, secret
+/// values reduced to their scheme, each value and the whole cut to a
+/// bound; a value that will be cut is
 /// first redacted by `redactor`, so the cut cannot keep part of a secret
 /// that the redaction of the whole entry would no longer recognise.
 fn push_redacted_headers(text: &mut String, headers: &HeaderMap, redactor: Option<&Redactor>) {

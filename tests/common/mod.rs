@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use doublure::AppState;
+use doublure::testing::AppState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -18,13 +18,13 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Built-in fixtures, clock frozen at `doublure::state::TEST_NOW`.
+    /// Built-in fixtures, clock frozen at `doublure::testing::state::TEST_NOW`.
     pub fn new() -> Self {
         Self::with_state(AppState::for_tests())
     }
 
     pub fn with_state(state: AppState) -> Self {
-        let router = doublure::app(state.clone());
+        let router = doublure::testing::app(state.clone());
         Self { state, router }
     }
 
@@ -146,7 +146,7 @@ pub struct Served {
 impl Served {
     pub async fn start(state: AppState) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let app = doublure::startup::Application::from_parts(listener, state).unwrap();
+        let app = doublure::testing::startup::Application::from_parts(listener, state).unwrap();
         let addr = app.local_addr();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async {
