@@ -79,6 +79,7 @@ mod wcs;
 pub use config::{Config, LogFormat};
 pub use embed::{Builder, Doublure, Error};
 pub use startup::{Application, StartupError, shutdown_signal};
+pub use store::{Problem, Problems};
 pub use traffic::faults::RuleSpec as FaultRule;
 pub use traffic::journal::{Entry as JournalEntry, Filter as JournalFilter};
 pub use wcs::SignAs;

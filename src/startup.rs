@@ -44,7 +44,27 @@ pub fn fixture_files(config: &Config) -> Result<FixtureFiles, Problems> {
     }
 }
 
-/// A loaded store and a bound listener, ready to serve.
+/// A loaded store and a bound listener, ready to serve: the server the
+/// `doublure` binary runs, for a program that serves doublure itself.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let config = doublure::Config {
+///     listen: "127.0.0.1:0".parse().unwrap(),
+///     ..doublure::Config::default()
+/// };
+/// let app = doublure::Application::build(&config).await.unwrap();
+/// let health = format!("http://{}/__doublure/health", app.local_addr());
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let server = tokio::spawn(app.run_until_stopped(async {
+///     let _ = stopped.await;
+/// }));
+/// assert_eq!(reqwest::get(&health).await.unwrap().status(), 200);
+/// stop.send(()).unwrap();
+/// server.await.unwrap().unwrap();
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,

@@ -228,7 +228,8 @@ async fn the_state_of_5000_generated_users_goes_back_in_as_it_came_out() {
         logora_users: 5000,
         ..Default::default()
     };
-    let seed = doublure::testing::data::Seed::build(doublure::testing::data::builtin(), generate).unwrap();
+    let seed =
+        doublure::testing::data::Seed::build(doublure::testing::data::builtin(), generate).unwrap();
     let clock = doublure::testing::clock::Clock::frozen(doublure::testing::state::test_now());
     let app = TestApp::with_state(AppState::new(seed, clock, Settings::for_tests()));
     let state = app.get("/__doublure/state").await;

@@ -301,9 +301,11 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
     let token = token(&app, "API_KEY", None).await;
     let before = users(&app, &token, "?per_page=5").await.text();
 
-    let mut results =
-        doublure::testing::admin::reload::watch((*state).clone(), std::time::Duration::from_millis(20))
-            .expect("a watcher");
+    let mut results = doublure::testing::admin::reload::watch(
+        (*state).clone(),
+        std::time::Duration::from_millis(20),
+    )
+    .expect("a watcher");
     std::fs::write(dir.path().join("logora/users.json"), "[{\"id\": ").unwrap();
     results.changed().await.expect("a reload attempt");
     let problems = results

@@ -134,7 +134,8 @@ async fn a_configured_origin_list_allows_only_those_origins() {
         ..Config::default()
     };
     let settings =
-        doublure::testing::config::Settings::new(&config, "127.0.0.1:8080".parse().unwrap()).unwrap();
+        doublure::testing::config::Settings::new(&config, "127.0.0.1:8080".parse().unwrap())
+            .unwrap();
     let state = doublure::testing::AppState::for_tests_with(settings);
     let app = TestApp::with_state(state);
     let allowed = preflight(&app, "/api/v1/users", "http://allowed.test").await;

@@ -78,7 +78,8 @@ fn the_same_arguments_write_the_same_bytes_and_a_valid_directory() {
 }
 
 fn served(generate: Generate) -> TestApp {
-    let seed = Seed::build(doublure::testing::data::builtin(), generate).expect("generated data loads");
+    let seed =
+        Seed::build(doublure::testing::data::builtin(), generate).expect("generated data loads");
     TestApp::with_state(AppState::new(
         seed,
         Clock::frozen(doublure::testing::state::test_now()),

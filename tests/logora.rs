@@ -1210,10 +1210,12 @@ async fn a_token_wins_over_an_api_key_when_both_are_sent() {
 fn the_token_lifetime_flag_reaches_the_settings() {
     use clap::Parser;
     let cli =
-        doublure::testing::cli::Cli::try_parse_from(["doublure", "--logora-token-lifetime", "60"]).unwrap();
+        doublure::testing::cli::Cli::try_parse_from(["doublure", "--logora-token-lifetime", "60"])
+            .unwrap();
     assert_eq!(cli.serve.logora_token_lifetime, 60);
     let settings =
-        doublure::testing::config::Settings::new(&cli.serve, "127.0.0.1:8080".parse().unwrap()).unwrap();
+        doublure::testing::config::Settings::new(&cli.serve, "127.0.0.1:8080".parse().unwrap())
+            .unwrap();
     assert_eq!(settings.logora_token_lifetime, 60);
     let default = doublure::testing::cli::Cli::try_parse_from(["doublure"]).unwrap();
     assert_eq!(default.serve.logora_token_lifetime, 7200);

@@ -179,7 +179,8 @@ async fn the_wcs_document_describes_the_crash_of_shake_algorithms() {
         json!({"err": 1})
     );
     let query = "orig=demo&algo=shake_128&timestamp=2026-01-15T10%3A00%3A00Z";
-    let signature = doublure::testing::wcs::signature::signature("sha256", "demo-secret", query).unwrap();
+    let signature =
+        doublure::testing::wcs::signature::signature("sha256", "demo-secret", query).unwrap();
     let response = app
         .get(&format!(
             "/api/user/?{query}&signature={}",
