@@ -273,8 +273,9 @@ impl Default for Builder {
         Self {
             config: Config {
                 listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-                // Generated w.c.s. users come without forms unless asked:
-                // the handle's historical default, unlike the binary's.
+                // The handle has always generated w.c.s. users without
+                // forms (the binary makes two each): the same calls keep
+                // serving the same data.
                 generate_forms_per_user: 0,
                 ..Config::default()
             },
