@@ -20,6 +20,8 @@ use serde_json::json;
 use tower::ServiceExt;
 
 /// The binary's allocator (src/main.rs): memory is measured as it serves.
+/// It comes with the `cli` feature, as the binary does.
+#[cfg(feature = "cli")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
