@@ -11,15 +11,17 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::Request;
-use doublure::AppState;
-use doublure::clock::Clock;
-use doublure::config::{Generate, Settings};
-use doublure::data::Seed;
+use doublure::testing::AppState;
+use doublure::testing::clock::Clock;
+use doublure::testing::config::{Generate, Settings};
+use doublure::testing::data::Seed;
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
 
 /// The binary's allocator (src/main.rs): memory is measured as it serves.
+/// It comes with the `cli` feature, as the binary does.
+#[cfg(feature = "cli")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -78,11 +80,11 @@ async fn main() {
         logora_users: users,
         ..Generate::default()
     };
-    let seed = Seed::build(doublure::data::builtin(), generate).expect("the data loads");
+    let seed = Seed::build(doublure::testing::data::builtin(), generate).expect("the data loads");
     let mut settings = Settings::for_tests();
     settings.max_namespaces = count + 10;
     let state = AppState::new(seed, Clock::system(), settings);
-    let router = doublure::app(state.clone());
+    let router = doublure::testing::app(state.clone());
     // Warm what every namespace shares (the route templates, the allocator).
     send(&router, "GET", "/__ns/warm/__doublure/health", None).await;
 

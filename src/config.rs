@@ -9,8 +9,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, ValueEnum};
-
 /// Default bound of the journal in entries.
 pub const JOURNAL_SIZE: usize = 1000;
 
@@ -18,20 +16,21 @@ pub const JOURNAL_SIZE: usize = 1000;
 pub const JOURNAL_BYTES: usize = 16 << 20;
 
 /// How much data to generate, and from which seed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Args)]
-#[group(id = "generate_options")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[cfg_attr(feature = "cli", group(id = "generate_options"))]
 pub struct Generate {
     /// Logora users to generate, in the first application.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N", default_value_t = 0))]
     pub logora_users: usize,
     /// w.c.s. users to generate.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "N", default_value_t = 0))]
     pub wcs_users: usize,
     /// Forms (and drafts) per generated w.c.s. user.
-    #[arg(long, value_name = "K", default_value_t = 2)]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "K", default_value_t = 2))]
     pub forms_per_user: usize,
     /// Seed of the generator: the same seed gives the same data.
-    #[arg(long, value_name = "S", default_value_t = 0)]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "S", default_value_t = 0))]
     pub seed: u64,
 }
 
@@ -43,7 +42,8 @@ impl Generate {
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum LogFormat {
     /// Human-readable lines.
     #[default]
@@ -52,214 +52,264 @@ pub enum LogFormat {
     Json,
 }
 
-/// Serving options.
-#[derive(Debug, Clone, Args)]
+/// Serving options: the command line's flags (with the `cli` feature,
+/// `--help` documents each), and what [`Application::build`] starts from.
+///
+/// [`Application::build`]: crate::Application::build
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port (the log line says
     /// which).
-    #[arg(long, env = "DOUBLURE_LISTEN", default_value = "127.0.0.1:8080")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_LISTEN", default_value = "127.0.0.1:8080")
+    )]
     pub listen: SocketAddr,
 
     /// Fixture directory to serve instead of the built-in fixtures.
-    #[arg(long, env = "DOUBLURE_FIXTURES", value_name = "DIR")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_FIXTURES", value_name = "DIR")
+    )]
     pub fixtures: Option<PathBuf>,
 
     /// Base of every absolute URL the APIs return (links, form URLs,
     /// redirects) [default: http:// and the listen address]
-    #[arg(long, env = "DOUBLURE_PUBLIC_URL", value_name = "URL")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_PUBLIC_URL", value_name = "URL")
+    )]
     pub public_url: Option<String>,
 
     /// Bearer token required on every /__doublure/ route but health and
     /// the console's page (which asks for it).
-    #[arg(long, env = "DOUBLURE_ADMIN_TOKEN", value_name = "TOKEN")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_ADMIN_TOKEN", value_name = "TOKEN")
+    )]
     pub admin_token: Option<String>,
 
     /// Origins allowed to call the emulated APIs from a browser:
     /// `*` for any, or a comma-separated list of origins.
-    #[arg(
-        long,
-        env = "DOUBLURE_CORS_ORIGIN",
-        default_value = "*",
-        value_name = "ORIGINS"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_CORS_ORIGIN",
+            default_value = "*",
+            value_name = "ORIGINS"
+        )
     )]
     pub cors_origin: String,
 
     /// Log line format.
-    #[arg(long, env = "DOUBLURE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[cfg_attr(feature = "cli", arg(long, env = "DOUBLURE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text))]
     pub log_format: LogFormat,
 
     /// Log level or filter (`info`, `debug`, `doublure=trace`, …): `info`
     /// logs refused calls with their reason, `debug` every call.
-    #[arg(
-        long,
-        env = "DOUBLURE_LOG_LEVEL",
-        default_value = "info",
-        value_name = "FILTER"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_LOG_LEVEL",
+            default_value = "info",
+            value_name = "FILTER"
+        )
     )]
     pub log_level: String,
 
     /// Reload the --fixtures directory whenever one of its files changes
     /// (checked every second); an invalid change is logged and the last good
     /// data keeps serving.
-    #[arg(long, env = "DOUBLURE_WATCH", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    #[cfg_attr(feature = "cli", arg(long, env = "DOUBLURE_WATCH", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL"))]
     pub watch: bool,
 
     /// How many requests the journal (/__doublure/requests) keeps.
-    #[arg(
+    #[cfg_attr(feature = "cli", arg(
         long,
         env = "DOUBLURE_JOURNAL_SIZE",
         default_value_t = JOURNAL_SIZE,
         value_name = "N"
-    )]
+    ))]
     pub journal_size: usize,
 
     /// Most bytes the journal keeps (entries, URLs, headers and outcomes);
     /// the oldest entries go first: bytes, or a number with KiB, MiB or GiB.
-    #[arg(
+    #[cfg_attr(feature = "cli", arg(
         long,
         env = "DOUBLURE_JOURNAL_BYTES",
         default_value = "16MiB",
         value_name = "SIZE",
         value_parser = parse_size
-    )]
+    ))]
     pub journal_bytes: usize,
 
     /// Seed of the generator behind fault probabilities: the same seed and
     /// the same calls give the same failures.
-    #[arg(
-        long,
-        env = "DOUBLURE_FAULT_SEED",
-        default_value_t = 0,
-        value_name = "N"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_FAULT_SEED",
+            default_value_t = 0,
+            value_name = "N"
+        )
     )]
     pub fault_seed: u64,
 
     /// Honour the X-Doublure-Fault request header (a browser demo's way to
     /// make one call slow or failing); `false` ignores it.
-    #[arg(long, env = "DOUBLURE_FAULT_HEADER", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    #[cfg_attr(feature = "cli", arg(long, env = "DOUBLURE_FAULT_HEADER", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL"))]
     pub fault_header: bool,
 
     /// Lifetime in seconds of the Logora access tokens /oauth/token issues
     /// (Doorkeeper's default is 7200); a client's `token_lifetime` in the
     /// fixtures overrides it.
-    #[arg(
-        long,
-        env = "DOUBLURE_LOGORA_TOKEN_LIFETIME",
-        default_value_t = 7200,
-        value_name = "SECONDS"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_LOGORA_TOKEN_LIFETIME",
+            default_value_t = 7200,
+            value_name = "SECONDS"
+        )
     )]
     pub logora_token_lifetime: u32,
 
     /// Generated Logora users served on top of the fixtures (added to the
     /// first application, after its highest id); regenerated by reset.
-    #[arg(
-        long,
-        env = "DOUBLURE_GENERATE_LOGORA_USERS",
-        default_value_t = 0,
-        value_name = "N"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_GENERATE_LOGORA_USERS",
+            default_value_t = 0,
+            value_name = "N"
+        )
     )]
     pub generate_logora_users: usize,
 
     /// Generated w.c.s. users served on top of the fixtures, each with
     /// --generate-forms-per-user forms; regenerated by reset.
-    #[arg(
-        long,
-        env = "DOUBLURE_GENERATE_WCS_USERS",
-        default_value_t = 0,
-        value_name = "N"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_GENERATE_WCS_USERS",
+            default_value_t = 0,
+            value_name = "N"
+        )
     )]
     pub generate_wcs_users: usize,
 
     /// Forms (and drafts) per generated w.c.s. user.
-    #[arg(
-        long,
-        env = "DOUBLURE_GENERATE_FORMS_PER_USER",
-        default_value_t = 2,
-        value_name = "K"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_GENERATE_FORMS_PER_USER",
+            default_value_t = 2,
+            value_name = "K"
+        )
     )]
     pub generate_forms_per_user: usize,
 
     /// Seed of the data generator: the same seed gives the same users.
-    #[arg(long, env = "DOUBLURE_SEED", default_value_t = 0, value_name = "S")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_SEED", default_value_t = 0, value_name = "S")
+    )]
     pub seed: u64,
 
     /// How long a namespace (`/__ns/{name}/…`) lives without a request
     /// before it is dropped: seconds, or a number with s, m, h or d.
-    #[arg(
+    #[cfg_attr(feature = "cli", arg(
         long,
         env = "DOUBLURE_NAMESPACE_TTL",
         default_value = "1h",
         value_name = "DURATION",
         value_parser = parse_duration
-    )]
+    ))]
     pub namespace_ttl: std::time::Duration,
 
     /// Most namespaces live at once; one more is refused with 429 (a live
     /// namespace is never evicted to make room).
-    #[arg(
-        long,
-        env = "DOUBLURE_MAX_NAMESPACES",
-        default_value_t = 1000,
-        value_name = "N"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_MAX_NAMESPACES",
+            default_value_t = 1000,
+            value_name = "N"
+        )
     )]
     pub max_namespaces: usize,
 
     /// A connection that has not sent a complete request head this long
     /// after its first byte is closed (slow or stalled clients): seconds,
     /// or a number with s, m, h or d.
-    #[arg(
+    #[cfg_attr(feature = "cli", arg(
         long,
         env = "DOUBLURE_HEADER_READ_TIMEOUT",
         default_value = "30s",
         value_name = "DURATION",
         value_parser = parse_duration
-    )]
+    ))]
     pub header_read_timeout: std::time::Duration,
 
     /// A keep-alive connection idle this long between requests (nothing in
     /// flight, nothing read) is closed: seconds, or a number with s, m, h
     /// or d.
-    #[arg(
+    #[cfg_attr(feature = "cli", arg(
         long,
         env = "DOUBLURE_IDLE_TIMEOUT",
         default_value = "60s",
         value_name = "DURATION",
         value_parser = parse_duration
-    )]
+    ))]
     pub idle_timeout: std::time::Duration,
 
     /// Largest request body the control plane accepts (the state of a
     /// million users, for `PUT /__doublure/state`, is about 650 MB): bytes,
     /// or a number with KiB, MiB or GiB; a larger body gets a 413.
-    #[arg(
+    #[cfg_attr(feature = "cli", arg(
         long,
         env = "DOUBLURE_ADMIN_BODY_LIMIT",
         default_value = "1GiB",
         value_name = "SIZE",
         value_parser = parse_size
-    )]
+    ))]
     pub admin_body_limit: usize,
 
     /// Origins whose web pages may drive the control plane (a demo page
     /// elsewhere): a comma-separated list of origins, which also get CORS
     /// on /__doublure/ (`*`: every page on any site may). Calls from pages
     /// on any other origin are refused with 403.
-    #[arg(long, env = "DOUBLURE_ADMIN_CORS_ORIGIN", value_name = "ORIGINS")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_ADMIN_CORS_ORIGIN", value_name = "ORIGINS")
+    )]
     pub admin_cors_origin: Option<String>,
 
     /// Most w.c.s. nonces remembered per namespace; past it, the oldest
     /// are forgotten first (their URLs could then be replayed), which the
     /// journal and the log say.
-    #[arg(
-        long,
-        env = "DOUBLURE_MAX_NONCES",
-        default_value_t = 100_000,
-        value_name = "N"
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_MAX_NONCES",
+            default_value_t = 100_000,
+            value_name = "N"
+        )
     )]
     pub max_nonces: usize,
 }
 
 /// `3600`, `90s`, `30m`, `1h` or `1d`.
+#[cfg(feature = "cli")]
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
@@ -286,6 +336,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 
 /// `1048576`, `512KiB`, `64MiB` or `1GiB` (also `kB`, `MB`, `GB` in
 /// powers of 1000, and a `B` suffix), as a number of bytes.
+#[cfg(feature = "cli")]
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let bad = || format!("{text:?} is not a size like 1048576, 512KiB, 64MiB or 1GiB");
     let trimmed = text.trim();
@@ -314,7 +365,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 
 impl Config {
     /// What to generate on top of the fixtures.
-    pub fn generate(&self) -> Generate {
+    pub(crate) fn generate(&self) -> Generate {
         Generate {
             logora_users: self.generate_logora_users,
             wcs_users: self.generate_wcs_users,
@@ -324,25 +375,37 @@ impl Config {
     }
 }
 
-/// The serving options alone, to read their defaults.
-#[derive(Debug, Parser)]
-struct Serving {
-    #[command(flatten)]
-    config: Config,
-}
-
 impl Default for Config {
-    /// The defaults of `--help`, whatever `DOUBLURE_*` variables the
-    /// calling shell exports (tests build on this).
+    /// The defaults of `--help` (the `cli` feature's tests hold the two
+    /// together), whatever `DOUBLURE_*` variables the calling shell
+    /// exports.
     fn default() -> Self {
-        use clap::{CommandFactory, FromArgMatches};
-        Serving::command()
-            .mut_args(|a| a.env(None))
-            .try_get_matches_from(["doublure"])
-            .ok()
-            .and_then(|m| Serving::from_arg_matches(&m).ok())
-            .map(|s| s.config)
-            .unwrap_or_else(|| Serving::parse_from(["doublure"]).config)
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            fixtures: None,
+            public_url: None,
+            admin_token: None,
+            cors_origin: "*".to_owned(),
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+            watch: false,
+            journal_size: JOURNAL_SIZE,
+            journal_bytes: JOURNAL_BYTES,
+            fault_seed: 0,
+            fault_header: true,
+            logora_token_lifetime: 7200,
+            generate_logora_users: 0,
+            generate_wcs_users: 0,
+            generate_forms_per_user: 2,
+            seed: 0,
+            namespace_ttl: std::time::Duration::from_secs(3600),
+            max_namespaces: 1000,
+            header_read_timeout: std::time::Duration::from_secs(30),
+            idle_timeout: std::time::Duration::from_secs(60),
+            admin_body_limit: DEFAULT_ADMIN_BODY_LIMIT,
+            admin_cors_origin: None,
+            max_nonces: 100_000,
+        }
     }
 }
 
@@ -410,29 +473,6 @@ impl Settings {
             },
             max_nonces: config.max_nonces,
         })
-    }
-
-    /// Settings for tests: public URL `http://localhost:8080`, any origin.
-    pub fn for_tests() -> Self {
-        Self {
-            public_url: "http://localhost:8080".to_owned(),
-            admin_token: None,
-            cors: CorsOrigins::Any,
-            fixtures: None,
-            journal_size: JOURNAL_SIZE,
-            journal_bytes: JOURNAL_BYTES,
-            fault_seed: 0,
-            fault_header: true,
-            watch: false,
-            logora_token_lifetime: 7200,
-            namespace_ttl: std::time::Duration::from_secs(3600),
-            max_namespaces: 1000,
-            header_read_timeout: std::time::Duration::from_secs(30),
-            idle_timeout: std::time::Duration::from_secs(60),
-            admin_body_limit: DEFAULT_ADMIN_BODY_LIMIT,
-            admin_cors: CorsOrigins::List(Vec::new()),
-            max_nonces: 100_000,
-        }
     }
 }
 
@@ -518,6 +558,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "cli")]
     #[test]
     fn durations_are_seconds_or_a_number_with_a_unit() {
         use std::time::Duration;
@@ -531,6 +572,23 @@ mod tests {
         assert!(parse_duration("h").is_err());
     }
 
+    #[cfg(feature = "cli")]
+    #[test]
+    fn the_defaults_are_the_command_lines() {
+        use clap::{CommandFactory, FromArgMatches, Parser};
+        #[derive(Debug, Parser)]
+        struct Serving {
+            #[command(flatten)]
+            config: Config,
+        }
+        let matches = Serving::command()
+            .mut_args(|a| a.env(None))
+            .try_get_matches_from(["doublure"])
+            .unwrap();
+        let parsed = Serving::from_arg_matches(&matches).unwrap().config;
+        assert_eq!(format!("{parsed:?}"), format!("{:?}", Config::default()));
+    }
+
     #[test]
     fn the_journal_defaults_are_the_named_ones() {
         let config = Config::default();
@@ -540,6 +598,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "cli")]
     #[test]
     fn sizes_are_bytes_or_a_number_with_a_unit() {
         assert_eq!(parse_size("1048576"), Ok(1_048_576));

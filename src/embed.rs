@@ -27,17 +27,13 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::AppState;
 use crate::clock::Clock;
-use crate::config::{Config, Generate, Settings};
-use crate::data::Seed;
+use crate::config::Config;
 use crate::namespace::Namespace;
 use crate::startup::{Application, StartupError};
-use crate::traffic::faults::RuleSpec;
-use crate::traffic::journal::{Entry, Filter};
-use crate::wcs::{SignAs, SignRequest};
-
-pub use crate::wcs::SignAs as As;
+use crate::state::AppState;
+use crate::wcs::SignRequest;
+use crate::{FaultRule, JournalEntry, JournalFilter, SignAs};
 
 /// A running doublure and a handle on one of its namespaces (the root, or
 /// one from [`Doublure::namespace`]). The server stops when the last
@@ -213,10 +209,10 @@ impl Doublure {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use doublure::embed::As;
+    /// use doublure::SignAs;
     /// let doublure = doublure::Doublure::start().await;
     /// let url = doublure
-    ///     .sign("/api/user/", "demo", As::Email("fred@example.net"))
+    ///     .sign("/api/user/", "demo", SignAs::Email("fred@example.net"))
     ///     .unwrap();
     /// let profile: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     /// assert_eq!(profile["user_display_name"], "Fred Cuadrado");
@@ -234,14 +230,14 @@ impl Doublure {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use doublure::traffic::faults::RuleSpec;
+    /// use doublure::FaultRule;
     /// let doublure = doublure::Doublure::start().await;
     /// doublure
-    ///     .fault(RuleSpec {
+    ///     .fault(FaultRule {
     ///         path: Some("/api/v1/users".into()),
     ///         status: Some(503),
     ///         count: Some(1),
-    ///         ..RuleSpec::default()
+    ///         ..FaultRule::default()
     ///     })
     ///     .unwrap();
     /// let url = format!("{}/api/v1/users?api_key=API_KEY", doublure.url());
@@ -249,7 +245,7 @@ impl Doublure {
     /// assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
     /// # }
     /// ```
-    pub fn fault(&self, rule: RuleSpec) -> Result<u64, Error> {
+    pub fn fault(&self, rule: FaultRule) -> Result<u64, Error> {
         self.namespace
             .faults
             .add(rule)
@@ -259,49 +255,57 @@ impl Doublure {
 
     /// The journal's entries matching `filter`, oldest first
     /// (`GET /__doublure/requests`).
-    pub fn requests(&self, filter: &Filter) -> Vec<Entry> {
+    pub fn requests(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
         self.namespace.journal.list(filter)
-    }
-
-    /// The server's state, for anything the handle does not offer.
-    pub fn state(&self) -> &AppState {
-        &self.server.state
     }
 }
 
 /// How to start a [`Doublure`]: what it serves and how.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Builder {
-    fixtures: Option<PathBuf>,
-    generate: Generate,
+    /// What the binary would serve with the same flags, on `127.0.0.1:0`.
+    config: Config,
     frozen_at: Option<DateTime<Utc>>,
-    admin_token: Option<String>,
-    logora_token_lifetime: Option<u32>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            config: Config {
+                listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+                // The handle has always generated w.c.s. users without
+                // forms (the binary makes two each): the same calls keep
+                // serving the same data.
+                generate_forms_per_user: 0,
+                ..Config::default()
+            },
+            frozen_at: None,
+        }
+    }
 }
 
 impl Builder {
     /// Serve this fixture directory instead of the built-in fixtures.
     pub fn fixtures(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.fixtures = Some(dir.into());
+        self.config.fixtures = Some(dir.into());
         self
     }
 
     /// Generate this many Logora users on top of the fixtures.
     pub fn generate_logora_users(mut self, count: usize) -> Self {
-        self.generate.logora_users = count;
+        self.config.generate_logora_users = count;
         self
     }
 
-    /// Generate this many w.c.s. users (and their forms) on top of the
-    /// fixtures.
+    /// Generate this many w.c.s. users on top of the fixtures.
     pub fn generate_wcs_users(mut self, count: usize) -> Self {
-        self.generate.wcs_users = count;
+        self.config.generate_wcs_users = count;
         self
     }
 
     /// The seed of generated data.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.generate.seed = seed;
+        self.config.seed = seed;
         self
     }
 
@@ -313,48 +317,27 @@ impl Builder {
 
     /// Require this bearer token on the control plane.
     pub fn admin_token(mut self, token: impl Into<String>) -> Self {
-        self.admin_token = Some(token.into());
+        self.config.admin_token = Some(token.into());
         self
     }
 
     /// Lifetime of Logora tokens, in seconds.
     pub fn logora_token_lifetime(mut self, seconds: u32) -> Self {
-        self.logora_token_lifetime = Some(seconds);
+        self.config.logora_token_lifetime = seconds;
         self
     }
 
     /// Loads the data, binds `127.0.0.1:0` and serves in the current tokio
-    /// runtime until the last handle is dropped.
+    /// runtime until the last handle is dropped: the same start as the
+    /// binary's, [`Application::build`].
     pub async fn start(self) -> Result<Doublure, StartupError> {
-        let files = match &self.fixtures {
-            Some(dir) => crate::data::read_dir(dir),
-            None => Ok(crate::data::builtin()),
-        }
-        .map_err(StartupError::Fixtures)?;
-        let seed = Seed::build(files, self.generate).map_err(StartupError::Fixtures)?;
-        let addr: SocketAddr = ([127, 0, 0, 1], 0).into();
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| StartupError::Bind(addr, e))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| StartupError::Bind(addr, e))?;
-        let config = Config {
-            fixtures: self.fixtures,
-            admin_token: self.admin_token,
-            logora_token_lifetime: self
-                .logora_token_lifetime
-                .unwrap_or(Config::default().logora_token_lifetime),
-            ..Config::default()
-        };
-        let settings = Settings::new(&config, addr).map_err(StartupError::Config)?;
         let clock = match self.frozen_at {
             Some(at) => Clock::frozen(at),
             None => Clock::system(),
         };
-        let state = AppState::new(seed, clock, settings);
-        let app = Application::from_parts(listener, state.clone())
-            .map_err(|e| StartupError::Bind(addr, e))?;
+        let app = Application::build_with_clock(&self.config, clock).await?;
+        let addr = app.local_addr();
+        let state = app.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
@@ -409,9 +392,9 @@ mod tests {
         assert_eq!(doublure.now().to_rfc3339(), "2026-01-15T10:00:00+00:00");
         assert_eq!(mine.now().to_rfc3339(), "2026-01-15T12:00:01+00:00");
         let id = mine
-            .fault(RuleSpec {
+            .fault(FaultRule {
                 status: Some(503),
-                ..RuleSpec::default()
+                ..FaultRule::default()
             })
             .unwrap();
         assert_eq!(id, 1);
@@ -428,10 +411,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(at_root.status(), 200);
-        let mine_calls = mine.requests(&Filter::default());
+        let mine_calls = mine.requests(&JournalFilter::default());
         assert_eq!(mine_calls.len(), 1);
         assert_eq!(mine_calls[0].status, 503);
-        assert_eq!(doublure.requests(&Filter::default()).len(), 1);
+        assert_eq!(doublure.requests(&JournalFilter::default()).len(), 1);
         assert!(doublure.namespace("no/slash").is_err());
         mine.reset();
         assert_eq!(mine.now().to_rfc3339(), "2026-01-15T10:00:00+00:00");
@@ -454,13 +437,13 @@ mod tests {
             "no token for \"NOBODY\" with scope \"public\": OAuth { status: 401, code: \"invalid_client\", description: \"Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.\" }"
         );
         let url = doublure
-            .sign("/api/user/forms", "demo", As::Email("fred@example.net"))
+            .sign("/api/user/forms", "demo", SignAs::Email("fred@example.net"))
             .unwrap();
         assert!(url.starts_with(&format!("{}/api/user/forms?email=", doublure.url())));
         assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
         assert_eq!(
             doublure
-                .sign("/api/user/", "nobody", As::Nobody)
+                .sign("/api/user/", "nobody", SignAs::Nobody)
                 .unwrap_err()
                 .0,
             "no API access \"nobody\" in wcs/api_accesses.json; give its key"

@@ -7,8 +7,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! use doublure::Doublure;
-//! use doublure::embed::As;
+//! use doublure::{Doublure, SignAs};
 //!
 //! let doublure = Doublure::start().await;
 //! // Logora: a token, then the users list.
@@ -25,7 +24,7 @@
 //! assert_eq!(users["data"].as_array().unwrap().len(), 5);
 //! // w.c.s.: a URL signed as Publik signs it.
 //! let forms = doublure
-//!     .sign("/api/user/forms", "demo", As::Email("fred@example.net"))
+//!     .sign("/api/user/forms", "demo", SignAs::Email("fred@example.net"))
 //!     .unwrap();
 //! assert_eq!(reqwest::get(forms).await.unwrap().status(), 200);
 //! // Each test of a suite can take a namespace of its own.
@@ -34,41 +33,59 @@
 //! # }
 //! ```
 //!
-//! [`app`] builds the whole router from an [`AppState`], so tests drive the
-//! real routes in process; [`startup::Application`] binds and serves it.
+//! [`Application`] is the server the `doublure` binary runs: it loads a
+//! [`Config`]'s fixtures, binds, and serves until a shutdown future
+//! completes ([`shutdown_signal`] for Ctrl-C and SIGTERM).
 //!
-//! The emulated APIs (`logora`, `wcs`) stand on a shared ground (`store`,
-//! `clock`, `config`, `outcome`); `traffic` (journal, faults) wraps their
-//! calls; `namespace` gives each test suite its own state; `admin` is the
-//! control plane; `routing` puts it together, behind the limits of
-//! `boundary`; `serve` runs the connections.
+//! The `cli` feature, on by default, builds the `doublure` binary: its
+//! command line, `fixtures import` and log output. A crate that only
+//! embeds doublure in its tests can leave it out
+//! (`default-features = false`) and compile none of that.
+//!
+//! Inside, the emulated APIs (`logora`, `wcs`) stand on a shared ground
+//! (`store`, `clock`, `config`, `outcome`); `traffic` (journal, faults)
+//! wraps their calls; `namespace` gives each test suite its own state;
+//! `admin` is the control plane; `routing` puts it together, behind the
+//! limits of `boundary`; `serve` runs the connections; `startup` is the one
+//! start sequence of the binary, the embedding handle and the tests.
 
-pub mod admin;
-pub mod boundary;
-pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod data;
-pub mod embed;
-pub mod generate;
-pub mod healthcheck;
-pub mod import;
-pub mod logora;
-pub mod namespace;
-pub mod outcome;
-pub mod paths;
-pub mod routing;
-pub mod serve;
-pub mod startup;
-pub mod state;
-pub mod store;
-pub mod traffic;
-pub mod wcs;
+mod admin;
+mod boundary;
+#[cfg(feature = "cli")]
+mod cli;
+mod clock;
+mod config;
+mod data;
+mod embed;
+mod generate;
+#[cfg(feature = "cli")]
+mod healthcheck;
+#[cfg(feature = "cli")]
+mod import;
+mod logora;
+mod namespace;
+mod outcome;
+mod paths;
+mod routing;
+mod serve;
+mod startup;
+mod state;
+mod store;
+#[doc(hidden)]
+pub mod testing;
+mod traffic;
+mod wcs;
 
-pub use embed::Doublure;
-pub use state::AppState;
+pub use config::{Config, LogFormat};
+pub use embed::{Builder, Doublure, Error};
+pub use startup::{Application, StartupError, shutdown_signal};
+pub use store::{Problem, Problems};
+pub use traffic::faults::RuleSpec as FaultRule;
+pub use traffic::journal::{Entry as JournalEntry, Filter as JournalFilter};
+pub use wcs::SignAs;
 
-/// The whole application router of `state`.
-pub fn app(state: AppState) -> axum::Router {
-    state.router()
-}
+/// The `doublure` binary's entry point: parses the command line and runs
+/// the subcommand, or serves.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub use cli::main as cli_main;

@@ -57,14 +57,6 @@ impl Outcome {
             Self::Later(write) => write(),
         }
     }
-
-    /// The words, without a copy when they are written already.
-    pub fn into_text(self) -> String {
-        match self {
-            Self::Text(text) => text,
-            Self::Later(write) => write(),
-        }
-    }
 }
 
 /// Query parameters whose values are secrets.

@@ -44,7 +44,27 @@ pub fn fixture_files(config: &Config) -> Result<FixtureFiles, Problems> {
     }
 }
 
-/// A loaded store and a bound listener, ready to serve.
+/// A loaded store and a bound listener, ready to serve: the server the
+/// `doublure` binary runs, for a program that serves doublure itself.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let config = doublure::Config {
+///     listen: "127.0.0.1:0".parse().unwrap(),
+///     ..doublure::Config::default()
+/// };
+/// let app = doublure::Application::build(&config).await.unwrap();
+/// let health = format!("http://{}/__doublure/health", app.local_addr());
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let server = tokio::spawn(app.run_until_stopped(async {
+///     let _ = stopped.await;
+/// }));
+/// assert_eq!(reqwest::get(&health).await.unwrap().status(), 200);
+/// stop.send(()).unwrap();
+/// server.await.unwrap().unwrap();
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
@@ -54,7 +74,17 @@ pub struct Application {
 
 impl Application {
     /// Loads the fixtures, then binds: a bad fixture set never opens a port.
+    /// Clocks follow the system's time.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// [`Application::build`], every clock starting as `clock` does (the
+    /// embedding handle may freeze it).
+    pub(crate) async fn build_with_clock(
+        config: &Config,
+        clock: Clock,
+    ) -> Result<Self, StartupError> {
         let files = fixture_files(config).map_err(StartupError::Fixtures)?;
         let seed = Seed::build(files, config.generate()).map_err(StartupError::Fixtures)?;
         let listener = TcpListener::bind(config.listen)
@@ -70,7 +100,7 @@ impl Application {
                  address can change doublure's data and clock through /__doublure/"
             );
         }
-        let state = AppState::new(seed, Clock::system(), settings);
+        let state = AppState::new(seed, clock, settings);
         Ok(Self {
             listener,
             local_addr,
@@ -80,6 +110,7 @@ impl Application {
 
     /// Serves `state` on an already bound listener (tests pick the state,
     /// e.g. a frozen clock, and bind port 0).
+    #[doc(hidden)]
     pub fn from_parts(listener: TcpListener, state: AppState) -> std::io::Result<Self> {
         let local_addr = listener.local_addr()?;
         Ok(Self {
@@ -95,8 +126,8 @@ impl Application {
     }
 
     /// The state the server runs with.
-    pub fn state(&self) -> AppState {
-        self.state.clone()
+    pub(crate) fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// Serves until `shutdown` completes, then waits for in-flight requests.
@@ -130,17 +161,13 @@ impl Application {
             idle: settings.idle_timeout,
         };
         let state = self.state.clone();
-        let served = crate::serve::serve(
-            self.listener,
-            crate::app(self.state.clone()),
-            timeouts,
-            async move {
+        let served =
+            crate::serve::serve(self.listener, self.state.router(), timeouts, async move {
                 shutdown.await;
                 // Live journal streams never finish on their own.
                 state.close_streams();
-            },
-        )
-        .await;
+            })
+            .await;
         sweeper.abort();
         served
     }

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use chrono::{DateTime, Utc};
 
 use crate::admin::namespaces::Namespaces;
 use crate::clock::Clock;
@@ -72,23 +71,6 @@ impl AppState {
         }))
     }
 
-    /// The built-in fixtures, clocks frozen at [`TEST_NOW`] and
-    /// [`Settings::for_tests`]: what most tests start from.
-    pub fn for_tests() -> Self {
-        Self::for_tests_with(Settings::for_tests())
-    }
-
-    /// [`AppState::for_tests`] with other settings.
-    pub fn for_tests_with(settings: Settings) -> Self {
-        let seed = Seed::builtin().unwrap_or_else(|p| panic!("built-in fixtures: {p}"));
-        Self::with_namespace_clock(
-            seed,
-            Clock::frozen(test_now()),
-            settings,
-            Clock::frozen(test_now()),
-        )
-    }
-
     /// The whole application's router.
     pub fn router(&self) -> Router {
         self.0.router.clone()
@@ -118,12 +100,4 @@ impl AppState {
     pub fn namespace(&self, name: &str) -> Option<Namespace> {
         self.0.namespaces.resolve(name).ok().map(|e| e.namespace)
     }
-}
-
-/// The instant the test clock is frozen at.
-pub const TEST_NOW: &str = "2026-01-15T10:00:00Z";
-
-/// [`TEST_NOW`] as a time.
-pub fn test_now() -> DateTime<Utc> {
-    TEST_NOW.parse().unwrap_or_default()
 }

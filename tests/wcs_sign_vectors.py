@@ -3,7 +3,7 @@
 sign_url / sign_query / sign_string), Python 3 stdlib only.
 
 Prints JSON vectors; tests/data/wcs_vectors.json is its committed output,
-checked by src/wcs/signature.rs and by tests/wcs_wire.rs (which reruns
+checked by src/wcs/signature.rs and by tests/it/wcs/wire.rs (which reruns
 this script and compares).
 """
 import base64

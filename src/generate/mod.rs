@@ -86,7 +86,9 @@ pub fn generate<T: Send>(
     out
 }
 
-/// How many items `generate` makes in all (for a progress bar).
+/// How many items `generate` makes in all (for the command line's
+/// progress bar).
+#[cfg(feature = "cli")]
 pub fn total(generate: &Generate) -> u64 {
     (generate.logora_users + generate.wcs_users * (1 + generate.forms_per_user)) as u64
 }

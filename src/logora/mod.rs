@@ -26,8 +26,8 @@ mod runtime;
 mod state;
 
 pub use router::router;
-pub use runtime::{RECENT_TOKENS, Revocation, Runtime};
-pub use state::{Inner, Logora};
+pub use runtime::Revocation;
+pub use state::Logora;
 
 // Shared with the handlers of `users`.
 use respond::{answer, answer_later, fail};

@@ -109,7 +109,8 @@ impl Page {
 
 /// The URL of page `page`: the request's parameters in their order with
 /// `page` replaced (or appended), as pagy's `pagy_url_for` builds it.
-pub fn page_url(base: &str, pairs: &[(String, String)], page: u64) -> String {
+#[cfg(test)]
+fn page_url(base: &str, pairs: &[(String, String)], page: u64) -> String {
     let mut url = String::with_capacity(base.len() + 32);
     push_page_url(&mut url, base, pairs, page);
     url
@@ -130,7 +131,9 @@ fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buffer[at..]).unwrap_or("0")
 }
 
-/// [`page_url`], appended to `out`.
+/// The URL of page `page`, appended to `out`: the request's parameters
+/// in their order with `page` replaced (or appended), as pagy's
+/// `pagy_url_for` builds it.
 fn push_page_url(out: &mut String, base: &str, pairs: &[(String, String)], page: u64) {
     let mut digits = [0; 20];
     let page = decimal(page, &mut digits);

@@ -24,7 +24,7 @@ use crate::traffic::journal::{Journal, RefusalLog};
 use crate::wcs::Wcs;
 
 pub use crate::paths::PREFIX;
-pub use registry::{Entry, Namespaces, Refusal, Registry};
+pub use registry::{Namespaces, Refusal, Registry};
 
 mod registry;
 pub mod reload;

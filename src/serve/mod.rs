@@ -29,7 +29,7 @@ mod backoff;
 mod guarded;
 mod refusal;
 
-pub use backoff::{AcceptBackoff, AcceptFailure, Pause, Recovery};
+pub use backoff::{AcceptBackoff, AcceptFailure};
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -302,15 +302,17 @@ impl ItemRef {
 /// One thing wrong with a fixture set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The file, relative to the fixture directory (`wcs/users.json`).
     pub file: String,
     /// Position (from 1) and id of the item, when the problem is an item's.
     pub item: Option<(usize, Option<String>)>,
+    /// What is wrong, naming the field.
     pub message: String,
 }
 
 impl Problem {
     /// A problem with a whole file.
-    pub fn file(file: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn file(file: &str, message: impl Into<String>) -> Self {
         Self {
             file: file.to_owned(),
             item: None,
@@ -336,16 +338,17 @@ impl fmt::Display for Problem {
 pub struct Problems(pub Vec<Problem>);
 
 impl Problems {
-    pub fn push(&mut self, problem: Problem) {
+    pub(crate) fn push(&mut self, problem: Problem) {
         self.0.push(problem);
     }
 
+    /// Whether nothing was found wrong.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// `Ok(value)` when nothing was found wrong.
-    pub fn into_result<T>(self, value: T) -> Result<T, Problems> {
+    pub(crate) fn into_result<T>(self, value: T) -> Result<T, Problems> {
         if self.is_empty() {
             Ok(value)
         } else {
@@ -354,7 +357,7 @@ impl Problems {
     }
 
     /// Reports every item whose key was already seen in the same collection.
-    pub fn check_unique<T, K: Ord + fmt::Display>(
+    pub(crate) fn check_unique<T, K: Ord + fmt::Display>(
         &mut self,
         items: &[Item<T>],
         field: &str,

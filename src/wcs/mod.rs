@@ -29,7 +29,6 @@ mod router;
 mod runtime;
 mod state;
 
-pub use profile::is_json_request;
 pub use router::router;
 pub use runtime::{NonceCheck, Runtime};
-pub use state::{Inner, SignAs, SignRefusal, SignRequest, Wcs};
+pub use state::{SignAs, SignRefusal, SignRequest, Wcs};

@@ -1,5 +1,5 @@
 """The console in headless Chromium against a doublure without an admin
-token: the issue's "done when" list, one test each, plus keyboard use,
+token: each of its promises, one test each, plus keyboard use,
 labels and the screenshots in docs/console/."""
 
 import json

@@ -21,7 +21,7 @@ mod items;
 #[cfg(test)]
 mod tests;
 
-pub use derive::{Counts, Derived, derive};
+pub use derive::derive;
 
 use indicatif::ProgressBar;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Checks on loaded data: applications, clients, user placement and the
 //! uniqueness of new users, each problem naming its file and item.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::LogoraData;
 use super::hasher::Prehashed;
@@ -235,8 +235,9 @@ pub(super) fn record_problems(r: &Record, subs: &AppSubs<'_>) -> Vec<String> {
 }
 
 /// Users per application, for messages.
-pub fn count_by_application(data: &LogoraData) -> BTreeMap<u64, usize> {
-    let mut counts = BTreeMap::new();
+#[cfg(test)]
+pub fn count_by_application(data: &LogoraData) -> std::collections::BTreeMap<u64, usize> {
+    let mut counts = std::collections::BTreeMap::new();
     for r in data.records() {
         *counts.entry(r.application_id).or_insert(0) += 1;
     }

@@ -26,7 +26,10 @@ mod scopes;
 mod tests;
 mod types;
 
-pub use checks::{count_by_application, is_rails_time};
+#[cfg(test)]
+pub use checks::count_by_application;
+#[cfg(any(test, feature = "cli"))]
+pub use checks::is_rails_time;
 pub use index::{FilterKey, Slots};
 pub use record::Record;
 pub use scopes::{client_hash, scope_bits, scope_str, scope_text};

@@ -17,8 +17,9 @@ mod tests;
 
 pub use by_header::parse_header;
 pub use inject::{Injector, inject};
-pub use response::error_response;
-pub use rules::{Call, Effect, Rule, RuleSpec};
+#[cfg(test)]
+pub use rules::Call;
+pub use rules::{Rule, RuleSpec};
 pub use set::Faults;
 
 /// The request header that injects a fault into one call.

@@ -153,9 +153,9 @@ mod tests {
 
     #[test]
     fn two_servers_in_one_process_fold_their_refusals_apart() {
-        let (one, two) = (crate::AppState::for_tests(), crate::AppState::for_tests());
+        let (one, two) = (crate::state::AppState::for_tests(), crate::state::AppState::for_tests());
         let now = Instant::now();
-        let see = |state: &crate::AppState| {
+        let see = |state: &crate::state::AppState| {
             state
                 .ground
                 .refusals

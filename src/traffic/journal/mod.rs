@@ -27,6 +27,9 @@ mod tests;
 
 pub use fold::RefusalLog;
 pub use middleware::{Recorder, record};
-pub use recorded::{Entry, Recorded};
+pub use recorded::Entry;
+#[cfg(test)]
+pub use recorded::Recorded;
+#[cfg(test)]
 pub use redact::{Redactor, redacted_headers};
 pub use ring::{Filter, Follower, Journal};

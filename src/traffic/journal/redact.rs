@@ -215,6 +215,7 @@ pub(super) fn headers_len(headers: &HeaderMap) -> usize {
 
 /// Headers as `name: value` lines, in order, secret values reduced to
 /// their scheme, each value and the whole cut to a bound.
+#[cfg(test)]
 pub fn redacted_headers(headers: &HeaderMap) -> String {
     let mut text = String::with_capacity(headers_len(headers));
     push_redacted_headers(&mut text, headers, None);

@@ -1,0 +1,4 @@
+//! The examples the README shows, run as they are shown.
+
+mod embed;
+mod python;
