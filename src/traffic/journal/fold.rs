@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn two_servers_in_one_process_fold_their_refusals_apart() {
-        let (one, two) = (crate::state::AppState::for_tests(), crate::state::AppState::for_tests());
+        let (one, two) = (
+            crate::state::AppState::for_tests(),
+            crate::state::AppState::for_tests(),
+        );
         let now = Instant::now();
         let see = |state: &crate::state::AppState| {
             state
