@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
-"""README.md, followed top to bottom as a newcomer would (issue 13).
+"""The README and the guides, followed top to bottom as a newcomer would.
 
-Usage: readme_check.py README.md
+Usage: readme_check.py DOCUMENT.md...
 
 Run from a fresh copy of the repository, with `doublure` on PATH and ports
-8080 and 8081 free (`.ci/readme` arranges both). It checks, printing one
-`ok`/`FAIL` line each:
+8080 and 8081 free (`.ci/readme` arranges both). For each document, it
+checks, printing one `ok`/`FAIL` line each:
 
-- the configuration table against `doublure --help`: every flag, its
-  environment variable and its default;
-- every relative link and every `#anchor` of README.md;
-- every `console` and `sh` block, in order, in one bash session: each
-  command's output against what the README shows after it (a `console`
-  block's lines, or an `sh` line's `# {…}` comment), `…` standing for what
-  the README cuts. The blocks about building from source (`cargo run`,
-  `cargo test`) and the Docker section are left to the rest of CI.
+- its relative links and `#anchors` (into itself or another Markdown file);
+- a configuration table, where the document has one, against
+  `doublure --help`: every flag, its environment variable and its default
+  (one of the documents must have it);
+- every fenced block, in order. A `console`, `sh` or `bash` block runs in
+  one bash session per document: each command's output against what the
+  document shows after it (a `console` block's lines, or an `sh` line's
+  `# {…}` comment), `…` standing for what the document cuts. Any other
+  block, or one that cannot run here, says so on the line before it:
+  `<!-- not run: why -->` (reported and counted, never silently skipped),
+  or `<!-- same as: PATH -->`, and then it must appear verbatim in PATH.
+- what the document leaves behind: a server it started must be stopped by
+  the end of the section that started it, and no file may be added to the
+  clone (its commands work in a scratch directory).
 
 Values that change on every run are compared by shape only (see VOLATILE),
-and the README says they change. Exits 1 if any check failed. Standard
+and the documents say they change. Exits 1 if any check failed. Standard
 library only.
 """
 
@@ -56,8 +62,10 @@ VOLATILE = [
     (re.compile(r'"duration_ms":[\d.]+'), '"duration_ms":<ms>'),
     (re.compile(r"timestamp=\d{4}-\d\d-\d\dT\d\d%3A\d\d%3A\d\dZ"), "timestamp=<time>"),
     (re.compile(r"nonce=[0-9a-f]{32}"), "nonce=<nonce>"),
+    (re.compile(r'nonce "[0-9a-f]{32}"'), 'nonce "<nonce>"'),
     (re.compile(r"signature=[A-Za-z0-9/+%]+"), "signature=<signature>"),
     (re.compile(r"expired \d+ s ago"), "expired <n> s ago"),
+    (re.compile(r"passed in [\d.]+s"), "passed in <n>s"),
 ]
 
 
@@ -79,27 +87,36 @@ def matches(expected, actual):
     return re.fullmatch(pattern, normalize(actual) + "\n") is not None
 
 
-# ---------------------------------------------------------------- README.md
+# ------------------------------------------------------------ the documents
+
+MARKER = re.compile(r"^\s*<!-- (not run|same as): (.+?) -->\s*$")
 
 
 def parse(path):
-    """The fenced blocks of a Markdown file: (heading, language, lines, line number)."""
+    """A Markdown file as its lines and events, in order: ("heading", level,
+    text) and ("block", language, lines, line number, marker), where marker
+    is None or (kind, what) from the comment on the line before the fence.
+    Fences may be indented (a block inside a list item)."""
     lines = open(path, encoding="utf-8").read().split("\n")
-    blocks, heading, i = [], "", 0
+    events, i = [], 0
     while i < len(lines):
         line = lines[i]
-        fence = re.match(r"^```(\w*)", line)
+        fence = re.match(r"^(\s*)```(\w*)", line)
         if fence:
+            indent = len(fence.group(1))
             end = i + 1
-            while not lines[end].startswith("```"):
+            while not lines[end].strip().startswith("```"):
                 end += 1
-            blocks.append((heading, fence.group(1), lines[i + 1 : end], i + 2))
+            body = [body_line[indent:] if body_line[:indent].strip() == "" else body_line for body_line in lines[i + 1 : end]]
+            marker = MARKER.match(lines[i - 1]) if i > 0 else None
+            events.append(("block", fence.group(2), body, i + 2, marker and (marker.group(1), marker.group(2))))
             i = end + 1
             continue
-        if line.startswith("#"):
-            heading = line
+        heading = re.match(r"^(#{1,6}) (.*)$", line)
+        if heading:
+            events.append(("heading", len(heading.group(1)), heading.group(2)))
         i += 1
-    return lines, blocks
+    return lines, events
 
 
 def slug(heading):
@@ -108,32 +125,39 @@ def slug(heading):
     return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
 
 
+def anchors_of(path):
+    text = re.sub(r"```.*?```", "", open(path, encoding="utf-8").read(), flags=re.S)
+    return {slug(line) for line in text.split("\n") if re.match(r"^#{1,6} ", line)}
+
+
 def check_links(path, lines):
-    text = "\n".join(lines)
-    in_code = re.compile(r"```.*?```", re.S)
-    prose = in_code.sub("", text)
-    anchors = {slug(line) for line in lines if re.match(r"^#{1,6} ", line)}
+    prose = re.sub(r"```.*?```", "", "\n".join(lines), flags=re.S)
     links = re.findall(r"\]\(([^)\s]+)\)", prose)
     base = os.path.dirname(os.path.abspath(path))
     bad = []
     for link in links:
         if re.match(r"^[a-z]+:", link):
             continue
-        if link.startswith("#"):
-            if link[1:] not in anchors:
-                bad.append(f"{link}: no such heading")
-        elif not os.path.exists(os.path.join(base, link.split("#")[0])):
+        target, _, anchor = link.partition("#")
+        target_path = os.path.join(base, target) if target else os.path.abspath(path)
+        if not os.path.exists(target_path):
             bad.append(f"{link}: no such file")
-    report(f"README.md's {len(links)} links: relative files and anchors exist", "\n".join(bad))
+        elif anchor and (not target_path.endswith(".md") or anchor not in anchors_of(target_path)):
+            bad.append(f"{link}: no such heading")
+    report(f"{path}'s {len(links)} links: relative files and anchors exist", "\n".join(bad))
 
 
-def check_configuration(lines):
-    """The table under ## Configuration against `doublure --help`."""
+def configuration_table(lines):
     table = {}
     for line in lines:
         row = re.match(r"^\| `(--[a-z-]+)[^`]*` \| `([A-Z_]+)` \| ([^|]*) \|", line)
         if row:
             table[row.group(1)] = (row.group(2), row.group(3).strip().strip("`"))
+    return table
+
+
+def check_configuration(path, table):
+    """A document's configuration table against `doublure --help`."""
     help_text = subprocess.run(["doublure", "--help"], capture_output=True, text=True, check=True).stdout
     options = {}
     for chunk in re.split(r"\n(?=\s{2,}(?:-\w, )?--)", help_text):
@@ -155,7 +179,7 @@ def check_configuration(lines):
                 problems.append(f"{flag}: --help says {env}, the table {table_env}")
             if default is not None and default != table_default:
                 problems.append(f"{flag}: --help's default is {default}, the table's {table_default}")
-    report(f"the configuration table and doublure --help agree on {len(options)} options", "\n".join(problems))
+    report(f"{path}'s configuration table and doublure --help agree on {len(options)} options", "\n".join(problems))
 
 
 # ------------------------------------------------------------ one bash session
@@ -180,8 +204,8 @@ class Shell:
             # its children would inherit.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
-        # What the README started in the background (`doublure … &`), which
-        # a Ctrl-C in the terminal does not reach.
+        # What the document started in the background (`doublure … &`),
+        # which a Ctrl-C in the terminal does not reach.
         self.background = set()
 
     def run(self, command, interrupt_after=None, timeout=120):
@@ -214,6 +238,16 @@ class Shell:
         found = subprocess.run(["pgrep", "-P", str(self.bash.pid)], capture_output=True, text=True).stdout
         return {int(pid) for pid in found.split()}
 
+    def still_running(self, pids):
+        """Which of `pids` still run, once a stopped one has had a few
+        seconds to exit."""
+        deadline = time.monotonic() + 5
+        while True:
+            alive = self.children() & pids
+            if not alive or time.monotonic() > deadline:
+                return alive
+            time.sleep(0.05)
+
     def interrupt_children(self):
         """Ctrl-C, as a reader stops `curl -N`: SIGINT to bash's foreground children."""
         for pid in self.children() - self.background:
@@ -223,7 +257,7 @@ class Shell:
                 pass
 
     def close(self):
-        """Stops what the README left running in the background, then bash."""
+        """Stops what the document left running in the background, then bash."""
         try:
             self.run("kill $(jobs -p) 2>/dev/null; wait", timeout=30)
         finally:
@@ -231,10 +265,12 @@ class Shell:
             self.bash.wait(timeout=30)
 
 
-def wait_listening(command):
-    """After `doublure … &`, wait (as a reader would) until it answers."""
+def wait_listening(shell, command):
+    """After `doublure … &`, wait (as a reader would) until it answers, on
+    its `--listen` address as the shell expands it."""
     listen = re.search(r"--listen (\S+)", command)
-    url = f"http://{listen.group(1) if listen else '127.0.0.1:8080'}/__doublure/health"
+    address = shell.run(f"printf '%s' {listen.group(1)}")[0] if listen else "127.0.0.1:8080"
+    url = f"http://{address}/__doublure/health"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -246,25 +282,15 @@ def wait_listening(command):
 
 
 def commands(lines):
-    """A block's commands: lines joined where they end with a backslash."""
+    """A block's commands, with the number of their last line: lines joined
+    where they end with a backslash."""
     out, current = [], ""
-    for line in lines:
+    for offset, line in enumerate(lines):
         current = current + "\n" + line if current else line
         if not line.endswith("\\"):
-            out.append(current)
+            out.append((current, offset))
             current = ""
     return out
-
-
-SKIPPED_SECTIONS = ("## Docker", "### docker compose", "### GitHub Actions", "### GitLab CI")
-
-
-def skip_reason(heading, text):
-    if "cargo run" in text or "cargo test" in text:
-        return "building from source: .ci/run builds and tests the crate"
-    if heading in SKIPPED_SECTIONS or "docker " in text:
-        return "Docker: .ci/image builds, runs and checks the image"
-    return None
 
 
 def shown_in_comment(lines, index):
@@ -288,78 +314,144 @@ def shown_in_comment(lines, index):
     return shown
 
 
-def run_blocks(blocks):
-    shell = Shell()
-    try:
-        for heading, language, lines, number in blocks:
-            if language not in ("console", "sh"):
-                continue
-            text = "\n".join(lines)
-            reason = skip_reason(heading, text)
-            if reason:
-                print(f"skip  README.md:{number} ({heading.lstrip('# ')}): {reason}", flush=True)
-                continue
+class Document:
+    """One document's blocks, run in a bash of its own."""
+
+    def __init__(self, path):
+        self.path = path
+        self.shell = Shell()
+        self.counts = {"run": 0, "not run": 0, "same as": 0}
+        # What runs in the background: the heading level of the section
+        # that started it (which must stop it by its end), that heading,
+        # the line, and the processes.
+        self.started = []
+        self.level, self.heading = 0, path
+
+    def enter(self, level, heading):
+        self.leave(level)
+        self.level, self.heading = level, heading
+
+    def leave(self, level):
+        """A section of `level` or above ends: what it started is stopped."""
+        ending = [s for s in self.started if s[0] >= level]
+        if not ending:
+            return
+        self.started = [s for s in self.started if s[0] < level]
+        alive = self.shell.still_running(set().union(*(pids for *_, pids in ending)))
+        names = ", ".join(f"line {number} ({heading})" for _, heading, number, _ in ending)
+        report(
+            f"{self.path}: what {names} started is stopped by the section's end",
+            f"still running: {sorted(alive)}" if alive else None,
+        )
+
+    def block(self, language, lines, number, marker):
+        text = "\n".join(lines)
+        if marker and marker[0] == "not run":
+            self.counts["not run"] += 1
+            print(f"skip  {self.path}:{number} ({self.heading}): not run: {marker[1]}", flush=True)
+        elif marker and marker[0] == "same as":
+            self.counts["same as"] += 1
+            source = marker[1]
+            found = os.path.exists(source) and text.strip("\n") in open(source, encoding="utf-8").read()
+            report(f"{self.path}:{number} is the same as {source}", None if found else f"{source} does not hold this block")
+        elif language in ("console", "sh", "bash"):
+            self.counts["run"] += 1
             if language == "console":
-                run_console(shell, lines, number)
+                self.run_console(lines, number)
             else:
-                run_sh(shell, lines, number)
+                self.run_sh(lines, number)
+        else:
+            report(
+                f"{self.path}:{number} ({language or 'no language'} block)",
+                "a block that does not run says why: <!-- not run: … --> or <!-- same as: PATH --> on the line before it",
+            )
+
+    def run_one(self, command, number):
+        stream = "curl -sN" in command
+        output, status = self.shell.run(command, interrupt_after=2 if stream else None)
+        if re.search(r"&\s*(#.*)?$", command):
+            pids = self.shell.children() - self.shell.background
+            self.shell.background |= pids
+            self.started.append((max(self.level, 1), self.heading, number, pids))
+        if re.match(r"^doublure\b[^|]*&\s*(#.*)?$", command):
+            wait_listening(self.shell, command)
+        return output.rstrip("\n"), status, stream
+
+    def run_console(self, lines, number):
+        steps = []
+        for offset, line in enumerate(lines):
+            if line.startswith("$ "):
+                steps.append([line[2:], [], number + offset])
+            elif steps and steps[-1][0].endswith("\\") and not steps[-1][1]:
+                steps[-1][0] += "\n" + line
+            elif steps:
+                steps[-1][1].append(line)
+        for command, shown, line_number in steps:
+            output, status, _ = self.run_one(command, line_number)
+            shown = "\n".join(shown).rstrip("\n")
+            name = f"{self.path}:{line_number} $ {command if len(command) < 90 else command[:87] + '...'}"
+            if matches(shown, output):
+                report(name)
+            else:
+                report(name, f"exit status {status}; shows:\n{shown}\nprints:\n{output}")
+
+    def run_sh(self, lines, number):
+        for command, last in commands(lines):
+            if not command.strip() or command.lstrip().startswith("#"):
+                continue
+            output, status, stream = self.run_one(command, number + last)
+            shown = shown_in_comment(lines, last)
+            name = f"{self.path}:{number + last} {command.split('  #')[0].strip()[:90]}"
+            if status != 0 and not (stream and status == 130):
+                report(name, f"exit status {status}:\n{output}")
+            elif shown is not None and not matches(shown, output):
+                report(name, f"shows:\n{shown}\nprints:\n{output}")
+            else:
+                report(name)
+
+
+def files_of(root):
+    found = set()
+    for directory, _, names in os.walk(root):
+        found.update(os.path.relpath(os.path.join(directory, name), root) for name in names)
+    return found
+
+
+def follow(path, events):
+    before = files_of(".")
+    document = Document(path)
+    try:
+        for event in events:
+            if event[0] == "heading":
+                document.enter(event[1], event[2])
+            else:
+                document.block(*event[1:])
+        document.leave(1)
     finally:
-        shell.close()
-
-
-def run_one(shell, command):
-    stream = "curl -sN" in command
-    output, status = shell.run(command, interrupt_after=2 if stream else None)
-    if re.search(r"&\s*(#.*)?$", command):
-        shell.background = shell.children()
-    if re.match(r"^doublure\b[^|]*&\s*(#.*)?$", command):
-        wait_listening(command)
-    return output.rstrip("\n"), status, stream
-
-
-def run_console(shell, lines, number):
-    steps = []
-    for offset, line in enumerate(lines):
-        if line.startswith("$ "):
-            steps.append([line[2:], [], number + offset])
-        elif steps and steps[-1][0].endswith("\\") and not steps[-1][1]:
-            steps[-1][0] += "\n" + line
-        elif steps:
-            steps[-1][1].append(line)
-    for command, shown, line_number in steps:
-        output, status, _ = run_one(shell, command)
-        shown = "\n".join(shown).rstrip("\n")
-        name = f"README.md:{line_number} $ {command if len(command) < 90 else command[:87] + '...'}"
-        if matches(shown, output):
-            report(name)
-        else:
-            report(name, f"exit status {status}; shows:\n{shown}\nprints:\n{output}")
-
-
-def run_sh(shell, lines, number):
-    for index, command in enumerate(lines):
-        if not command.strip() or command.lstrip().startswith("#"):
-            continue
-        output, status, stream = run_one(shell, command)
-        shown = shown_in_comment(lines, index)
-        name = f"README.md:{number + index} {command.split('  #')[0].strip()[:90]}"
-        if status != 0 and not (stream and status == 130):
-            report(name, f"exit status {status}:\n{output}")
-        elif shown is not None and not matches(shown, output):
-            report(name, f"shows:\n{shown}\nprints:\n{output}")
-        else:
-            report(name)
+        document.shell.close()
+    added = sorted(files_of(".") - before)
+    report(f"{path} leaves no file in the clone", "added: " + ", ".join(added[:20]) if added else None)
+    return document.counts
 
 
 def main():
-    path = sys.argv[1]
-    lines, blocks = parse(path)
-    print("\n== README.md: configuration table and links", flush=True)
-    check_configuration(lines)
-    check_links(path, lines)
-    print("\n== README.md: every block, in order, in one shell", flush=True)
-    run_blocks(blocks)
-    print(f"\nREADME.md: {passed} passed, {failures} failed", flush=True)
+    paths = sys.argv[1:]
+    tables = 0
+    summary = []
+    for path in paths:
+        lines, events = parse(path)
+        print(f"\n== {path}: links and tables", flush=True)
+        check_links(path, lines)
+        table = configuration_table(lines)
+        if table:
+            tables += 1
+            check_configuration(path, table)
+        print(f"\n== {path}: every block, in order, in one shell", flush=True)
+        counts = follow(path, events)
+        summary.append(f"{path}: {counts['run']} blocks run, {counts['same as']} held to a file, {counts['not run']} marked not run")
+    report("one of the documents has the configuration table", None if tables else "none has it")
+    print("\n" + "\n".join(summary))
+    print(f"\n{passed} passed, {failures} failed", flush=True)
     sys.exit(1 if failures else 0)
 
 
