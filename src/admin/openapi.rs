@@ -11,7 +11,7 @@
 //!   entry is where they are asked: `--public-url`, plus the namespace's
 //!   prefix under `/__ns/{name}/`.
 //!
-//! Tests keep each document and its router in step (`tests/openapi.rs`),
+//! Tests keep each document and its router in step (`tests/it/openapi.rs`),
 //! and CI runs schemathesis against all three (`.ci/contracts`).
 
 use axum::Json;

@@ -275,12 +275,12 @@ fn the_dockerfile_names_its_base_images_in_full_and_ends_from_scratch() {
 }
 
 #[test]
-fn the_readme_configuration_table_lists_every_environment_variable() {
-    let readme = include_str!("../../README.md");
+fn the_configuration_guide_lists_every_environment_variable() {
+    let guide = include_str!("../../docs/configuration.md");
     for name in config_env_names() {
         assert!(
-            readme.contains(&format!("| `{name}` |")),
-            "README's configuration table lacks {name}"
+            guide.contains(&format!("| `{name}` |")),
+            "docs/configuration.md's table lacks {name}"
         );
     }
 }

@@ -57,12 +57,12 @@ fn the_readme_shows_the_example_as_it_is_run() {
 }
 
 #[test]
-fn the_readme_shows_the_plugin_example_as_it_is_run() {
-    let readme = include_str!("../../../README.md");
+fn the_python_readme_shows_the_plugin_example_as_it_is_run() {
+    let readme = include_str!("../../../python/README.md");
     let example = include_str!("../../../examples/python-plugin/test_with_plugin.py");
     let code = &example[example.find("import json").expect("the example's imports")..];
     assert!(
         readme.contains(code),
-        "README.md's plugin example differs from examples/python-plugin/test_with_plugin.py"
+        "python/README.md's plugin example differs from examples/python-plugin/test_with_plugin.py"
     );
 }
