@@ -80,8 +80,8 @@ pub use config::{Config, LogFormat};
 pub use embed::{Builder, Doublure, Error};
 pub use startup::{Application, StartupError, shutdown_signal};
 pub use store::{Problem, Problems};
-pub use traffic::faults::RuleSpec as FaultRule;
-pub use traffic::journal::{Entry as JournalEntry, Filter as JournalFilter};
+pub use traffic::faults::FaultRule;
+pub use traffic::journal::{JournalEntry, JournalFilter};
 pub use wcs::SignAs;
 
 /// The `doublure` binary's entry point: parses the command line and runs

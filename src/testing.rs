@@ -122,11 +122,11 @@ pub mod store {
 
 pub mod traffic {
     pub mod faults {
-        pub use crate::traffic::faults::{MAX_LATENCY_MS, RuleSpec, parse_header};
+        pub use crate::traffic::faults::{FaultRule, MAX_LATENCY_MS, parse_header};
     }
 
     pub mod journal {
-        pub use crate::traffic::journal::{Entry, Filter};
+        pub use crate::traffic::journal::{JournalEntry, JournalFilter};
     }
 }
 

@@ -14,10 +14,10 @@ pub(super) async fn list_faults(In(state): In) -> Json<Value> {
     Json(json!({"faults": state.faults.list()}))
 }
 
-#[utoipa::path(post, path = "/__doublure/faults", tag = "faults", request_body = faults::RuleSpec, responses((status = 201, description = "The stored rule with its id", body = faults::Rule), (status = 400, description = "Invalid rule")))]
+#[utoipa::path(post, path = "/__doublure/faults", tag = "faults", request_body = faults::FaultRule, responses((status = 201, description = "The stored rule with its id", body = faults::Rule), (status = 400, description = "Invalid rule")))]
 pub(super) async fn add_fault(
     In(state): In,
-    AdminJson(spec): AdminJson<faults::RuleSpec>,
+    AdminJson(spec): AdminJson<faults::FaultRule>,
 ) -> Result<(StatusCode, Json<faults::Rule>), AdminError> {
     let rule = state.faults.add(spec).map_err(AdminError::BadRequest)?;
     Ok((StatusCode::CREATED, Json(rule)))

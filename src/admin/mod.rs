@@ -152,9 +152,9 @@ fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
         description = "Routes under /__doublure/ that arrange data, move the emulated clock, inject faults and read the request journal. With --admin-token, every route but health needs `Authorization: Bearer <token>` (so do the calls of the web console at /__doublure/ui/, whose files load without it)."
     ),
     components(schemas(
-        faults::RuleSpec,
+        faults::FaultRule,
         faults::Rule,
-        journal::Entry,
+        journal::JournalEntry,
         credentials::MintRequest,
         credentials::SignRequest,
         crate::namespace::Info

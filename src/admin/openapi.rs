@@ -150,7 +150,7 @@ pub(super) fn refine(mut document: Value) -> Value {
     let schemas = &mut document["components"]["schemas"];
 
     // A rule: at least one effect; drop excludes status; retry_after needs
-    // a status and latency_max_ms a latency_ms (RuleSpec::validate).
+    // a status and latency_max_ms a latency_ms (FaultRule::validate).
     let integer = || json!({"type": "integer"});
     let absent = || json!({"type": "null"});
     schemas["RuleSpec"]["allOf"] = json!([

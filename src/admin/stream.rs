@@ -21,7 +21,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::In;
 use super::error::AdminError;
-use crate::traffic::journal::{Entry, Filter, Follower};
+use crate::traffic::journal::{Follower, JournalEntry, JournalFilter};
 
 /// How often a quiet stream sends a comment line.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -41,7 +41,7 @@ pub struct StreamFilter {
 }
 
 impl StreamFilter {
-    fn matches(&self, entry: &Entry) -> bool {
+    fn matches(&self, entry: &JournalEntry) -> bool {
         self.path
             .as_ref()
             .is_none_or(|p| entry.path.starts_with(p.as_str()))
@@ -108,7 +108,7 @@ struct Reader {
     follower: Follower,
     /// Entries to send before reading the channel again: the replay, or a
     /// refill from the ring after falling behind.
-    pending: VecDeque<Entry>,
+    pending: VecDeque<JournalEntry>,
     /// The id of the newest entry seen, sent or filtered out.
     last: u64,
     filter: StreamFilter,
@@ -123,7 +123,7 @@ fn events(reader: Reader) -> impl Stream<Item = Result<Event, axum::Error>> {
 
 impl Reader {
     /// The next entry to send; `None` ends the stream.
-    async fn next(&mut self) -> Option<Arc<Entry>> {
+    async fn next(&mut self) -> Option<Arc<JournalEntry>> {
         loop {
             if let Some(entry) = self.pending.pop_front() {
                 self.last = self.last.max(entry.id);
@@ -153,9 +153,9 @@ impl Reader {
                         self.pending = self
                             .follower
                             .journal
-                            .list(&Filter {
+                            .list(&JournalFilter {
                                 after: Some(self.last),
-                                ..Filter::default()
+                                ..JournalFilter::default()
                             })
                             .into();
                     }
@@ -168,7 +168,7 @@ impl Reader {
     }
 }
 
-fn event(entry: &Entry) -> Result<Event, axum::Error> {
+fn event(entry: &JournalEntry) -> Result<Event, axum::Error> {
     Event::default()
         .event("request")
         .id(entry.id.to_string())

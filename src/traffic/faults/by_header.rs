@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use super::FAULT_HEADER;
-use super::rules::{Effect, RuleSpec};
+use super::rules::{Effect, FaultRule};
 
 /// Parses an `X-Doublure-Fault` header: `status=503`, `latency=800ms`,
 /// `retry_after=5`, `drop`, separated by `,` or `;`.
 pub fn parse_header(value: &str) -> Result<Effect, String> {
-    let mut spec = RuleSpec::default();
+    let mut spec = FaultRule::default();
     for part in value
         .split([',', ';'])
         .map(str::trim)

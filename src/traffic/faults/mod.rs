@@ -19,7 +19,7 @@ pub use by_header::parse_header;
 pub use inject::{Injector, inject};
 #[cfg(test)]
 pub use rules::Call;
-pub use rules::{Rule, RuleSpec};
+pub use rules::{FaultRule, Rule};
 pub use set::Faults;
 
 /// The request header that injects a fault into one call.

@@ -10,7 +10,8 @@ use super::MAX_LATENCY_MS;
 /// A fault rule as sent by a client: every key optional but one effect.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleSpec {
+#[schema(as = RuleSpec)]
+pub struct FaultRule {
     /// Only this method (any case).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^[A-Za-z]+$")]
@@ -104,7 +105,7 @@ where
         })
 }
 
-impl RuleSpec {
+impl FaultRule {
     /// Checks the rule; the error says which key is wrong and why.
     pub fn validate(&self) -> Result<(), String> {
         let drop = self.drop.unwrap_or(false);
@@ -187,7 +188,7 @@ impl RuleSpec {
 pub struct Rule {
     pub id: u64,
     #[serde(flatten)]
-    pub spec: RuleSpec,
+    pub spec: FaultRule,
     /// How many times it fired.
     pub fired: u64,
     /// Calls left before it stops firing, when it has a count.

@@ -9,7 +9,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::FAULT_HEADER;
-use super::rules::{Call, Effect, Rule, RuleSpec};
+use super::rules::{Call, Effect, FaultRule, Rule};
 use crate::config::Settings;
 
 /// The rule set and its random generator.
@@ -47,7 +47,7 @@ impl Faults {
     }
 
     /// Adds a checked rule.
-    pub fn add(&self, spec: RuleSpec) -> Result<Rule, String> {
+    pub fn add(&self, spec: FaultRule) -> Result<Rule, String> {
         spec.validate()?;
         let mut inner = self.lock();
         let rule = Rule {

@@ -15,7 +15,7 @@ fn call<'a>(method: &'a str, path: &'a str) -> Call<'a> {
     }
 }
 
-fn spec(json: serde_json::Value) -> RuleSpec {
+fn spec(json: serde_json::Value) -> FaultRule {
     serde_json::from_value(json).unwrap()
 }
 
@@ -155,7 +155,7 @@ fn whole_numbers_may_be_written_as_floats_and_nothing_else_passes() {
             "invalid type: string \"5\", expected a JSON number",
         ),
     ] {
-        let error = serde_json::from_value::<RuleSpec>(bad.clone()).unwrap_err();
+        let error = serde_json::from_value::<FaultRule>(bad.clone()).unwrap_err();
         assert_eq!(error.to_string(), message, "{bad}");
     }
 }

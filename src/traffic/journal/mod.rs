@@ -27,9 +27,9 @@ mod tests;
 
 pub use fold::RefusalLog;
 pub use middleware::{Recorder, record};
-pub use recorded::Entry;
+pub use recorded::JournalEntry;
 #[cfg(test)]
 pub use recorded::Recorded;
 #[cfg(test)]
 pub use redact::{Redactor, redacted_headers};
-pub use ring::{Filter, Follower, Journal};
+pub use ring::{Follower, Journal, JournalFilter};

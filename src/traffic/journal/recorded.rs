@@ -15,7 +15,7 @@ use crate::outcome::redact_query;
 /// into one string, written once as the call comes in and kept as it is
 /// unless a secret must go (one allocation, and nothing that pins the
 /// connection's read buffer, as keeping hyper's own `Bytes` would), turned
-/// into an [`Entry`] only when someone reads the journal.
+/// into an [`JournalEntry`] only when someone reads the journal.
 #[derive(Debug)]
 pub struct Recorded {
     pub(super) id: u64,
@@ -97,8 +97,8 @@ impl Recorded {
     }
 
     /// The entry as `GET /__doublure/requests` shows it.
-    pub fn entry(&self) -> Entry {
-        Entry {
+    pub fn entry(&self) -> JournalEntry {
+        JournalEntry {
             id: self.id,
             time: self.at.to_rfc3339_opts(SecondsFormat::Millis, true),
             method: self.method.to_string(),
@@ -119,7 +119,8 @@ impl Recorded {
 
 /// One journal entry.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
-pub struct Entry {
+#[schema(as = Entry)]
+pub struct JournalEntry {
     /// Increases by one per request since start (not reset by a clear), so
     /// a test can ask for what came after a known entry.
     pub id: u64,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::recorded::{Entry, Recorded, Said};
+use super::recorded::{JournalEntry, Recorded, Said};
 use super::redact::{Redactor, Secrets, known_secrets};
 use crate::logora::model::LogoraData;
 use crate::wcs::model::WcsData;
@@ -20,7 +20,7 @@ pub struct Journal {
     /// Live readers (`/__doublure/requests/stream`): entries are sent to
     /// them under the ring's lock, so they arrive in id order with no gap
     /// between a reader's replay and what follows.
-    events: tokio::sync::broadcast::Sender<Arc<Entry>>,
+    events: tokio::sync::broadcast::Sender<Arc<JournalEntry>>,
     /// How many live readers there are, kept beside the channel so that a
     /// push with none, the usual case, builds no entry and takes no other
     /// lock.
@@ -55,9 +55,9 @@ pub struct Follower {
     /// The id of the last entry recorded before the reader started.
     pub newest: u64,
     /// Entries recorded before the reader started that it asked for.
-    pub backlog: Vec<Entry>,
+    pub backlog: Vec<JournalEntry>,
     /// Entries as they are recorded, in id order.
-    pub receiver: tokio::sync::broadcast::Receiver<Arc<Entry>>,
+    pub receiver: tokio::sync::broadcast::Receiver<Arc<JournalEntry>>,
     /// Becomes true when the server stops.
     pub closing: tokio::sync::watch::Receiver<bool>,
     /// The journal, for a reader that fell behind to refill from.
@@ -74,7 +74,7 @@ impl Drop for Follower {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct Filter {
+pub struct JournalFilter {
     /// Only paths starting with this.
     pub path: Option<String>,
     /// Only this method (any case).
@@ -90,7 +90,7 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
-impl Filter {
+impl JournalFilter {
     /// Whether `entry` passes every filter but `limit`.
     fn admits(&self, entry: &Recorded, method: Option<&str>) -> bool {
         self.path
@@ -196,7 +196,7 @@ impl Journal {
 
     /// Entries matching `filter`, oldest first: shared with the ring, so
     /// that reading the journal copies nothing but pointers.
-    pub fn matching(&self, filter: &Filter) -> Vec<Arc<Recorded>> {
+    pub fn matching(&self, filter: &JournalFilter) -> Vec<Arc<Recorded>> {
         let method = filter.method.as_ref().map(|m| m.to_ascii_uppercase());
         let ring = self.lock();
         let mut matched: Vec<Arc<Recorded>> = ring
@@ -213,7 +213,7 @@ impl Journal {
     }
 
     /// Entries matching `filter`, oldest first.
-    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+    pub fn list(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
         self.matching(filter).iter().map(|r| r.entry()).collect()
     }
 

@@ -30,7 +30,7 @@ fn the_journal_keeps_only_its_bound_dropping_the_oldest() {
         journal.push(entry(&format!("/p{i}"), 200));
     }
     let paths: Vec<_> = journal
-        .list(&Filter::default())
+        .list(&JournalFilter::default())
         .into_iter()
         .map(|e| (e.id, e.path))
         .collect();
@@ -48,7 +48,7 @@ fn the_journal_keeps_only_its_bound_in_bytes() {
         journal.push(entry(&format!("/p{i}"), 200));
     }
     let ids: Vec<u64> = journal
-        .list(&Filter::default())
+        .list(&JournalFilter::default())
         .iter()
         .map(|e| e.id)
         .collect();
@@ -143,11 +143,11 @@ fn filters_combine_and_limit_keeps_the_most_recent() {
     journal.push(entry("/api/user/", 403));
     journal.push(entry("/api/v1/users", 401));
     journal.push(entry("/api/v1/users", 200));
-    let filter = Filter {
+    let filter = JournalFilter {
         path: Some("/api/v1".into()),
         status: Some(200),
         limit: Some(1),
-        ..Filter::default()
+        ..JournalFilter::default()
     };
     let ids: Vec<u64> = journal.list(&filter).iter().map(|e| e.id).collect();
     assert_eq!(ids, [4]);
