@@ -30,9 +30,9 @@ def filter_body(context, body):
 def filter_failure(context, failure, case, response):
     """Accept one documented 5xx, and only it: w.c.s. accepts the names
     shake_128 and shake_256 in `algo`, then crashes on them with a bare
-    `{"err": 1}` 500 (spec §1.3, check 5). doublure answers as upstream
-    does, and the w.c.s. document describes that 500; any other 500 still
-    fails the run."""
+    `{"err": 1}` 500 (docs/fidelity.md, "shake_128 / shake_256"). doublure
+    answers as upstream does, and the w.c.s. document describes that 500;
+    any other 500 still fails the run."""
     if response is None or response.status_code != 500:
         return True
     algo = (case.query or {}).get("algo")
