@@ -136,7 +136,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         if self.state.settings().watch {
-            match crate::admin::reload::watch(
+            match crate::namespace::reload::watch(
                 self.state.server().root.clone(),
                 std::time::Duration::from_secs(1),
             ) {

@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use crate::admin::namespaces::Namespaces;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::data::Seed;
-use crate::namespace::{Ground, Namespace, Registry};
+use crate::namespace::{Ground, Namespace, Namespaces, Registry};
 
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Server>);

@@ -58,12 +58,6 @@ impl crate::config::Settings {
     }
 }
 
-pub mod admin {
-    pub mod reload {
-        pub use crate::admin::reload::watch;
-    }
-}
-
 pub mod boundary {
     pub use crate::boundary::API_BODY_LIMIT;
 }
@@ -105,6 +99,12 @@ pub mod logora {
 
     pub mod pagination {
         pub use crate::logora::pagination::{MAX_PER_PAGE, Page, headers, parse};
+    }
+}
+
+pub mod namespace {
+    pub mod reload {
+        pub use crate::namespace::reload::watch;
     }
 }
 

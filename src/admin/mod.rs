@@ -28,12 +28,6 @@ mod token;
 
 pub use token::require_admin_token;
 
-/// Fixture reload, which lives beside the namespaces it reloads; this path
-/// stays for the callers that name it here.
-pub mod reload {
-    pub use crate::namespace::reload::watch;
-}
-
 use std::sync::{Arc, OnceLock};
 
 use axum::Router;

@@ -14,9 +14,7 @@ use utoipa_axum::routes;
 
 use super::error::AdminError;
 use crate::config::Settings;
-use crate::namespace::check_name;
-
-pub use crate::namespace::Namespaces;
+use crate::namespace::{Namespaces, check_name};
 
 fn parts() -> (Router<Namespaces>, utoipa::openapi::OpenApi) {
     OpenApiRouter::new()

@@ -6,12 +6,12 @@ use crate::common::control::{assert_json, delete, patch, post, post_empty};
 use crate::common::logora::{minted_token, users};
 use axum::http::StatusCode;
 use doublure::testing::AppState;
-use doublure::testing::admin::reload::watch;
 use doublure::testing::clock::Clock;
 use doublure::testing::config::Settings;
 use doublure::testing::data::Seed;
 use doublure::testing::data::builtin_files;
 use doublure::testing::data::read_dir;
+use doublure::testing::namespace::reload::watch;
 use doublure::testing::state::test_now;
 use serde_json::json;
 
