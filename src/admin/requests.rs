@@ -9,7 +9,7 @@ use super::error::AdminError;
 use super::{In, chunked};
 use crate::traffic::journal;
 
-#[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::JournalFilter), responses((status = 200, description = "`{capacity, max_bytes, count, requests: [JournalEntry]}`, oldest first; written as it is read, so the answer is never built whole", body = Object), (status = 400, description = "Bad filter")))]
+#[utoipa::path(get, path = "/__doublure/requests", tag = "journal", params(journal::JournalFilter), responses((status = 200, description = "`{capacity, max_bytes, count, requests: [Entry]}`, oldest first; written as it is read, so the answer is never built whole", body = Object), (status = 400, description = "Bad filter")))]
 pub(super) async fn list_requests(
     In(state): In,
     query: Result<Query<journal::JournalFilter>, axum::extract::rejection::QueryRejection>,
