@@ -34,8 +34,8 @@ const ERROR_KEYS: &[&str] = &[
     "err_desc",
 ];
 
-/// The longest value a difference quotes.
-const QUOTE: usize = 80;
+/// The longest value a difference quotes (a `WWW-Authenticate` fits).
+const QUOTE: usize = 200;
 
 /// One difference between the two answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -272,6 +272,7 @@ mod tests {
         c.given.insert("key", "demo-secret".into());
         c.given.insert("email", "fred@example.net".into());
         c.learnt.insert("user_id", "1".into());
+        c.learnt.insert("user_nameid", "abc".into());
         c.nonce = "n".into();
         c
     }
