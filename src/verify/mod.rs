@@ -283,3 +283,21 @@ async fn import(target: &VerifyTarget, dir: &std::path::Path) -> Result<(), Veri
             }
         })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn docs_verify_lists_every_probe_of_both_batteries() {
+        let doc = include_str!("../../docs/verify.md");
+        for probe in super::logora::battery()
+            .iter()
+            .chain(&super::wcs::battery())
+        {
+            assert!(
+                doc.contains(&format!("| `{}` |", probe.id)),
+                "docs/verify.md lacks {}",
+                probe.id
+            );
+        }
+    }
+}
