@@ -28,13 +28,18 @@ impl Ctx {
             .map(String::as_str)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| match name {
-                "token" | "public_token" => {
-                    format!(
-                        "needs the {} an earlier probe did not get",
-                        name.replace('_', " ")
-                    )
+                "token" => "needs the token an earlier probe did not get".to_owned(),
+                "public_token" => {
+                    "needs the scope=public token an earlier probe did not get".to_owned()
                 }
-                _ => format!("needs a {} (none given or found)", name.replace('_', " ")),
+                "user_nameid" | "name_id" => {
+                    "needs the user's NameID (none given or found)".to_owned()
+                }
+                "user_email" | "email" => {
+                    "needs the user's e-mail (none given or found)".to_owned()
+                }
+                "user_id" => "needs a user id (none found in the directory)".to_owned(),
+                other => format!("needs --{} (not given)", other.replace('_', "-")),
             })
     }
 
