@@ -65,9 +65,16 @@ impl ProbeResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestion {
     pub profile: String,
-    /// Probes whose verdict changed with the profile, with the profiles
-    /// each one matched under.
-    pub decided_by: Vec<(String, Vec<String>)>,
+    /// Probes whose verdict changed with the profile.
+    pub decided_by: Vec<Decider>,
+}
+
+/// A probe that told the profiles apart, and the profiles it matched
+/// under.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decider {
+    pub probe: String,
+    pub matches: Vec<String>,
 }
 
 /// The whole run.
@@ -168,15 +175,13 @@ impl Report {
                 let by: Vec<String> = s
                     .decided_by
                     .iter()
-                    .map(|(p, ok)| {
-                        format!(
-                            "{p} matches {}",
-                            if ok.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                ok.join(", ")
-                            }
-                        )
+                    .map(|d| {
+                        let ok = if d.matches.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            d.matches.join(", ")
+                        };
+                        format!("{} matches {ok}", d.probe)
                     })
                     .collect();
                 out.push_str(&format!(", decided by: {}\n", by.join("; ")));

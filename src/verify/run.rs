@@ -6,7 +6,7 @@ use super::compare::{Side, compare};
 use super::documented;
 use super::pace::Pacer;
 use super::probe::{Ctx, Probe, requests};
-use super::report::{ProbeResult, Report, Suggestion, Verdict};
+use super::report::{Decider, ProbeResult, Report, Suggestion, Verdict};
 use super::wire::{Answer, Target};
 
 /// 5xx answers in a row that stop verify.
@@ -260,7 +260,10 @@ fn suggest(copies: &[Copy], matched: &[(&'static str, Vec<bool>)]) -> Option<Sug
                 .filter(|(x, _)| **x)
                 .map(|(_, p)| (*p).to_owned())
                 .collect();
-            ((*probe).to_owned(), ok)
+            Decider {
+                probe: (*probe).to_owned(),
+                matches: ok,
+            }
         })
         .collect();
     Some(Suggestion {

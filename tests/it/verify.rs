@@ -221,8 +221,8 @@ async fn an_instance_on_the_other_doorkeeper_profile_differs_on_scope_and_basic_
     assert_eq!(
         r["suggestion"]["decided_by"],
         serde_json::json!([
-            ["token.basic-and-body", ["5.9.6"]],
-            ["scope.missing", ["5.9.6"]]
+            {"probe": "token.basic-and-body", "matches": ["5.9.6"]},
+            {"probe": "scope.missing", "matches": ["5.9.6"]}
         ])
     );
     assert_eq!(out.status.code(), Some(1));
