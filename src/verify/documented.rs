@@ -60,6 +60,25 @@ pub const DOCUMENTED: &[Documented] = &[
         section: "Expert and selected users",
         reason: "the users list does not say who is expert or selected, so an imported copy marks no one",
     },
+    Documented {
+        probes: &["directory.", "user.", "forms.", "drafts.", "old."],
+        matches: |d| {
+            d.aspect == "header"
+                && d.at == "content-type"
+                && d.real.starts_with("\"application/json")
+                && d.doublure == "\"application/json\""
+        },
+        imported_only: false,
+        section: "JSON spacing and content type",
+        reason: "w.c.s.'s charset is unconfirmed; doublure sends json.dumps' answer as application/json",
+    },
+    Documented {
+        probes: &["forms.", "drafts.", "directory.user-forms", "old."],
+        matches: |d| d.aspect == "value" && d.at.ends_with(".form_receipt_date"),
+        imported_only: false,
+        section: "French dates",
+        reason: "form_receipt_date follows the site's locale; doublure formats it as a French site does",
+    },
 ];
 
 fn applies(probes: &[&str], probe: &str) -> bool {
@@ -117,6 +136,26 @@ mod tests {
         let count = d("value", "$.data", "3 items", "0 items");
         assert!(find("users.is-expert", &count, true).is_some());
         assert!(find("users.is-expert", &count, false).is_none());
+    }
+
+    #[test]
+    fn a_wcs_charset_and_a_receipt_date_in_another_locale_are_documented() {
+        let charset = d(
+            "header",
+            "content-type",
+            "\"application/json; charset=utf-8\"",
+            "\"application/json\"",
+        );
+        assert!(find("forms.full", &charset, false).is_some());
+        assert!(find("users.first-page", &charset, false).is_none());
+        let date = d(
+            "value",
+            "$[0].form_receipt_date",
+            "\"2014-03-28\"",
+            "\"28/03/2014\"",
+        );
+        assert!(find("forms.default", &date, false).is_some());
+        assert!(find("forms.default", &d("value", "$[0].title", "a", "b"), false).is_none());
     }
 
     #[test]
