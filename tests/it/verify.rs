@@ -227,6 +227,18 @@ async fn an_instance_on_the_other_doorkeeper_profile_differs_on_scope_and_basic_
     );
     assert_eq!(out.status.code(), Some(1));
 
+    let table = verify_logora(real.url(), copy.path(), &["--allow-writes"]).await;
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.contains("\nbest matching Doorkeeper profile: 5.9.6, decided by: token.basic-and-body matches 5.9.6; scope.missing matches 5.9.6\n"),
+        "{table}"
+    );
+    assert!(
+        table.lines().any(|l| l.starts_with("token.basic-and-body ")
+            && l.ends_with("DIFFERS  status: real 400, doublure 200 (and 9 more)")),
+        "{table}"
+    );
+
     // Compared with the instance's own profile, everything matches.
     let same = verify_logora(
         real.url(),
