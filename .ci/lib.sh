@@ -19,7 +19,7 @@ CI_CACHE=${DOUBLURE_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/doublure-ci}
 # shellcheck disable=SC2034 # used by the scripts that source this file
 {
   PYTEST_VENV=$CI_CACHE/pytest-venv
-  PYTEST_REQUIREMENTS=("pytest>=8,<10" "selenium>=4.20,<5")
+  PYTEST_REQUIREMENTS=("pytest>=8,<10" "selenium>=4.20,<5" "junitparser>=3,<5")
 }
 
 # apt_install PACKAGE...: installs with apt-get. The package lists are

@@ -25,6 +25,8 @@ export interface StartOptions {
   faultSeed?: number;
   faultHeader?: boolean;
   logoraTokenLifetime?: number;
+  /** The Doorkeeper version Logora's OAuth answers follow (`--doorkeeper`). */
+  doorkeeper?: '5.9.0' | '5.9.6';
   generateLogoraUsers?: number;
   generateWcsUsers?: number;
   generateFormsPerUser?: number;

@@ -1,6 +1,6 @@
 //! The `doublure` command line: serving options (`crate::config`), the
 //! subcommands (`fixtures validate|generate|import`, `sign`,
-//! `healthcheck`), and what each does. The binary's `main` calls [`main`].
+//! `healthcheck`, `verify`), and what each does. The binary's `main` calls [`main`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -58,6 +58,12 @@ pub enum Command {
         #[arg(long, env = "DOUBLURE_FIXTURES", value_name = "DIR")]
         fixtures: Option<PathBuf>,
     },
+    /// Hold doublure against a real Logora or w.c.s. instance: a fixed
+    /// battery of read-only probes to both, the answers compared. Exit 0
+    /// when all match or differ as documented, 1 otherwise, 2 on bad
+    /// arguments.
+    #[command(subcommand)]
+    Verify(crate::verify::VerifyTarget),
     /// Exit 0 when a running doublure answers its health check, else 1
     /// (for a Docker HEALTHCHECK in an image with no curl).
     Healthcheck {
@@ -133,6 +139,7 @@ pub fn main() -> ExitCode {
             algo,
             fixtures,
         }) => sign(&url, &orig, key, email, name_id, &algo, fixtures),
+        Some(Command::Verify(target)) => verify(&target),
         Some(Command::Healthcheck { url, listen }) => {
             let url = url.unwrap_or_else(|| crate::healthcheck::default_url(listen));
             match runtime().block_on(crate::healthcheck::check(&url)) {
@@ -270,6 +277,21 @@ fn import(source: &crate::import::ImportSource) -> ExitCode {
         }
         Err(e) => {
             eprintln!("doublure fixtures import: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// `doublure verify`: the report on standard output, errors on standard
+/// error.
+fn verify(target: &crate::verify::VerifyTarget) -> ExitCode {
+    match runtime().block_on(crate::verify::run(target)) {
+        Ok((report, code)) => {
+            outln!("{report}");
+            ExitCode::from(code)
+        }
+        Err(e) => {
+            errln!("doublure verify: {e}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -74,6 +74,8 @@ mod store;
 #[doc(hidden)]
 pub mod testing;
 mod traffic;
+#[cfg(feature = "cli")]
+mod verify;
 mod wcs;
 
 pub use config::{Config, LogFormat};

@@ -72,7 +72,7 @@ pub mod clock {
 }
 
 pub mod config {
-    pub use crate::config::{Config, CorsOrigins, Generate, LogFormat, Settings};
+    pub use crate::config::{Config, CorsOrigins, Doorkeeper, Generate, LogFormat, Settings};
 }
 
 pub mod data {

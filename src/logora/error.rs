@@ -19,6 +19,9 @@ pub const UNSUPPORTED_GRANT_TYPE: &str =
 pub const INVALID_SCOPE: &str = "The requested scope is invalid, unknown, or malformed.";
 /// Introspection without caller authentication (Doorkeeper 5.9 wording).
 pub const INTROSPECT_UNAUTHORIZED: &str = "Request needs to be authorized. Required parameter for authorizing the request is missing or invalid.";
+/// Basic and body credentials together, refused from Doorkeeper 5.9.5.
+pub const TWO_CLIENT_AUTHENTICATIONS: &str =
+    "The request utilizes more than one mechanism for authenticating the client.";
 /// Revocation refused.
 pub const REVOKE_UNAUTHORIZED: &str = "You are not authorized to revoke this token";
 
@@ -58,8 +61,13 @@ pub enum LogoraError {
     },
     /// 401 on a protected route: no, unknown, expired or revoked token.
     Token(TokenProblem),
-    /// 403: a valid token without the scope the route needs.
-    Forbidden { scope: &'static str },
+    /// 403: a valid token without the scope the route needs; named
+    /// `insufficient_scope` (with a `WWW-Authenticate`) from Doorkeeper
+    /// 5.9.1, `invalid_scope` before.
+    Forbidden {
+        scope: &'static str,
+        insufficient: bool,
+    },
     /// 403 from `/oauth/revoke`.
     RevokeUnauthorized,
     /// 401: an `api_key` that is no client of ours.
@@ -124,9 +132,12 @@ impl LogoraError {
                 "error_description": problem.description(),
                 "state": "unauthorized",
             }),
-            Self::Forbidden { scope } => json!({
-                "error": "invalid_scope",
-                "error_description": format!("Access to this resource requires scope \"{scope}\"."),
+            Self::Forbidden {
+                scope,
+                insufficient,
+            } => json!({
+                "error": if *insufficient { "insufficient_scope" } else { "invalid_scope" },
+                "error_description": forbidden_description(scope),
                 "state": "forbidden",
             }),
             Self::RevokeUnauthorized => json!({
@@ -142,17 +153,31 @@ impl LogoraError {
 
     /// Doorkeeper's `WWW-Authenticate` value, when this error has one.
     pub fn www_authenticate(&self) -> Option<String> {
+        let forbidden;
         let (code, description) = match self {
             Self::OAuth {
                 code, description, ..
             } => (*code, *description),
             Self::Token(problem) => ("invalid_token", problem.description()),
+            // Doorkeeper interpolates the description as it is, its inner
+            // quotes unescaped.
+            Self::Forbidden {
+                scope,
+                insufficient: true,
+            } => {
+                forbidden = forbidden_description(scope);
+                ("insufficient_scope", forbidden.as_str())
+            }
             _ => return None,
         };
         Some(format!(
             "Bearer realm=\"Doorkeeper\", error=\"{code}\", error_description=\"{description}\""
         ))
     }
+}
+
+fn forbidden_description(scope: &str) -> String {
+    format!("Access to this resource requires scope \"{scope}\".")
 }
 
 /// A JSON answer with Rails' content type.

@@ -46,6 +46,12 @@ pub(super) async fn token_endpoint(
             );
         }
     }
+    if let Some(why) = two_authentications(&logora, &headers, &params) {
+        return fail(
+            LogoraError::invalid_request(error::TWO_CLIENT_AUTHENTICATIONS),
+            why,
+        );
+    }
     let client = match authenticate(&logora, &headers, &params) {
         Ok(client) => client,
         Err(why) => {
@@ -72,6 +78,30 @@ pub(super) async fn token_endpoint(
         }
         Err((error, why)) => fail(error, why),
     }
+}
+
+/// Why a token request that sends HTTP Basic and `client_id` parameters
+/// both is refused, under a Doorkeeper profile (5.9.5 on) that refuses
+/// it; the Basic client's application decides, else `--doorkeeper`.
+fn two_authentications(
+    logora: &Logora,
+    headers: &HeaderMap,
+    params: &auth::Params,
+) -> Option<String> {
+    let (id, _) = auth::basic(headers)?;
+    params.present("client_id")?;
+    let profile = match logora
+        .data
+        .read(|d| d.client(&id).map(|c| c.application_id))
+    {
+        Some(app) => logora.doorkeeper(app),
+        None => logora.settings.doorkeeper,
+    };
+    (profile != crate::config::Doorkeeper::V5_9_0).then(|| {
+        format!(
+            "invalid_request: HTTP Basic and client_id parameters together (Doorkeeper {profile} refuses two client authentications)"
+        )
+    })
 }
 
 /// `POST /oauth/revoke` (RFC 7009 as Doorkeeper answers it).

@@ -67,6 +67,18 @@ impl Logora {
         }))
     }
 
+    /// The Doorkeeper profile of application `id`: its own, else
+    /// `--doorkeeper`'s.
+    pub(super) fn doorkeeper(&self, id: u64) -> crate::config::Doorkeeper {
+        self.data
+            .read(|d| {
+                d.application(id)
+                    .and_then(|a| a.doorkeeper.as_deref())
+                    .and_then(crate::config::Doorkeeper::parse)
+            })
+            .unwrap_or(self.settings.doorkeeper)
+    }
+
     pub(super) fn now(&self) -> i64 {
         self.clock.now().timestamp()
     }

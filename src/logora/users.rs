@@ -184,13 +184,15 @@ pub async fn list(
     })
 }
 
-fn needs_authentication(caller: &Caller) -> Result<(), (LogoraError, String)> {
+fn needs_authentication(logora: &Logora, caller: &Caller) -> Result<(), (LogoraError, String)> {
     if caller.scope_bits & AUTHENTICATION != 0 {
         Ok(())
     } else {
         Err((
             LogoraError::Forbidden {
                 scope: "authentication",
+                insufficient: logora.doorkeeper(caller.application_id)
+                    != crate::config::Doorkeeper::V5_9_0,
             },
             format!(
                 "forbidden: token of {} has scope {:?}, this route needs authentication",
@@ -268,7 +270,7 @@ fn change_user<I: std::fmt::Display>(
         Ok(caller) => caller,
         Err((error, why)) => return fail(error, why),
     };
-    if let Err((error, why)) = needs_authentication(&caller) {
+    if let Err((error, why)) = needs_authentication(logora, &caller) {
         return fail(error, why);
     }
     match logora.data.write(|d| change(d, caller.application_id, uid)) {

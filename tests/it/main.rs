@@ -19,4 +19,5 @@ mod openapi;
 mod properties;
 mod secrets;
 mod server;
+mod verify;
 mod wcs;

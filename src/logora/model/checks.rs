@@ -125,6 +125,18 @@ pub(super) fn check_applications(
 ) -> Vec<Application> {
     problems.check_unique(&items, "id", |a| a.id);
     for app in &items {
+        if let Some(version) = &app.data.doorkeeper
+            && crate::config::Doorkeeper::parse(version).is_none()
+        {
+            let known: Vec<&str> = crate::config::Doorkeeper::ALL
+                .iter()
+                .map(|d| d.as_str())
+                .collect();
+            problems.push(app.at.problem(format!(
+                "field doorkeeper: {version:?} is no Doorkeeper profile (one of {})",
+                known.join(", ")
+            )));
+        }
         let mut seen = HashSet::new();
         for name in &app.data.sub_applications {
             if name.is_empty() {

@@ -13,6 +13,10 @@ pub struct Application {
     pub id: u64,
     pub name: String,
     pub sub_applications: Vec<String>,
+    /// The Doorkeeper version its OAuth answers follow (`5.9.0` or
+    /// `5.9.6`); absent means `--doorkeeper`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doorkeeper: Option<String>,
 }
 
 /// An API client: the API key (`client_id`) and secret key of one

@@ -3,4 +3,5 @@
 
 mod api;
 mod client;
+mod doorkeeper;
 mod scale;
