@@ -75,7 +75,8 @@ impl Hosts {
 fn host_of(authority: &str) -> String {
     let authority = authority.trim().to_ascii_lowercase();
     let host = if let Some(rest) = authority.strip_prefix('[') {
-        rest.split_once(']').map_or(rest, |(inside, _)| inside)
+        // `[::1` is no address at all.
+        rest.split_once(']').map_or("", |(inside, _)| inside)
     } else {
         match authority.rsplit_once(':') {
             Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
