@@ -463,6 +463,35 @@ mod tests {
     use super::*;
     use serde::Deserialize;
 
+    #[test]
+    fn only_regular_files_up_to_the_bound_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("users.json");
+        std::fs::write(&file, "[1, 2]").unwrap();
+        assert_eq!(read_bounded(&file, 6), Ok("[1, 2]".to_owned()));
+        assert_eq!(
+            read_bounded(&file, 5),
+            Err("6 bytes: over the 5 bytes a fixture file may have (0 MiB)".to_owned())
+        );
+        assert_eq!(
+            read_bounded(dir.path(), 5),
+            Err(
+                "not a regular file (a folder): fixtures are read from regular files only"
+                    .to_owned()
+            )
+        );
+        std::fs::write(&file, b"[\xff]").unwrap();
+        assert_eq!(
+            read_bounded(&file, 6),
+            Err("cannot read: stream did not contain valid UTF-8".to_owned())
+        );
+        assert!(
+            read_bounded(&dir.path().join("none.json"), 6)
+                .unwrap_err()
+                .starts_with("cannot read: No such file")
+        );
+    }
+
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Thing {
