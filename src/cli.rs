@@ -265,8 +265,19 @@ fn generate_dir(generate: &Generate, out: &std::path::Path) -> ExitCode {
 /// errors on standard error.
 fn import(source: &crate::import::ImportSource) -> ExitCode {
     let bar = crate::import::progress_bar();
-    let result = runtime().block_on(crate::import::run(source, &bar));
+    // On SIGINT or SIGTERM the import is dropped, and its staging
+    // directory with it: nothing is left behind.
+    let result = runtime().block_on(async {
+        tokio::select! {
+            result = crate::import::run(source, &bar) => Some(result),
+            () = crate::startup::shutdown_signal() => None,
+        }
+    });
     bar.finish_and_clear();
+    let Some(result) = result else {
+        eprintln!("doublure fixtures import: interrupted; nothing was written");
+        return ExitCode::from(130);
+    };
     match result {
         Ok(summary) => {
             for note in &summary.notes {

@@ -360,6 +360,21 @@ pub struct Config {
         )
     )]
     pub max_nonces: usize,
+
+    /// Host names (or addresses) the control plane and the console answer
+    /// to besides loopback ones and --public-url's host, whatever the
+    /// port: repeat the flag or separate with commas. `*` answers any
+    /// `Host` (DNS rebinding can then reach the control plane).
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_ALLOWED_HOST",
+            value_name = "HOST",
+            value_delimiter = ','
+        )
+    )]
+    pub allowed_host: Vec<String>,
 }
 
 /// `3600`, `90s`, `30m`, `1h` or `1d`.
@@ -460,6 +475,7 @@ impl Default for Config {
             admin_body_limit: DEFAULT_ADMIN_BODY_LIMIT,
             admin_cors_origin: None,
             max_nonces: 100_000,
+            allowed_host: Vec::new(),
         }
     }
 }
@@ -499,6 +515,9 @@ pub struct Settings {
     pub admin_cors: CorsOrigins,
     /// Most w.c.s. nonces remembered per namespace.
     pub max_nonces: usize,
+    /// `--allowed-host`, trimmed and lowercase; `*` among them turns the
+    /// control plane's host check off.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Settings {
@@ -530,6 +549,12 @@ impl Settings {
                 Some(list) => CorsOrigins::parse_for("--admin-cors-origin", list)?,
             },
             max_nonces: config.max_nonces,
+            allowed_hosts: config
+                .allowed_host
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
         })
     }
 }

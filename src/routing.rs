@@ -27,6 +27,7 @@ use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::admin::error::AdminError;
+use crate::admin::host;
 use crate::boundary;
 use crate::config::{CorsOrigins, Settings};
 use crate::logora::Logora;
@@ -34,6 +35,7 @@ use crate::namespace::Namespaces;
 use crate::namespace::{Namespace, Refusal};
 use crate::outcome::Outcome;
 use crate::paths::{PREFIX, is_admin_path};
+use crate::traffic::journal::RefusalLog;
 use crate::traffic::{faults, journal};
 use crate::wcs::Wcs;
 
@@ -115,11 +117,14 @@ pub fn app(
     Router::new()
         .fallback(dispatch)
         .with_state(Arc::new(Dispatch {
-            root,
             root_apis,
             namespaces,
             admin,
             cors: cors_layer(&settings.cors),
+            hosts: host::Hosts::new(&settings),
+            refusals: Arc::clone(&root.ground.refusals),
+            root,
+            settings,
         }))
 }
 
@@ -152,6 +157,9 @@ struct Dispatch {
     namespaces: Namespaces,
     admin: Router,
     cors: CorsLayer,
+    hosts: host::Hosts,
+    settings: Arc<Settings>,
+    refusals: Arc<RefusalLog>,
 }
 
 /// Sends the request to the namespace its path names, or to the root.
@@ -159,6 +167,9 @@ async fn dispatch(State(d): State<Arc<Dispatch>>, mut request: Request) -> Respo
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return if is_admin_path(path) {
+            if let Some(refused) = host::refusal(&d.hosts, &request, path) {
+                return refused;
+            }
             request.extensions_mut().insert(d.root.clone());
             serve(d.admin.clone(), request).await
         } else {
@@ -170,30 +181,50 @@ async fn dispatch(State(d): State<Arc<Dispatch>>, mut request: Request) -> Respo
         None => (rest.to_owned(), "/".to_owned()),
     };
     set_path(&mut request, &tail);
+    let admin = is_admin_path(&tail);
+    // Before the namespace is had: a rebinding page must not make one.
+    if admin && let Some(refused) = host::refusal(&d.hosts, &request, &tail) {
+        return refused;
+    }
     if is_namespace_list(&tail) {
         // The server's list: asking it makes no namespace.
         return serve(d.admin.clone(), request).await;
     }
+    if admin && !crate::admin::token_given(&d.settings, request.headers()) {
+        // Refused for the admin token (or open: health, the console's
+        // files): an existing namespace answers, none is made for it.
+        if let Err(refusal) = crate::namespace::check_name(&name) {
+            return refuse(&d, &name, Refusal::InvalidName(refusal), request).await;
+        }
+        if let Some(entry) = d.namespaces.existing(&name) {
+            request.extensions_mut().insert(entry.namespace);
+        }
+        return serve(d.admin.clone(), request).await;
+    }
     match d.namespaces.resolve(&name) {
-        Ok(entry) if is_admin_path(&tail) => {
+        Ok(entry) if admin => {
             request.extensions_mut().insert(entry.namespace);
             serve(d.admin.clone(), request).await
         }
         Ok(entry) => serve(entry.service, request).await,
-        Err(refusal) => {
-            let (error, why) = match refusal {
-                Refusal::InvalidName(why) => (AdminError::BadRequest(why.clone()), why),
-                Refusal::Full(why) => (AdminError::TooMany(why.clone()), why),
-            };
-            tracing::info!(namespace = name, "namespace refused: {why}");
-            if is_admin_path(&tail) {
-                error.into_response()
-            } else {
-                // A browser calling an API under the prefix reads the
-                // refusal, not a CORS error.
-                refused_with_cors(d.cors.clone(), error, request).await
-            }
-        }
+        Err(refusal) => refuse(&d, &name, refusal, request).await,
+    }
+}
+
+/// The answer to a call under a namespace that could not be had, logged
+/// as refused API calls are: identical ones folded into a count.
+async fn refuse(d: &Dispatch, name: &str, refusal: Refusal, request: Request) -> Response {
+    let (error, kind, why) = match refusal {
+        Refusal::InvalidName(why) => (AdminError::BadRequest(why.clone()), "invalid name", why),
+        Refusal::Full(why) => (AdminError::TooMany(why.clone()), "too many", why),
+    };
+    d.refusals.namespace_refused(kind, name, &why);
+    if is_admin_path(request.uri().path()) {
+        error.into_response()
+    } else {
+        // A browser calling an API under the prefix reads the
+        // refusal, not a CORS error.
+        refused_with_cors(d.cors.clone(), error, request).await
     }
 }
 
@@ -235,8 +266,14 @@ fn set_path(request: &mut Request, path: &str) {
     }
 }
 
+/// `/__doublure/namespaces` and `/__doublure/namespaces/{name}`; a longer
+/// path is no route of theirs, and is left to the namespace's control plane
+/// (which answers it 404).
 fn is_namespace_list(path: &str) -> bool {
-    path == "/__doublure/namespaces" || path.starts_with("/__doublure/namespaces/")
+    path == "/__doublure/namespaces"
+        || path
+            .strip_prefix("/__doublure/namespaces/")
+            .is_some_and(|name| !name.contains('/'))
 }
 
 /// Response headers a browser app may read: Logora's pagination headers.

@@ -100,6 +100,12 @@ impl Application {
                  address can change doublure's data and clock through /__doublure/"
             );
         }
+        if crate::admin::host::Hosts::new(&settings).any() {
+            tracing::warn!(
+                "--allowed-host '*': the control plane answers calls for any Host, so a web \
+                 page can reach it through DNS rebinding"
+            );
+        }
         let state = AppState::new(seed, clock, settings);
         Ok(Self {
             listener,

@@ -84,7 +84,7 @@ pub mod data {
 #[cfg(feature = "cli")]
 pub mod import {
     pub use crate::import::{
-        ImportError, ImportSource, LogoraArgs, OutputArgs, Secret, Summary, WcsArgs, run,
+        ImportError, ImportSource, Limits, LogoraArgs, OutputArgs, Secret, Summary, WcsArgs, run,
     };
 }
 

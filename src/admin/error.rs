@@ -30,8 +30,6 @@ pub enum AdminError {
     PayloadTooLarge(String),
     /// 429: a limit of the server is reached (`--max-namespaces`).
     TooMany(String),
-    /// 500: a bug of doublure's, said as such.
-    Internal(String),
 }
 
 impl AdminError {
@@ -44,7 +42,6 @@ impl AdminError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -58,8 +55,7 @@ impl IntoResponse for AdminError {
             | Self::PayloadTooLarge(message)
             | Self::NotFound(message)
             | Self::Conflict(message)
-            | Self::TooMany(message)
-            | Self::Internal(message) => json!({"error": message}),
+            | Self::TooMany(message) => json!({"error": message}),
             Self::Invalid(problems) => json!({
                 "error": "invalid data: nothing was changed",
                 "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -14,6 +14,7 @@ pub mod collections;
 pub mod credentials;
 pub mod drafts;
 pub mod error;
+pub mod host;
 pub mod namespaces;
 pub mod openapi;
 pub mod origin;
@@ -26,7 +27,7 @@ mod requests;
 mod state;
 mod token;
 
-pub use token::require_admin_token;
+pub use token::{require_admin_token, token_given};
 
 use std::sync::{Arc, OnceLock};
 
@@ -57,9 +58,28 @@ pub fn router(namespaces: Namespaces, settings: Arc<Settings>) -> Router {
             require_admin_token,
         )))
         .merge(namespaces::router(namespaces, settings))
-        // Unknown control-plane paths: a plain 404, as for any unknown path
-        // outside the emulated APIs.
-        .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found\n") })
+        .fallback(unknown)
+}
+
+/// Unknown control-plane paths: at the root a plain 404, as for any
+/// unknown path outside the emulated APIs; under a namespace prefix, a 404
+/// in the control plane's format, which a client driving a namespace reads
+/// like its other errors.
+async fn unknown(request: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let in_namespace = request
+        .extensions()
+        .get::<Namespace>()
+        .is_none_or(|ns| ns.name.is_some());
+    if in_namespace {
+        no_route(request.method(), request.uri().path()).into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "Not Found\n").into_response()
+    }
+}
+
+fn no_route(method: &axum::http::Method, path: &str) -> AdminError {
+    AdminError::NotFound(format!("no control-plane route for {method} {path}"))
 }
 
 /// The namespace a control-plane call was made in.
@@ -79,7 +99,15 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for In {
             .cloned()
             .map(In)
             .ok_or_else(|| {
-                AdminError::Internal("a control-plane call reached no namespace".to_owned())
+                // The dispatcher puts a namespace in every call it sends
+                // here but the server's own routes (the namespace list), and
+                // calls refused the admin token, which no route serves.
+                tracing::error!(
+                    method = %parts.method,
+                    path = parts.uri.path(),
+                    "a control-plane route was reached with no namespace; answered 404"
+                );
+                no_route(&parts.method, parts.uri.path())
             })
     }
 }

@@ -25,7 +25,7 @@ pub(super) async fn reset(In(ns): In) -> Json<Value> {
 
 #[utoipa::path(post, path = "/__doublure/reload", tag = "data", responses((status = 200, description = "Fixtures re-read; they are the new reset point", body = Object), (status = 400, description = "Invalid fixtures: `problems` names file, item and field; the previous data keeps serving")))]
 pub(super) async fn reload_now(In(ns): In) -> Result<Json<Value>, AdminError> {
-    let source = crate::namespace::reload::reload(&ns)?;
+    let source = crate::namespace::reload::reload_off_workers(ns).await?;
     Ok(Json(json!({"status": "reloaded", "fixtures": source})))
 }
 

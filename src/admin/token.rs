@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -19,20 +19,23 @@ pub async fn require_admin_token(
     request: Request,
     next: Next,
 ) -> Response {
+    if token_given(&settings, request.headers()) {
+        next.run(request).await
+    } else {
+        AdminError::Unauthorized.into_response()
+    }
+}
+
+/// Whether `headers` carry the admin token, or the server has none.
+pub fn token_given(settings: &Settings, headers: &HeaderMap) -> bool {
     let Some(expected) = settings.admin_token.as_deref() else {
-        return next.run(request).await;
+        return true;
     };
-    let given = request
-        .headers()
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match given {
-        Some(token) if bool::from(token.as_bytes().ct_eq(expected.as_bytes())) => {
-            next.run(request).await
-        }
-        _ => AdminError::Unauthorized.into_response(),
-    }
+        .map(|(_, token)| token.trim())
+        .is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())))
 }

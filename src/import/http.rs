@@ -42,12 +42,14 @@ pub(crate) struct Http {
     /// Redacted from every message (never shown, even if a server echoes
     /// one back).
     secrets: Vec<String>,
+    /// `--max-response-bytes`.
+    max_body: usize,
 }
 
 impl Http {
     /// A client for the server at `url` that never lets `secrets` into a
     /// message.
-    pub fn new(url: &str, secrets: Vec<String>) -> Result<Self, ImportError> {
+    pub fn new(url: &str, secrets: Vec<String>, max_body: usize) -> Result<Self, ImportError> {
         let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
             ImportError::Usage(format!(
                 "--url {url:?} is not a URL like https://host.example.org ({e})"
@@ -80,6 +82,7 @@ impl Http {
             // A secret of a few characters is guessed faster than read,
             // and redacting it would garble every message.
             secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
+            max_body,
         })
     }
 
@@ -130,17 +133,49 @@ impl Http {
                 attempt += 1;
                 continue;
             }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| self.unreachable(what, &e))?
-                .to_vec();
+            let body = self.read_body(what, response).await?;
             return Ok(Reply {
                 status,
                 headers,
                 body,
             });
         }
+    }
+
+    /// The body of `response`, read as it arrives and no further than
+    /// `--max-response-bytes`: an answer that never ends is stopped at the
+    /// bound, not held whole first.
+    async fn read_body(
+        &self,
+        what: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, ImportError> {
+        let too_large = || ImportError::Limit {
+            what: what.to_owned(),
+            detail: format!(
+                "the answer is larger than --max-response-bytes ({} bytes); raise it if the \
+                 server's answers are that large",
+                self.max_body
+            ),
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_body as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.unreachable(what, &e))?
+        {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn unreachable(&self, what: &str, error: &reqwest::Error) -> ImportError {
@@ -299,7 +334,12 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_from_messages() {
-        let http = Http::new("https://h.example.org/", vec!["s3cr3t-value".into()]).unwrap();
+        let http = Http::new(
+            "https://h.example.org/",
+            vec!["s3cr3t-value".into()],
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!(
             http.redact("bad secret s3cr3t-value given"),
             "bad secret [redacted] given"
@@ -309,13 +349,13 @@ mod tests {
 
     #[test]
     fn a_url_without_http_is_a_usage_error() {
-        let err = Http::new("app.logora.fr", vec![]).unwrap_err();
+        let err = Http::new("app.logora.fr", vec![], 1 << 20).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(
             err.to_string()
                 .starts_with("--url \"app.logora.fr\" is not a URL")
         );
-        let err = Http::new("ftp://app.logora.fr", vec![]).unwrap_err();
+        let err = Http::new("ftp://app.logora.fr", vec![], 1 << 20).unwrap_err();
         assert_eq!(
             err.to_string(),
             "--url \"ftp://app.logora.fr\" must start with http:// or https://"

@@ -54,7 +54,11 @@ pub struct Fetched {
 
 /// Runs `doublure fixtures import logora`.
 pub async fn run(args: &LogoraArgs, progress: &ProgressBar) -> Result<Summary, ImportError> {
-    let http = Http::new(&args.url, vec![args.client_secret.expose().to_owned()])?;
+    let http = Http::new(
+        &args.url,
+        vec![args.client_secret.expose().to_owned()],
+        args.output.limits.max_response_bytes,
+    )?;
     let staging = Staging::new(&args.output.out, "logora")?;
     let fetched = fetch(&http, args, progress).await?;
     staging.commit(&files(args, &fetched))?;
@@ -140,6 +144,16 @@ async fn fetch(
             });
         }
         match next_page(&reply, page, items.len()) {
+            Some(_) if pages >= args.output.limits.max_pages => {
+                return Err(ImportError::Limit {
+                    what,
+                    detail: format!(
+                        "the server has more than --max-pages ({}) pages of users; raise it if \
+                         the application has that many users",
+                        args.output.limits.max_pages
+                    ),
+                });
+            }
             Some(next) => page = next,
             None => break,
         }

@@ -97,6 +97,40 @@ pub struct OutputArgs {
     /// so every reference between files still holds.
     #[arg(long)]
     pub anonymize: bool,
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// How much an import may read, and for how long: a server that answers
+/// without end (a body that never stops, a `next-page` always one more)
+/// stops the import with an error naming the limit, instead of memory or
+/// patience running out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct Limits {
+    /// Largest answer read, token and pages alike: bytes, or a number with
+    /// KiB, MiB or GiB; a larger one stops the import (the answer is read
+    /// no further than that).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::config::parse_size)]
+    pub max_response_bytes: usize,
+    /// Most pages of Logora users read (100 users a page); a server that
+    /// has more stops the import.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_pages: u64,
+    /// Longest an import may take: seconds, or a number with s, m, h or d;
+    /// past it the import stops, leaving nothing behind.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::config::parse_duration)]
+    pub max_time: std::time::Duration,
+}
+
+impl Default for Limits {
+    /// The defaults of `--help`.
+    fn default() -> Self {
+        Self {
+            max_response_bytes: 64 << 20,
+            max_pages: 100_000,
+            max_time: std::time::Duration::from_secs(3600),
+        }
+    }
 }
 
 /// A secret given on the command line: shown as `[redacted]` by `Debug`,
@@ -158,6 +192,8 @@ pub enum ImportError {
     Invalid(Problems),
     /// The output directory could not be written.
     Io(String),
+    /// A limit of [`Limits`] was reached; `detail` names it and its flag.
+    Limit { what: String, detail: String },
 }
 
 impl ImportError {
@@ -202,6 +238,7 @@ impl fmt::Display for ImportError {
                 reason(*status)
             ),
             Self::Malformed { what, detail } => write!(f, "unexpected answer to {what}: {detail}"),
+            Self::Limit { what, detail } => write!(f, "{what}: {detail}"),
             Self::Invalid(problems) => write!(
                 f,
                 "the imported data does not load as fixtures, nothing was written:\n{problems}"
@@ -223,10 +260,29 @@ pub struct Summary {
 
 /// Runs an import, drawing progress on `progress` (hidden when standard
 /// error is not a terminal, or [`ProgressBar::hidden`]).
+/// An import that outlives `--max-time` stops there (the staging
+/// directory goes with it).
 pub async fn run(source: &ImportSource, progress: &ProgressBar) -> Result<Summary, ImportError> {
-    match source {
-        ImportSource::Logora(args) => logora::run(args, progress).await,
-        ImportSource::Wcs(args) => wcs::run(args, progress).await,
+    let (limits, url) = match source {
+        ImportSource::Logora(args) => (args.output.limits, &args.url),
+        ImportSource::Wcs(args) => (args.output.limits, &args.url),
+    };
+    let import = async {
+        match source {
+            ImportSource::Logora(args) => logora::run(args, progress).await,
+            ImportSource::Wcs(args) => wcs::run(args, progress).await,
+        }
+    };
+    match tokio::time::timeout(limits.max_time, import).await {
+        Ok(result) => result,
+        Err(_) => Err(ImportError::Limit {
+            what: format!("the import from {}", url.trim()),
+            detail: format!(
+                "not done after {} s (--max-time): nothing was written; raise --max-time for a \
+                 larger or slower server",
+                limits.max_time.as_secs()
+            ),
+        }),
     }
 }
 

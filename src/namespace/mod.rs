@@ -33,7 +33,8 @@ pub mod reload;
 pub const MAX_NAME: usize = 64;
 
 /// Why `name` is no namespace name, if it is not one: 1 to 64 characters
-/// from `[A-Za-z0-9._-]`.
+/// from `[A-Za-z0-9._-]`, not only dots (`..` in a URL's path is its
+/// parent: `/__ns/../api/v1/users` resolves to the root's).
 pub fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_NAME {
         return Err(format!(
@@ -46,6 +47,12 @@ pub fn check_name(name: &str) -> Result<(), String> {
     {
         return Err(format!(
             "namespace name {name:?} has {bad:?}; use letters, digits, '.', '_' and '-'"
+        ));
+    }
+    if name.bytes().all(|b| b == b'.') {
+        return Err(format!(
+            "namespace name {name:?} is only dots, which a URL reads as a folder; \
+             use a letter, a digit, '_' or '-' as well"
         ));
     }
     Ok(())
@@ -263,5 +270,15 @@ mod tests {
         );
         assert!(check_name("é").is_err());
         assert!(check_name("a b").is_err());
+        for dots in [".", "..", "..."] {
+            assert_eq!(
+                check_name(dots),
+                Err(format!(
+                    "namespace name {dots:?} is only dots, which a URL reads as a folder; \
+                     use a letter, a digit, '_' or '-' as well"
+                ))
+            );
+        }
+        assert_eq!(check_name(".a."), Ok(()));
     }
 }

@@ -127,6 +127,14 @@ impl<S: Clone> Registry<S> {
         Ok(entry)
     }
 
+    /// Namespace `name` if it is live (counted as used now); never makes
+    /// one.
+    pub fn existing(&self, name: &str) -> Option<Entry<S>> {
+        let entry = self.read().get(name).cloned()?;
+        entry.namespace.touch(self.clock.now());
+        Some(entry)
+    }
+
     /// The live namespaces, by name.
     pub fn list(&self) -> Vec<Info> {
         let mut infos: Vec<Info> = self.read().values().map(|e| e.namespace.info()).collect();

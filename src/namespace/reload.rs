@@ -2,6 +2,11 @@
 //! the fixture directory changes (`--watch`). An invalid change is reported
 //! and the last good data keeps serving.
 //!
+//! Reading and checking files is blocking work, done on a blocking thread
+//! ([`reload_off_workers`]) so that the server's async workers, health
+//! included, keep answering; only regular files, each of at most
+//! [`MAX_FILE_BYTES`](crate::store::MAX_FILE_BYTES), are read.
+//!
 //! The watcher polls modification times once a second rather than relying
 //! on inotify: bind mounts into containers (Docker Desktop, some CI
 //! runners) often deliver no file events, and a dozen `stat` calls a second
@@ -54,6 +59,22 @@ fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
     seen
 }
 
+/// [`reload`] on a blocking thread.
+pub async fn reload_off_workers(ns: Namespace) -> Result<String, Problems> {
+    match tokio::task::spawn_blocking(move || reload(&ns)).await {
+        Ok(result) => result,
+        Err(e) => {
+            tracing::error!("fixture reload failed: {e}");
+            let mut problems = Problems::default();
+            problems.push(crate::store::Problem::file(
+                "<reload>",
+                format!("the reload failed: {e}"),
+            ));
+            Err(problems)
+        }
+    }
+}
+
 /// What one reload attempt gave, for logs and tests.
 pub type ReloadResult = Result<String, Problems>;
 
@@ -78,7 +99,7 @@ pub fn watch(
                 continue;
             }
             last = now;
-            let result = reload(&state);
+            let result = reload_off_workers(state.clone()).await;
             match &result {
                 Ok(source) => tracing::info!("fixtures reloaded from {source}"),
                 Err(problems) => tracing::error!(

@@ -15,6 +15,72 @@ use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visito
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+/// Largest fixture file read: 1 GiB, as `--admin-body-limit`'s default
+/// (the state of a million users, which `PUT /__doublure/state` takes, is
+/// about 650 MB in all).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The text of the regular file at `path` (a symlink is followed), if it
+/// is at most `limit` bytes. Anything else (a FIFO, which would block the
+/// reader until written; a device such as `/dev/zero`, which never ends; a
+/// folder) is refused before it is opened, and the read stops past
+/// `limit` whatever the file grew to since.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file ({}): fixtures are read from regular files only",
+            kind_of(&meta.file_type())
+        ));
+    }
+    let too_large = || {
+        format!(
+            "over the {limit} bytes a fixture file may have ({} MiB)",
+            limit >> 20
+        )
+    };
+    if meta.len() > limit {
+        return Err(format!("{} bytes: {}", meta.len(), too_large()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| "cannot read: stream did not contain valid UTF-8".to_owned())
+}
+
+/// What a file that is not a regular one is, in words.
+#[cfg(unix)]
+fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a file"
+    }
+}
+
 /// A set of fixture files, keyed by their path relative to the fixture root
 /// (`logora/users.json`).
 #[derive(Debug, Clone)]
@@ -112,11 +178,11 @@ impl FixtureFiles {
                     ));
                     continue;
                 }
-                match std::fs::read_to_string(&path) {
+                match read_bounded(&path, MAX_FILE_BYTES) {
                     Ok(text) => {
                         files.insert(name, text);
                     }
-                    Err(e) => problems.push(Problem::file(&shown, format!("cannot read: {e}"))),
+                    Err(why) => problems.push(Problem::file(&shown, why)),
                 }
             }
         }
@@ -396,6 +462,35 @@ impl std::error::Error for Problems {}
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn only_regular_files_up_to_the_bound_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("users.json");
+        std::fs::write(&file, "[1, 2]").unwrap();
+        assert_eq!(read_bounded(&file, 6), Ok("[1, 2]".to_owned()));
+        assert_eq!(
+            read_bounded(&file, 5),
+            Err("6 bytes: over the 5 bytes a fixture file may have (0 MiB)".to_owned())
+        );
+        assert_eq!(
+            read_bounded(dir.path(), 5),
+            Err(
+                "not a regular file (a folder): fixtures are read from regular files only"
+                    .to_owned()
+            )
+        );
+        std::fs::write(&file, b"[\xff]").unwrap();
+        assert_eq!(
+            read_bounded(&file, 6),
+            Err("cannot read: stream did not contain valid UTF-8".to_owned())
+        );
+        assert!(
+            read_bounded(&dir.path().join("none.json"), 6)
+                .unwrap_err()
+                .starts_with("cannot read: No such file")
+        );
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -431,3 +431,79 @@ fn writing_to_a_closed_pipe_keeps_the_documented_exit_status() {
         assert_eq!(status.code(), Some(code), "doublure {}", args.join(" "));
     }
 }
+
+#[tokio::test]
+async fn refused_namespaces_are_folded_in_the_log_by_kind_not_logged_one_line_each() {
+    // Arrange: a binary whose every log line is kept.
+    let empty = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .current_dir(empty.path())
+        .env_remove("DOUBLURE_FIXTURES")
+        .env_remove("DOUBLURE_PUBLIC_URL")
+        .env("DOUBLURE_LISTEN", "127.0.0.1:0")
+        .env("DOUBLURE_LOG_LEVEL", "info")
+        .env("DOUBLURE_LOG_FORMAT", "text")
+        .env("DOUBLURE_MAX_NAMESPACES", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn doublure");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("listening on http://") {
+                let _ = tx.send(line.clone());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let line = rx.recv_timeout(Duration::from_secs(20)).expect("started");
+    let addr = line.rsplit("http://").next().unwrap().trim().to_owned();
+    let client = reqwest::Client::new();
+
+    // Act: 300 made-up names, each long, then one namespace over the cap.
+    let long = "n".repeat(2000);
+    for n in 0..300 {
+        let url = format!("http://{addr}/__ns/{long}{n}/api/v1/users");
+        let status = client.get(url).send().await.unwrap().status();
+        assert_eq!(status.as_u16(), 400);
+    }
+    for name in ["a", "b"] {
+        client
+            .get(format!("http://{addr}/__ns/{name}/__doublure/clock"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = reader.join().unwrap();
+
+    // Assert: every refusal is counted, in lines a second at most, none
+    // with the whole name.
+    let logged = lines
+        .iter()
+        .filter(|l| l.contains("namespace refused: namespace name"))
+        .count();
+    let folded: u64 = lines
+        .iter()
+        .filter_map(|l| {
+            let (_, rest) = l.split_once("…and ")?;
+            let (n, what) = rest.split_once(" more like this: ")?;
+            (what == "namespace refused: invalid name")
+                .then(|| n.replace(',', "").parse::<u64>().unwrap())
+        })
+        .sum();
+    assert_eq!(logged as u64 + folded, 300, "{lines:#?}");
+    assert!(logged < 30, "{logged} lines for 300 refusals");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("namespace refused: too many namespaces")),
+        "{lines:#?}"
+    );
+    assert!(lines.iter().all(|l| l.len() < 1000), "a name cut short");
+}

@@ -359,3 +359,130 @@ async fn an_unknown_console_file_is_a_404_in_the_control_plane_format() {
         json!({"error": "the console has no file \"secrets.json\""})
     );
 }
+
+/// Whether `node` runs; where CI runs (`CI` or `DOUBLURE_REQUIRE_PYTEST`
+/// set, as for Python) its absence is a failure, elsewhere a skip.
+fn node_available() -> bool {
+    let ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let required = ["DOUBLURE_REQUIRE_PYTEST", "CI"].into_iter().find(|name| {
+            std::env::var(name).is_ok_and(|v| !["", "0", "false"].contains(&v.as_str()))
+        });
+        if let Some(name) = required {
+            panic!("{name} is set but node does not run");
+        }
+        eprintln!("skipped: node does not run");
+    }
+    ok
+}
+
+#[tokio::test]
+async fn copy_as_curl_quotes_a_hostile_method_and_headers_so_bash_runs_nothing_of_theirs() {
+    if !node_available()
+        || std::process::Command::new("bash")
+            .arg("-c")
+            .arg("true")
+            .status()
+            .is_err()
+    {
+        return;
+    }
+    // Arrange: a raw call whose method and headers are shell, journaled.
+    let app = TestApp::with_state(AppState::for_tests());
+    let method = "X`touch$IFS'pwned'`";
+    let quoted = r#"it's $(touch pwned2) `touch pwned3` "$HOME" \ ; touch pwned4 & !1"#;
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri("/api/v1/users?q=$(touch$IFS'pwned5')")
+        .header("x-quote", quoted)
+        .header("x-`touch$IFS'pwned6'`", "'")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.send(request).await;
+    let journal = app.get("/__doublure/requests").await.json();
+    let entry = journal["requests"][0].clone();
+    assert_eq!(entry["method"], method);
+
+    // The console's own files, as it serves them, and its own function.
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["api.js", "dom.js", "journal.js"] {
+        let served = app.get(&format!("/__doublure/ui/{file}")).await;
+        assert_eq!(served.status, StatusCode::OK);
+        std::fs::write(dir.path().join(file), &served.body).unwrap();
+    }
+    std::fs::write(dir.path().join("package.json"), r#"{"type": "module"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("harness.js"),
+        "globalThis.location = new URL('http://localhost:8080/__doublure/ui/');\n\
+         const {curl} = await import('./journal.js');\n\
+         process.stdout.write(curl(JSON.parse(process.argv[2])));\n",
+    )
+    .unwrap();
+    let node = std::process::Command::new("node")
+        .current_dir(dir.path())
+        .args(["harness.js", &entry.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let command = String::from_utf8(node.stdout).unwrap();
+
+    // Act: the command pasted into bash, with curl a stub that prints its
+    // arguments.
+    let syntax = std::process::Command::new("bash")
+        .args(["-n", "-c", &command])
+        .output()
+        .unwrap();
+    let bin = dir.path().join("bin");
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(
+        bin.join("curl"),
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", bin.join("curl").to_str().unwrap()])
+        .status()
+        .unwrap();
+    let pasted = std::process::Command::new("bash")
+        .args(["-c", &command])
+        .current_dir(&run)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+
+    // Assert
+    assert!(syntax.status.success(), "{command}");
+    assert!(pasted.status.success(), "{command}: {pasted:?}");
+    assert_eq!(
+        std::fs::read_dir(&run).unwrap().count(),
+        0,
+        "bash made files: {command}"
+    );
+    let argv: Vec<String> = String::from_utf8(pasted.stdout)
+        .unwrap()
+        .split_terminator('\0')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        argv,
+        [
+            "-X",
+            method,
+            "-H",
+            &format!("x-quote: {quoted}"),
+            "-H",
+            "x-`touch$ifs'pwned6'`: '",
+            "http://localhost:8080/api/v1/users?q=$(touch$IFS'pwned5')",
+        ],
+        "{command}"
+    );
+}

@@ -17,7 +17,7 @@ use doublure::testing::data::read_dir;
 use doublure::testing::data::write_generated;
 use doublure::testing::import::run;
 use doublure::testing::import::{
-    ImportError, ImportSource, LogoraArgs, OutputArgs, Secret, Summary, WcsArgs,
+    ImportError, ImportSource, Limits, LogoraArgs, OutputArgs, Secret, Summary, WcsArgs,
 };
 use doublure::testing::wcs::signature::sign_url;
 use indicatif::ProgressBar;
@@ -58,6 +58,7 @@ fn logora(url: &str, out: &Path, anonymize: bool) -> ImportSource {
         output: OutputArgs {
             out: out.to_owned(),
             anonymize,
+            limits: Limits::default(),
         },
     })
 }
@@ -70,6 +71,7 @@ fn wcs(url: &str, out: &Path, anonymize: bool) -> ImportSource {
         output: OutputArgs {
             out: out.to_owned(),
             anonymize,
+            limits: Limits::default(),
         },
     })
 }
@@ -272,6 +274,7 @@ async fn the_client_is_written_with_the_scopes_granted_and_its_own_token_lifetim
             output: OutputArgs {
                 out: out.to_owned(),
                 anonymize: false,
+                limits: Limits::default(),
             },
         })
     };

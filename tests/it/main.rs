@@ -13,6 +13,7 @@ mod examples;
 mod foundation;
 mod generate;
 mod import;
+mod import_limits;
 mod logora;
 mod namespaces;
 mod openapi;

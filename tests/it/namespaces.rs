@@ -478,3 +478,98 @@ async fn the_root_and_a_namespace_reading_the_same_forms_each_get_their_own_urls
         assert!(!url[base.len()..].starts_with("__ns"), "{prefix}: {url}");
     }
 }
+
+#[tokio::test]
+async fn a_control_plane_path_under_a_namespace_that_no_route_takes_is_a_404_in_its_format() {
+    let app = TestApp::new();
+    for method in ["GET", "PUT", "PATCH", "DELETE"] {
+        let response = app
+            .json(
+                method,
+                "/__ns/x/__doublure/namespaces/a/b",
+                Some(json!({})),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(response.header("content-type"), "application/json");
+        assert!(
+            response.json()["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("no collection namespaces/a; collections: "),
+            "{method}: {}",
+            response.text()
+        );
+    }
+    let unknown = app.get("/__ns/x/__doublure/nothing").await;
+    assert_json(
+        &unknown,
+        StatusCode::NOT_FOUND,
+        json!({"error": "no control-plane route for GET /__doublure/nothing"}),
+    );
+    // At the root, an unknown path outside the APIs stays a plain 404.
+    let root = app.get("/__doublure/nothing").await;
+    assert_eq!(root.status, StatusCode::NOT_FOUND);
+    assert_eq!(root.text(), "Not Found\n");
+}
+
+#[tokio::test]
+async fn names_made_only_of_dots_are_refused_like_other_invalid_names() {
+    let app = TestApp::new();
+    for name in [".", "..", "..."] {
+        for path in [
+            format!("/__ns/{name}/api/v1/users?api_key=API_KEY"),
+            format!("/__ns/{name}/__doublure/ui/"),
+        ] {
+            let refused = app.get(&path).await;
+            assert_json(
+                &refused,
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!(
+                    "namespace name {name:?} is only dots, which a URL reads as a folder; \
+                     use a letter, a digit, '_' or '-' as well"
+                )}),
+            );
+        }
+    }
+    assert_eq!(app.state.namespaces().len(), 0);
+    assert_eq!(
+        app.get("/__ns/.a./__doublure/clock").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_call_refused_for_the_admin_token_makes_no_namespace_and_takes_no_room() {
+    let mut settings = Settings::for_tests();
+    settings.admin_token = Some("s3cret".to_owned());
+    settings.max_namespaces = 1;
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    for n in 0..5 {
+        let refused = app.get(&format!("/__ns/t{n}/__doublure/state")).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        let wrong = app
+            .get_with(
+                &format!("/__ns/t{n}/__doublure/state"),
+                &[("authorization", "Bearer nope")],
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.state.namespaces().len(), 0);
+    // The one namespace the cap allows is still to be had.
+    let allowed = app
+        .get_with(
+            "/__ns/real/__doublure/clock",
+            &[("authorization", "Bearer s3cret")],
+        )
+        .await;
+    assert_eq!(allowed.status, StatusCode::OK);
+    // A live namespace still refuses a call without the token.
+    assert_eq!(
+        app.get("/__ns/real/__doublure/clock").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.state.namespaces().len(), 1);
+}

@@ -74,7 +74,7 @@ export function init() {
       $('minted').hidden = false;
       $('minted').replaceChildren(
         copyable('Token', minted.access_token),
-        copyable('curl', `curl -H 'Authorization: Bearer ${minted.access_token}' ${quote(url)}`),
+        copyable('curl', `curl -H ${quote(`Authorization: Bearer ${minted.access_token}`)} ${quote(url)}`),
         h('p', {class: 'hint'}, `Valid ${minted.expires_in} s of the emulated clock, scope ${minted.scope}.`));
       await refreshTokens();
     } catch (error) {

@@ -47,8 +47,10 @@ export function curl(entry) {
   const prefix = base && !entry.path.startsWith(base + '/') ? base : '';
   const url = location.origin + prefix + entry.path + (entry.query ? `?${entry.query}` : '');
   const parts = ['curl'];
+  // Every value is quoted: the method too, which a raw request may make
+  // anything a token allows (backquotes and $ among them).
   if (entry.method === 'HEAD') parts.push('-I');
-  else if (entry.method !== 'GET') parts.push('-X', entry.method);
+  else if (entry.method !== 'GET') parts.push('-X', quote(entry.method));
   for (const [name, value] of entry.headers) {
     if (SKIPPED.has(name)) continue;
     // The token itself was never kept; $TOKEN stands for it.

@@ -52,7 +52,11 @@ pub struct Fetched {
 
 /// Runs `doublure fixtures import wcs`.
 pub async fn run(args: &WcsArgs, progress: &ProgressBar) -> Result<Summary, ImportError> {
-    let http = Http::new(&args.url, vec![args.key.expose().to_owned()])?;
+    let http = Http::new(
+        &args.url,
+        vec![args.key.expose().to_owned()],
+        args.output.limits.max_response_bytes,
+    )?;
     let staging = Staging::new(&args.output.out, "wcs")?;
     let fetched = fetch::fetch(http, &args.orig, args.key.expose(), progress).await?;
     let derived = derive(&fetched, args)?;

@@ -28,6 +28,7 @@ fn args() -> WcsArgs {
         output: crate::import::OutputArgs {
             out: "d".into(),
             anonymize: false,
+            limits: crate::import::Limits::default(),
         },
     }
 }

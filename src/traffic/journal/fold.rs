@@ -52,17 +52,55 @@ fn thousands(n: u64) -> String {
 /// ones (a load test using a voided token) is one line and a count, not a
 /// line each. One per server, shared by its namespaces: two servers in one
 /// process (tests, an embedder) each fold their own.
+///
+/// Refused namespaces (a bad name, `--max-namespaces` reached) fold apart
+/// from refused calls, by their kind rather than their name: a flood of
+/// made-up names is one line a second, not a line (and a name) each.
 #[derive(Debug, Default)]
-pub struct RefusalLog(Mutex<Refusals>);
+pub struct RefusalLog {
+    calls: Mutex<Refusals>,
+    namespaces: Mutex<Refusals>,
+}
 
 impl RefusalLog {
     /// Notes a refusal seen at `now`: whether to log it, and what was
     /// folded before it.
     fn see(&self, method: &str, path: &str, status: u16, outcome: &str, now: Instant) -> Repeats {
-        self.0
+        let key = format!("{method} {path} {status}: {outcome}");
+        self.calls
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .see(method, path, status, outcome, now)
+            .see(key, now)
+    }
+
+    /// Logs that namespace `name` could not be had, for reason `why` of
+    /// kind `kind` (`invalid name`, `too many`), folded with the same kind
+    /// of refusal within the second.
+    pub fn namespace_refused(&self, kind: &str, name: &str, why: &str) {
+        let repeats = self
+            .namespaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .see(format!("namespace refused: {kind}"), Instant::now());
+        let before = match repeats {
+            Repeats::Repeated => return,
+            Repeats::New { before } => before,
+        };
+        if let Some((n, last)) = before {
+            tracing::info!("…and {} more like this: {last}", thousands(n));
+        }
+        // The name (which `why` quotes) is the caller's: kept short.
+        let name = shorten(name);
+        let why = shorten(why);
+        tracing::info!(namespace = name, "namespace refused: {why}");
+    }
+}
+
+/// `text`, cut to 200 characters with an ellipsis when longer.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 
@@ -86,15 +124,8 @@ enum Repeats {
 }
 
 impl Refusals {
-    fn see(
-        &mut self,
-        method: &str,
-        path: &str,
-        status: u16,
-        outcome: &str,
-        now: Instant,
-    ) -> Repeats {
-        let key = format!("{method} {path} {status}: {outcome}");
+    /// Notes a refusal, `key` saying what makes two of them the same.
+    fn see(&mut self, key: String, now: Instant) -> Repeats {
         let same = self.last.as_deref() == Some(key.as_str());
         if same && self.since.is_some_and(|t| now.duration_since(t) < FOLD) {
             self.repeated += 1;
@@ -120,7 +151,7 @@ mod tests {
         let mut refusals = Refusals::default();
         let t0 = Instant::now();
         let see = |r: &mut Refusals, outcome: &str, at: Duration| {
-            r.see("GET", "/api/v1/users", 401, outcome, t0 + at)
+            r.see(format!("GET /api/v1/users 401: {outcome}"), t0 + at)
         };
         assert_eq!(
             see(&mut refusals, "token expired", Duration::ZERO),
@@ -169,5 +200,13 @@ mod tests {
         // The second server has not logged this refusal: it logs it.
         assert_eq!(see(&two), Repeats::New { before: None });
         assert_eq!(see(&two), Repeats::Repeated);
+    }
+
+    #[test]
+    fn long_names_are_logged_cut_short() {
+        assert_eq!(shorten("abc"), "abc");
+        let long = "n".repeat(15_000);
+        assert_eq!(shorten(&long), format!("{}…", "n".repeat(200)));
+        assert_eq!(shorten(&"é".repeat(201)), format!("{}…", "é".repeat(200)));
     }
 }

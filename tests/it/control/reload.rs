@@ -14,6 +14,7 @@ use doublure::testing::data::read_dir;
 use doublure::testing::namespace::reload::watch;
 use doublure::testing::state::test_now;
 use serde_json::json;
+use std::os::unix::fs::OpenOptionsExt;
 
 #[tokio::test]
 async fn reset_puts_back_the_clock_and_clears_journal_and_faults() {
@@ -149,4 +150,106 @@ async fn a_broken_file_under_watch_leaves_the_previous_data_serving() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
+}
+
+/// A fixture directory with the built-in files.
+fn builtin_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in builtin_files() {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_among_the_fixtures_is_refused_by_name_while_health_answers() {
+    // Arrange: the server started from the files, then one made a FIFO.
+    let dir = builtin_dir();
+    let mut settings = Settings::for_tests();
+    settings.fixtures = Some(dir.path().to_owned());
+    let seed = Seed::build(read_dir(dir.path()).unwrap(), Default::default()).unwrap();
+    let state = AppState::new(seed, Clock::frozen(test_now()), settings);
+    let served = crate::common::Served::start(state).await;
+    let before = crate::common::served::get(&served.url("/__doublure/state")).await;
+    let fifo = dir.path().join("wcs/roles.json");
+    std::fs::remove_file(&fifo).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Should the reloads open the FIFO (as they did, on the async
+    // workers), this writer lets them go on to fail the assertions rather
+    // than hang; with nobody reading it waits, until the end of the test
+    // reads the FIFO itself.
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || (0..3).try_for_each(|_| std::fs::write(&fifo, "[]")))
+    };
+
+    // Act: three reloads at once, and health.
+    let client = reqwest::Client::new();
+    let reload = || client.post(served.url("/__doublure/reload")).send();
+    let (a, b, c) = tokio::join!(reload(), reload(), reload());
+    let health = crate::common::served::get(&served.url("/__doublure/health")).await;
+
+    // Assert
+    assert_eq!(health, (200, r#"{"status":"ok"}"#.to_owned()));
+    for answer in [a, b, c] {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status().as_u16(), 400);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(
+            body,
+            json!({"error": "invalid data: nothing was changed", "problems": [format!(
+                "{}/wcs/roles.json: not a regular file (a FIFO): fixtures are read from regular files only",
+                dir.path().display()
+            )]})
+        );
+    }
+    let after = crate::common::served::get(&served.url("/__doublure/state")).await;
+    assert_eq!(after, before, "the running data is unchanged");
+    // Held open, without waiting for a writer, while the writer ends.
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    writer.join().unwrap().unwrap();
+    drop(reader);
+}
+
+#[tokio::test]
+async fn a_device_or_an_oversized_fixture_file_is_refused_by_name_before_it_is_read() {
+    let dir = builtin_dir();
+    let app = TestApp::with_settings(Settings {
+        fixtures: Some(dir.path().to_owned()),
+        ..Settings::for_tests()
+    });
+    let before = app.get("/__doublure/state").await.json();
+    let zero = dir.path().join("wcs/roles.json");
+    std::fs::remove_file(&zero).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    // Sparse: its size is over the bound, its blocks nothing.
+    let large = std::fs::File::create(dir.path().join("wcs/categories.json")).unwrap();
+    large.set_len((1 << 30) + 1).unwrap();
+    let folder = dir.path().join("wcs/forms.json");
+    std::fs::remove_file(&folder).unwrap();
+    std::fs::create_dir(&folder).unwrap();
+
+    let response = post_empty(&app, "/__doublure/reload").await;
+
+    let root = dir.path().display();
+    assert_json(
+        &response,
+        StatusCode::BAD_REQUEST,
+        json!({"error": "invalid data: nothing was changed", "problems": [
+            format!("{root}/wcs/categories.json: 1073741825 bytes: over the 1073741824 bytes a fixture file may have (1024 MiB)"),
+            format!("{root}/wcs/forms.json: not a regular file (a folder): fixtures are read from regular files only"),
+            format!("{root}/wcs/roles.json: not a regular file (a device): fixtures are read from regular files only"),
+        ]}),
+    );
+    assert_eq!(app.get("/__doublure/state").await.json(), before);
 }

@@ -140,7 +140,7 @@ async fn a_client_that_sends_a_whole_refused_body_before_reading_gets_the_413_no
     ] {
         let mut stream = TcpStream::connect(served.addr).await.unwrap();
         let head = format!(
-            "PUT {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {announced}\r\n\r\n"
+            "PUT {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {announced}\r\n\r\n"
         );
         stream.write_all(head.as_bytes()).await.unwrap();
         let chunk = vec![b' '; 1 << 20];
