@@ -306,6 +306,33 @@ pub struct Config {
         )
     )]
     pub max_nonces: usize,
+
+    /// Most memory what calls can grow may take, every namespace together:
+    /// journals, w.c.s. nonces and journal streams. Once reached, each
+    /// journal's oldest entries go first, then a call that would grow
+    /// memory gets a 503 with Retry-After in its API's format (and is
+    /// journaled): bytes, or a number with KiB, MiB or GiB.
+    #[cfg_attr(feature = "cli", arg(
+        long,
+        env = "DOUBLURE_MEMORY_BUDGET",
+        default_value = "256MiB",
+        value_name = "SIZE",
+        value_parser = parse_size
+    ))]
+    pub memory_budget: usize,
+
+    /// Most live journal streams (/__doublure/requests/stream), every
+    /// namespace together; past it, a new stream gets a 429.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_MAX_STREAMS",
+            default_value_t = 64,
+            value_name = "N"
+        )
+    )]
+    pub max_streams: usize,
 }
 
 /// `3600`, `90s`, `30m`, `1h` or `1d`.
@@ -405,6 +432,8 @@ impl Default for Config {
             admin_body_limit: DEFAULT_ADMIN_BODY_LIMIT,
             admin_cors_origin: None,
             max_nonces: 100_000,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+            max_streams: 64,
         }
     }
 }
@@ -442,6 +471,11 @@ pub struct Settings {
     pub admin_cors: CorsOrigins,
     /// Most w.c.s. nonces remembered per namespace.
     pub max_nonces: usize,
+    /// Most bytes journals, nonces and streams take, every namespace
+    /// together.
+    pub memory_budget: usize,
+    /// Most live journal streams, every namespace together.
+    pub max_streams: usize,
 }
 
 impl Settings {
@@ -472,9 +506,15 @@ impl Settings {
                 Some(list) => CorsOrigins::parse_for("--admin-cors-origin", list)?,
             },
             max_nonces: config.max_nonces,
+            memory_budget: config.memory_budget,
+            max_streams: config.max_streams,
         })
     }
 }
+
+/// `--memory-budget`'s default: 256 MiB, sixteen full journals at the
+/// default `--journal-bytes`.
+pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
 
 /// `--admin-body-limit`'s default: 1 GiB, room for the state of a million
 /// users.

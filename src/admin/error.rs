@@ -32,6 +32,9 @@ pub enum AdminError {
     TooMany(String),
     /// 500: a bug of doublure's, said as such.
     Internal(String),
+    /// 503, with `Retry-After`: the memory budget (`--memory-budget`) has
+    /// no room for what the call would keep.
+    Unavailable(String),
 }
 
 impl AdminError {
@@ -45,6 +48,7 @@ impl AdminError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -59,7 +63,8 @@ impl IntoResponse for AdminError {
             | Self::NotFound(message)
             | Self::Conflict(message)
             | Self::TooMany(message)
-            | Self::Internal(message) => json!({"error": message}),
+            | Self::Internal(message)
+            | Self::Unavailable(message) => json!({"error": message}),
             Self::Invalid(problems) => json!({
                 "error": "invalid data: nothing was changed",
                 "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -73,6 +78,12 @@ impl IntoResponse for AdminError {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer realm=\"doublure\""),
+            );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
             );
         }
         response

@@ -26,6 +26,9 @@ pub enum WcsError {
     MethodNotAllowed,
     /// 500 `{"err": 1}` (upstream crashed).
     Internal,
+    /// 503 `Service Unavailable` with `Retry-After: 1`, as an injected
+    /// 503 fault answers: doublure's memory budget is spent.
+    Unavailable,
 }
 
 impl WcsError {
@@ -38,6 +41,7 @@ impl WcsError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -57,6 +61,7 @@ impl WcsError {
             }
             Self::BadRequest(d) => ("Invalid request", "invalid-request", d.clone()),
             Self::MethodNotAllowed => ("Method not allowed", "method-not-allowed", None),
+            Self::Unavailable => ("Service Unavailable", "service-unavailable", None),
             Self::Internal => return json!({"err": 1}),
         };
         json!({"err": 1, "err_class": class, "err_code": code, "err_desc": desc})
@@ -92,6 +97,11 @@ impl IntoResponse for WcsError {
             && let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
         {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        if let Self::Unavailable = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -27,9 +27,7 @@ mod tests;
 
 pub use fold::RefusalLog;
 pub use middleware::{Recorder, record};
-pub use recorded::JournalEntry;
-#[cfg(test)]
-pub use recorded::Recorded;
+pub use recorded::{JournalEntry, Recorded};
 #[cfg(test)]
 pub use redact::{Redactor, redacted_headers};
-pub use ring::{Follower, Journal, JournalFilter};
+pub use ring::{Ending, Follower, Journal, JournalFilter};
