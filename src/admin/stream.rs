@@ -5,7 +5,14 @@
 //! Each event carries the entry's id, so a client that reconnects with
 //! `Last-Event-ID` first gets what it missed from the ring. A comment line
 //! every 15 s keeps proxies from closing a quiet stream. The stream ends
-//! when the server shuts down, so a graceful stop never waits for it.
+//! when the server shuts down, so a graceful stop never waits for it, and
+//! with a last `end` event when its namespace is dropped.
+//!
+//! A stream reads the ring's own entries a bounded batch at a time, woken
+//! by the id of the newest: it holds no copy and the journal no queue per
+//! reader, so readers cost little however many there are (`--max-streams`)
+//! and however far behind they are; what the ring dropped before a reader
+//! got to it is skipped with one `lagged` event.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -46,10 +53,12 @@ pub struct StreamFilter {
         ("Last-Event-ID" = Option<u64>, Header, description = "The id of the last entry received: the entries kept after it are sent first (all of them when the id is 0, or unknown to this server)")),
     responses(
         (status = 200, content_type = "text/event-stream", body = String,
-            description = "Server-sent events, one per journal entry as it is recorded: `event: request`, `id: <entry id>`, `data: <the entry as an item of GET /__doublure/requests>`; a `: keep-alive` comment every 15 s",
+            description = "Server-sent events, one per journal entry as it is recorded: `event: request`, `id: <entry id>`, `data: <the entry as an item of GET /__doublure/requests>`; a `: keep-alive` comment every 15 s. `event: lagged`, `data: {\"skipped\": <count>, \"after\": <id>}` (no id) when the journal dropped entries before the stream read them; `event: end`, `data: {\"reason\": <text>}` last, when the namespace is dropped",
             example = json!("event: request\nid: 7\ndata: {\"id\":7,\"time\":\"2026-01-15T10:00:00.000Z\",\"method\":\"GET\",\"path\":\"/api/v1/users\",\"query\":null,\"headers\":[],\"status\":401,\"duration_ms\":0.12,\"outcome\":\"…\"}\n\n")),
         (status = 400, description = "Bad filter, or a Last-Event-ID that is not an entry id"),
-        (status = 401, description = "Admin token missing or wrong")))]
+        (status = 401, description = "Admin token missing or wrong"),
+        (status = 429, description = "As many streams are open as --max-streams allows"),
+        (status = 503, description = "The memory budget (--memory-budget) has no room for one more stream; with Retry-After")))]
 pub async fn stream(
     In(state): In,
     headers: HeaderMap,
