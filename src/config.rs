@@ -307,11 +307,11 @@ pub struct Config {
     )]
     pub max_nonces: usize,
 
-    /// Most memory what calls can grow may take, every namespace together:
-    /// journals, w.c.s. nonces and journal streams. Once reached, each
-    /// journal's oldest entries go first, then a call that would grow
-    /// memory gets a 503 with Retry-After in its API's format (and is
-    /// journaled): bytes, or a number with KiB, MiB or GiB.
+    /// Most memory that calls can make the server keep, every namespace
+    /// together: journals, w.c.s. nonces and journal streams. Once it is
+    /// spent, the calling namespace's oldest journal entries go first, then
+    /// a call that would keep more gets a 503 with Retry-After in its API's
+    /// format (and is journaled): bytes, or a number with KiB, MiB or GiB.
     #[cfg_attr(feature = "cli", arg(
         long,
         env = "DOUBLURE_MEMORY_BUDGET",
