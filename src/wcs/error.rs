@@ -150,11 +150,23 @@ mod tests {
                 json!({"err": 1, "err_class": "Method not allowed", "err_code": "method-not-allowed", "err_desc": null}),
             ),
             (WcsError::Internal, 500, json!({"err": 1})),
+            (
+                WcsError::Unavailable,
+                503,
+                json!({"err": 1, "err_class": "Service Unavailable", "err_code": "service-unavailable", "err_desc": null}),
+            ),
         ];
         for (e, status, body) in cases {
             assert_eq!(e.status().as_u16(), status, "{e:?}");
             assert_eq!(e.body(), body, "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_503_asks_to_retry_after_a_second() {
+        let r = WcsError::Unavailable.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

@@ -268,3 +268,21 @@ async fn a_namespace_expired_ends_its_streams_with_a_last_event_naming_the_ttl()
     );
     assert_eq!(live.frame().await, None);
 }
+
+#[tokio::test]
+async fn a_stream_the_budget_has_no_room_for_gets_a_503_with_retry_after() {
+    let app = TestApp::with_state(AppState::for_tests_with(Settings {
+        memory_budget: 1024,
+        ..Settings::for_tests()
+    }));
+
+    let refused = app.get("/__doublure/requests/stream").await;
+
+    assert_error(
+        &refused,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the memory budget is spent (--memory-budget): no room for one more journal stream; \
+         retry later",
+    );
+    assert_eq!(refused.header("retry-after"), "1");
+}
