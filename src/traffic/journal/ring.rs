@@ -75,7 +75,7 @@ impl Ring {
 /// What a call that is refused (the budget spent) keeps of its target in
 /// the journal: enough to tell which call it was, small enough that
 /// refusals cannot fill memory in turn.
-pub const REFUSED_TARGET: usize = 256;
+pub(super) const REFUSED_TARGET: usize = 256;
 
 /// The room a call needs left in the budget to be served: about its own
 /// journal entry (at most some 17 KiB) and a nonce, with margin.
@@ -84,8 +84,8 @@ const HEADROOM: usize = 64 << 10;
 /// A live reader of the journal, from [`Journal::follow`].
 #[derive(Debug)]
 pub struct Follower {
-    /// The id of the last entry the reader has (or needs not) see: the
-    /// entries after it are its to read.
+    /// The id of the last entry the reader has seen (or need not see):
+    /// the entries after it are its to read.
     pub last: u64,
     /// Changes as entries are recorded.
     pub newest: tokio::sync::watch::Receiver<u64>,
