@@ -45,7 +45,12 @@ async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_5
             &[],
         )
         .await;
-    let logora = app.get("/__ns/other/api/v1/users").await;
+    let logora = app
+        .get_with(
+            "/__ns/other/api/v1/users",
+            &[("origin", "http://demo.example")],
+        )
+        .await;
     let wcs = app.get("/__ns/other/api/user/").await;
 
     // Assert
@@ -77,6 +82,11 @@ async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_5
         assert_eq!(answer.header("retry-after"), "1");
         assert_eq!(answer.json(), body);
     }
+    assert_eq!(
+        logora.header("access-control-allow-origin"),
+        "*",
+        "a browser demo reads the 503"
+    );
     let refused = app.get("/__ns/other/__doublure/requests").await.json();
     let entries = refused["requests"].as_array().unwrap();
     let said: Vec<(&str, &str, u64)> = entries
@@ -101,7 +111,7 @@ async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_5
         entries[0]["outcome"],
         format!(
             "refused: the memory budget is spent (--memory-budget {budget} bytes, every \
-             namespace together) and this namespace's journal has nothing left to give back; \
+             namespace together) and this namespace's journal cannot give enough back; \
              retry later"
         )
     );

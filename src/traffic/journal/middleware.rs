@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use tower::{Layer, ServiceExt};
 
 use super::fold::{RefusalLog, log};
 use super::recorded::{Recorded, Said};
@@ -38,6 +39,9 @@ pub struct Recorder {
     pub wcs: Wcs,
     /// Where the server folds repeated refusals in its log.
     pub refusals: Arc<RefusalLog>,
+    /// The namespace's CORS, for the calls this middleware refuses itself
+    /// (a browser demo reads a 503 of the budget like any answer).
+    pub cors: tower_http::cors::CorsLayer,
 }
 
 /// What is known of a call before its answer: enough to record it
@@ -116,7 +120,7 @@ pub async fn record(
     let at = recorder.clock.now();
     // The memory budget: one load when there is room, the usual case.
     if recorder.journal.budget_short() && !recorder.journal.make_room() {
-        return refuse(&recorder, &request, at, started);
+        return refuse(&recorder, request, at, started).await;
     }
     // Only a call that fault injection may hold back needs a place to say
     // why: the usual call allocates nothing for it.
@@ -157,14 +161,19 @@ pub async fn record(
 /// `Retry-After` in the format of the call's API (as an injected 503 fault
 /// answers, and as an overloaded service would), and a small entry that
 /// says why.
-fn refuse(recorder: &Recorder, request: &Request, at: DateTime<Utc>, started: Instant) -> Response {
+async fn refuse(
+    recorder: &Recorder,
+    request: Request,
+    at: DateTime<Utc>,
+    started: Instant,
+) -> Response {
     let budget = recorder.journal.budget();
     budget.note_refused();
-    let response = crate::traffic::faults::error_response(
+    let mut refusal = Some(crate::traffic::faults::error_response(
         request.uri().path(),
         StatusCode::SERVICE_UNAVAILABLE,
         Some(1),
-    );
+    ));
     let target = request
         .uri()
         .path_and_query()
@@ -175,17 +184,31 @@ fn refuse(recorder: &Recorder, request: &Request, at: DateTime<Utc>, started: In
     let target_len = head.len();
     head.push('\n');
     head.shrink_to_fit();
+    let method = request.method().clone();
+    let service = recorder
+        .cors
+        .clone()
+        .layer(tower::service_fn(move |_: Request| {
+            let response = refusal
+                .take()
+                .unwrap_or_else(|| StatusCode::SERVICE_UNAVAILABLE.into_response());
+            std::future::ready(Ok::<_, std::convert::Infallible>(response))
+        }));
+    let response = match service.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
     let recorded = Recorded {
         id: 0,
         at,
-        method: request.method().clone(),
+        method,
         head,
         target_len,
         status: response.status().as_u16(),
         duration_ms: millis(started.elapsed()),
         outcome: Some(Said::Text(format!(
             "refused: the memory budget is spent (--memory-budget {} bytes, every namespace \
-             together) and this namespace's journal has nothing left to give back; retry later",
+             together) and this namespace's journal cannot give enough back; retry later",
             budget.limit()
         ))),
         matcher_bytes: 0,
