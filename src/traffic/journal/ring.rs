@@ -60,13 +60,19 @@ struct Ring {
 }
 
 impl Ring {
+    /// Forgets the oldest entry; its weight, for the caller to give back
+    /// to the budget.
+    fn pop_weight(&mut self) -> Option<usize> {
+        let weight = self.entries.pop_front()?.weight();
+        self.bytes -= weight;
+        Some(weight)
+    }
+
     /// Forgets the oldest entry, giving its bytes back to the budget.
     fn pop_oldest(&mut self, budget: &MemoryBudget) -> bool {
-        let Some(old) = self.entries.pop_front() else {
+        let Some(weight) = self.pop_weight() else {
             return false;
         };
-        let weight = old.weight();
-        self.bytes -= weight;
         budget.release(Kind::Journal, weight);
         true
     }
@@ -203,30 +209,42 @@ impl Journal {
             ring.last_redactor = Arc::downgrade(redactor);
         }
         let weight = entry.weight();
+        // What the entries pushed out give back is netted against the new
+        // entry's charge: once the ring is full, one change of the budget
+        // per call rather than one per entry.
+        let mut freed = 0;
         while !ring.entries.is_empty()
             && (ring.entries.len() >= ring.capacity || ring.bytes + weight > ring.max_bytes)
         {
-            ring.pop_oldest(&self.budget);
+            freed += ring.pop_weight().unwrap_or(0);
         }
-        // A refusal goes to the reserve before it pushes out entries: the
-        // budget is spent by then, and the journal's older refusals are
-        // what it would push out.
-        let charge = |budget: &MemoryBudget| {
-            if refusal {
-                budget.charge_refusal(weight)
-            } else {
-                budget.try_charge(Kind::Journal, weight)
+        loop {
+            if freed >= weight {
+                self.budget.release(Kind::Journal, freed - weight);
+                break;
             }
-        };
-        while !charge(&self.budget) {
-            if ring.pop_oldest(&self.budget) {
+            let more = weight - freed;
+            // A refusal goes to the reserve before it pushes out entries:
+            // the budget is spent by then, and the journal's older refusals
+            // are what it would push out.
+            let charged = if refusal {
+                self.budget.charge_refusal(more)
+            } else {
+                self.budget.try_charge(Kind::Journal, more)
+            };
+            if charged {
+                break;
+            }
+            if let Some(w) = ring.pop_weight() {
+                freed += w;
                 continue;
             }
             if refusal {
+                self.budget.release(Kind::Journal, freed);
                 self.budget.note_unjournaled();
                 return;
             }
-            self.budget.force_charge(Kind::Journal, weight);
+            self.budget.force_charge(Kind::Journal, more);
             break;
         }
         entry.id = ring.next_id;

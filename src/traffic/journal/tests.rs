@@ -277,3 +277,17 @@ fn a_reader_gets_the_rings_own_entries_a_bounded_batch_at_a_time_and_counts_what
     );
     assert_eq!(journal.after(4, 2 * one).skipped, 0);
 }
+
+#[test]
+fn what_the_budget_is_charged_is_what_the_ring_holds_whatever_pushed_the_entries_out() {
+    let budget = Arc::new(crate::budget::MemoryBudget::new(usize::MAX / 2, 1));
+    let journal = Journal::new(3, crate::config::JOURNAL_BYTES, Arc::clone(&budget));
+    for i in 0..10 {
+        // Sizes that change, so that netting gives back as often as it takes.
+        journal.push(entry(&format!("/p{}", "x".repeat(i * 37 % 100)), 200));
+        assert_eq!(budget.usage().journal_bytes, journal.bytes(), "after {i}");
+    }
+    assert_eq!(budget.usage().used_bytes, journal.bytes());
+    drop(journal);
+    assert_eq!(budget.usage().used_bytes, 0);
+}
