@@ -361,6 +361,33 @@ pub struct Config {
     )]
     pub max_nonces: usize,
 
+    /// Most memory that calls can make the server keep, every namespace
+    /// together: journals, w.c.s. nonces and journal streams. Once it is
+    /// spent, the calling namespace's oldest journal entries go first, then
+    /// a call that would keep more gets a 503 with Retry-After in its API's
+    /// format (and is journaled): bytes, or a number with KiB, MiB or GiB.
+    #[cfg_attr(feature = "cli", arg(
+        long,
+        env = "DOUBLURE_MEMORY_BUDGET",
+        default_value = "256MiB",
+        value_name = "SIZE",
+        value_parser = parse_size
+    ))]
+    pub memory_budget: usize,
+
+    /// Most live journal streams (/__doublure/requests/stream), every
+    /// namespace together; past it, a new stream gets a 429.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_MAX_STREAMS",
+            default_value_t = 64,
+            value_name = "N"
+        )
+    )]
+    pub max_streams: usize,
+
     /// Host names (or addresses) the control plane and the console answer
     /// to besides loopback ones and --public-url's host, whatever the
     /// port: repeat the flag or separate with commas. `*` answers any
@@ -476,6 +503,8 @@ impl Default for Config {
             admin_cors_origin: None,
             max_nonces: 100_000,
             allowed_host: Vec::new(),
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+            max_streams: 64,
         }
     }
 }
@@ -518,6 +547,11 @@ pub struct Settings {
     /// `--allowed-host`, trimmed and lowercase; `*` among them turns the
     /// control plane's host check off.
     pub allowed_hosts: Vec<String>,
+    /// Most bytes journals, nonces and streams take, every namespace
+    /// together.
+    pub memory_budget: usize,
+    /// Most live journal streams, every namespace together.
+    pub max_streams: usize,
 }
 
 impl Settings {
@@ -555,9 +589,15 @@ impl Settings {
                 .map(|h| h.trim().to_ascii_lowercase())
                 .filter(|h| !h.is_empty())
                 .collect(),
+            memory_budget: config.memory_budget,
+            max_streams: config.max_streams,
         })
     }
 }
+
+/// `--memory-budget`'s default: 256 MiB, sixteen full journals at the
+/// default `--journal-bytes`.
+pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
 
 /// `--admin-body-limit`'s default: 1 GiB, room for the state of a million
 /// users.

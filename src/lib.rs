@@ -51,6 +51,7 @@
 
 mod admin;
 mod boundary;
+mod budget;
 #[cfg(feature = "cli")]
 mod cli;
 mod clock;

@@ -77,6 +77,7 @@ pub fn namespace_router(ns: &Namespace) -> Router {
                 logora: ns.logora.clone(),
                 wcs: ns.wcs.clone(),
                 refusals: Arc::clone(&ns.ground.refusals),
+                cors: cors_layer(&settings.cors),
             }),
             journal::record,
         ))

@@ -162,6 +162,12 @@ impl Application {
         });
         tracing::info!("doublure listening on http://{}", self.local_addr);
         let settings = self.state.settings();
+        tracing::info!(
+            "memory budget {} (--memory-budget: journals, w.c.s. nonces and journal streams of \
+             every namespace together), at most {} journal streams (--max-streams)",
+            crate::budget::bytes_in_words(settings.memory_budget),
+            settings.max_streams
+        );
         let timeouts = crate::serve::Timeouts {
             header_read: settings.header_read_timeout,
             idle: settings.idle_timeout,

@@ -30,6 +30,9 @@ pub enum AdminError {
     PayloadTooLarge(String),
     /// 429: a limit of the server is reached (`--max-namespaces`).
     TooMany(String),
+    /// 503, with `Retry-After`: the memory budget (`--memory-budget`) has
+    /// no room for what the call would keep.
+    Unavailable(String),
 }
 
 impl AdminError {
@@ -42,6 +45,7 @@ impl AdminError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -55,7 +59,8 @@ impl IntoResponse for AdminError {
             | Self::PayloadTooLarge(message)
             | Self::NotFound(message)
             | Self::Conflict(message)
-            | Self::TooMany(message) => json!({"error": message}),
+            | Self::TooMany(message)
+            | Self::Unavailable(message) => json!({"error": message}),
             Self::Invalid(problems) => json!({
                 "error": "invalid data: nothing was changed",
                 "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -69,6 +74,12 @@ impl IntoResponse for AdminError {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer realm=\"doublure\""),
+            );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
             );
         }
         response

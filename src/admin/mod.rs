@@ -23,6 +23,7 @@ pub mod ui;
 
 mod clock;
 mod fault_rules;
+mod memory;
 mod requests;
 mod state;
 mod token;
@@ -131,6 +132,7 @@ fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
         .routes(routes!(openapi::control_plane))
         .routes(routes!(openapi::logora))
         .routes(routes!(openapi::wcs))
+        .routes(routes!(memory::memory))
         .routes(routes!(state::reset))
         .routes(routes!(state::reload_now))
         .routes(routes!(state::get_state, state::put_state))
@@ -179,7 +181,8 @@ fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
         journal::JournalEntry,
         credentials::MintRequest,
         credentials::SignRequest,
-        crate::namespace::Info
+        crate::namespace::Info,
+        crate::budget::Usage
     ))
 )]
 struct ApiDoc;

@@ -5,7 +5,14 @@
 //! Each event carries the entry's id, so a client that reconnects with
 //! `Last-Event-ID` first gets what it missed from the ring. A comment line
 //! every 15 s keeps proxies from closing a quiet stream. The stream ends
-//! when the server shuts down, so a graceful stop never waits for it.
+//! when the server shuts down, so a graceful stop never waits for it, and
+//! with a last `end` event when its namespace is dropped.
+//!
+//! A stream reads the ring's own entries a bounded batch at a time, woken
+//! by the id of the newest: it holds no copy and the journal no queue per
+//! reader, so readers cost little however many there are (`--max-streams`)
+//! and however far behind they are; what the ring dropped before a reader
+//! got to it is skipped with one `lagged` event.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,11 +24,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::In;
 use super::error::AdminError;
-use crate::traffic::journal::{Follower, JournalEntry, JournalFilter};
+use crate::budget::{StreamPermit, StreamRefusal};
+use crate::traffic::journal::{Ending, Follower, JournalFilter, Recorded};
 
 /// How often a quiet stream sends a comment line.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -40,29 +47,18 @@ pub struct StreamFilter {
     pub status: Option<u16>,
 }
 
-impl StreamFilter {
-    fn matches(&self, entry: &JournalEntry) -> bool {
-        self.path
-            .as_ref()
-            .is_none_or(|p| entry.path.starts_with(p.as_str()))
-            && self
-                .method
-                .as_ref()
-                .is_none_or(|m| entry.method.eq_ignore_ascii_case(m))
-            && self.status.is_none_or(|s| entry.status == s)
-    }
-}
-
 /// Streams journal entries as server-sent events.
 #[utoipa::path(get, path = "/__doublure/requests/stream", tag = "journal",
     params(StreamFilter,
         ("Last-Event-ID" = Option<u64>, Header, description = "The id of the last entry received: the entries kept after it are sent first (all of them when the id is 0, or unknown to this server)")),
     responses(
         (status = 200, content_type = "text/event-stream", body = String,
-            description = "Server-sent events, one per journal entry as it is recorded: `event: request`, `id: <entry id>`, `data: <the entry as an item of GET /__doublure/requests>`; a `: keep-alive` comment every 15 s",
+            description = "Server-sent events, one per journal entry as it is recorded: `event: request`, `id: <entry id>`, `data: <the entry as an item of GET /__doublure/requests>`; a `: keep-alive` comment every 15 s. `event: lagged`, `data: {\"skipped\": <count>, \"after\": <id>}` (no id) when the journal dropped entries before the stream read them; `event: end`, `data: {\"reason\": <text>}` last, when the namespace is dropped",
             example = json!("event: request\nid: 7\ndata: {\"id\":7,\"time\":\"2026-01-15T10:00:00.000Z\",\"method\":\"GET\",\"path\":\"/api/v1/users\",\"query\":null,\"headers\":[],\"status\":401,\"duration_ms\":0.12,\"outcome\":\"…\"}\n\n")),
         (status = 400, description = "Bad filter, or a Last-Event-ID that is not an entry id"),
-        (status = 401, description = "Admin token missing or wrong")))]
+        (status = 401, description = "Admin token missing or wrong"),
+        (status = 429, description = "As many streams are open as --max-streams allows"),
+        (status = 503, description = "The memory budget (--memory-budget) has no room for one more stream; with Retry-After")))]
 pub async fn stream(
     In(state): In,
     headers: HeaderMap,
@@ -83,14 +79,35 @@ pub async fn stream(
             ));
         }
     };
-    let mut follower = state.journal.follow(after);
+    let permit = state
+        .ground
+        .budget
+        .open_stream()
+        .map_err(|refusal| match refusal {
+            StreamRefusal::TooMany(max) => AdminError::TooMany(format!(
+                "too many journal streams: {max} are open and --max-streams is {max}; close one \
+                 (or raise --max-streams)"
+            )),
+            StreamRefusal::NoRoom => AdminError::Unavailable(
+                "the memory budget is spent (--memory-budget): no room for one more journal \
+                 stream; retry later"
+                    .to_owned(),
+            ),
+        })?;
+    let follower = state.journal.follow(after);
+    let method = filter.method.as_ref().map(|m| m.to_ascii_uppercase());
     let reader = Reader {
-        last: after
-            .filter(|&a| a <= follower.newest)
-            .unwrap_or(follower.newest),
-        pending: std::mem::take(&mut follower.backlog).into(),
+        last: follower.last,
+        pending: VecDeque::new(),
         follower,
-        filter,
+        filter: JournalFilter {
+            path: filter.path,
+            status: filter.status,
+            ..JournalFilter::default()
+        },
+        method,
+        done: false,
+        _permit: permit,
     };
     let mut response = Sse::new(events(reader))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
@@ -103,74 +120,108 @@ pub async fn stream(
     Ok(response)
 }
 
+/// Most bytes of entries one stream holds at a time: entries shared with
+/// the ring, read from it a batch at a time, so a stream never buffers
+/// more than this.
+pub const STREAM_BATCH_BYTES: usize = 64 << 10;
+
 /// Where one stream is.
 struct Reader {
     follower: Follower,
-    /// Entries to send before reading the channel again: the replay, or a
-    /// refill from the ring after falling behind.
-    pending: VecDeque<JournalEntry>,
+    /// Entries to send before reading the ring again.
+    pending: VecDeque<Arc<Recorded>>,
     /// The id of the newest entry seen, sent or filtered out.
     last: u64,
-    filter: StreamFilter,
+    filter: JournalFilter,
+    /// The method filter, upper-cased.
+    method: Option<String>,
+    /// The last event is sent.
+    done: bool,
+    /// Its place among `--max-streams` and in the memory budget.
+    _permit: StreamPermit,
+}
+
+/// What a stream sends.
+enum Item {
+    Entry(Arc<Recorded>),
+    /// Entries it fell too far behind to read: the ring no longer has them.
+    Lagged {
+        skipped: u64,
+        after: u64,
+    },
+    /// The namespace is gone, for this reason.
+    End(String),
 }
 
 fn events(reader: Reader) -> impl Stream<Item = Result<Event, axum::Error>> {
     futures_util::stream::unfold(reader, |mut reader| async move {
-        let entry = reader.next().await?;
-        Some((event(&entry), reader))
+        let item = reader.next().await?;
+        Some((event(&item), reader))
     })
 }
 
 impl Reader {
-    /// The next entry to send; `None` ends the stream.
-    async fn next(&mut self) -> Option<Arc<JournalEntry>> {
+    /// The next thing to send; `None` ends the stream.
+    async fn next(&mut self) -> Option<Item> {
         loop {
             if let Some(entry) = self.pending.pop_front() {
-                self.last = self.last.max(entry.id);
-                if self.filter.matches(&entry) {
-                    return Some(Arc::new(entry));
+                self.last = self.last.max(entry.id());
+                if self.filter.admits(&entry, self.method.as_deref()) {
+                    return Some(Item::Entry(entry));
                 }
                 continue;
             }
-            if *self.follower.closing.borrow() {
+            if self.done {
                 return None;
             }
+            let ending = self.follower.ending.borrow().clone();
+            match ending {
+                Some(Ending::Shutdown) => return None,
+                Some(Ending::Dropped(why)) => {
+                    self.done = true;
+                    return Some(Item::End(why));
+                }
+                None => {}
+            }
+            // Marked seen before the ring is read: an entry recorded after
+            // the read wakes the wait below.
+            self.follower.newest.borrow_and_update();
+            let batch = self.follower.journal.after(self.last, STREAM_BATCH_BYTES);
+            self.pending = batch.entries;
+            if batch.skipped > 0 {
+                let after = self.last;
+                self.last += batch.skipped;
+                return Some(Item::Lagged {
+                    skipped: batch.skipped,
+                    after,
+                });
+            }
+            if !self.pending.is_empty() {
+                continue;
+            }
             tokio::select! {
-                received = self.follower.receiver.recv() => match received {
-                    Ok(entry) => {
-                        // A refill may already have sent it.
-                        if entry.id <= self.last {
-                            continue;
-                        }
-                        self.last = entry.id;
-                        if self.filter.matches(&entry) {
-                            return Some(entry);
-                        }
-                    }
-                    // Fell behind the channel: what was missed is still in
-                    // the ring, unless the ring has moved past it too.
-                    Err(RecvError::Lagged(_)) => {
-                        self.pending = self
-                            .follower
-                            .journal
-                            .list(&JournalFilter {
-                                after: Some(self.last),
-                                ..JournalFilter::default()
-                            })
-                            .into();
-                    }
-                    Err(RecvError::Closed) => return None,
+                changed = self.follower.newest.changed() => if changed.is_err() {
+                    return None;
                 },
-                // Shutdown, or the journal is gone: either way, the end.
-                _ = self.follower.closing.changed() => return None,
+                changed = self.follower.ending.changed() => if changed.is_err() {
+                    return None;
+                },
             }
         }
     }
 }
 
-fn event(entry: &JournalEntry) -> Result<Event, axum::Error> {
-    Event::default()
-        .event("request")
-        .id(entry.id.to_string())
-        .json_data(entry)
+fn event(item: &Item) -> Result<Event, axum::Error> {
+    match item {
+        Item::Entry(entry) => Event::default()
+            .event("request")
+            .id(entry.id().to_string())
+            .json_data(entry.entry()),
+        Item::Lagged { skipped, after } => Event::default()
+            .event("lagged")
+            .json_data(serde_json::json!({"skipped": skipped, "after": after})),
+        Item::End(why) => Event::default()
+            .event("end")
+            .json_data(serde_json::json!({"reason": why})),
+    }
 }

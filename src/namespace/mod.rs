@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::budget::MemoryBudget;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::data::{Data, Seed};
@@ -69,11 +70,18 @@ pub struct Ground {
     clock: Clock,
     /// The server's log of repeated refusals, which its namespaces share.
     pub refusals: Arc<RefusalLog>,
+    /// The memory every namespace's journal, nonces and streams share
+    /// (`--memory-budget`).
+    pub budget: Arc<MemoryBudget>,
 }
 
 impl Ground {
     pub fn new(seed: Seed, clock: Clock, settings: Settings) -> Self {
         Self {
+            budget: Arc::new(MemoryBudget::new(
+                settings.memory_budget,
+                settings.max_streams,
+            )),
             settings: Arc::new(settings),
             seed: RwLock::new(Arc::new(seed)),
             clock,
@@ -176,8 +184,13 @@ impl Namespace {
                 Arc::clone(&settings),
                 base_url,
                 prefix,
+                Arc::clone(&ground.budget),
             ),
-            journal: Arc::new(Journal::new(settings.journal_size, settings.journal_bytes)),
+            journal: Arc::new(Journal::new(
+                settings.journal_size,
+                settings.journal_bytes,
+                Arc::clone(&ground.budget),
+            )),
             faults: Arc::new(Faults::new(settings.fault_seed)),
             clock,
             ground,

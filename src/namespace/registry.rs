@@ -149,11 +149,14 @@ impl<S: Clone> Registry<S> {
 
     /// Drops namespace `name`; false when there is none.
     pub fn remove(&self, name: &str) -> bool {
-        let removed = self.write().remove(name).is_some();
-        if removed {
+        let removed = self.write().remove(name);
+        if let Some(entry) = &removed {
             tracing::info!(namespace = name, "namespace dropped on request");
+            entry.namespace.journal.end(format!(
+                "namespace {name:?} was dropped (DELETE /__doublure/namespaces/{name})"
+            ));
         }
-        removed
+        removed.is_some()
     }
 
     /// Drops every namespace idle for longer than `--namespace-ttl`;
@@ -180,6 +183,12 @@ impl<S: Clone> Registry<S> {
                     idle_s = idle.num_seconds(),
                     "namespace dropped after --namespace-ttl without a request"
                 );
+                entry.namespace.journal.end(format!(
+                    "namespace {name:?} was dropped after {} s without a request \
+                     (--namespace-ttl {} s)",
+                    idle.num_seconds(),
+                    ttl.num_seconds()
+                ));
                 dropped.push(name.clone());
             }
             keep

@@ -255,6 +255,7 @@ async fn import(target: &VerifyTarget, dir: &std::path::Path) -> Result<(), Veri
     let output = OutputArgs {
         out: dir.to_owned(),
         anonymize: false,
+        limits: crate::import::Limits::default(),
     };
     let source = match target {
         VerifyTarget::Logora(a) => ImportSource::Logora(crate::import::LogoraArgs {

@@ -43,6 +43,8 @@ pub enum AuthError {
     MultipleEmail,
     UnknownEmail(String),
     UnknownNameId(String),
+    /// The memory budget has no room for the nonce.
+    NoRoom,
 }
 
 impl AuthError {
@@ -54,6 +56,7 @@ impl AuthError {
             Self::MultipleEmail => WcsError::Forbidden("Multiple email field.".into()),
             Self::UnknownEmail(_) => WcsError::Forbidden("Unknown email.".into()),
             Self::UnknownNameId(_) => WcsError::UnknownNameId,
+            Self::NoRoom => WcsError::Unavailable,
         }
     }
 
@@ -65,6 +68,9 @@ impl AuthError {
                 format!("no active, non-deleted user with email {e:?} (case-insensitive)")
             }
             Self::UnknownNameId(n) => format!("no non-deleted user with NameID {n:?}"),
+            Self::NoRoom => "memory budget spent (--memory-budget): no room to remember this \
+                call's nonce; refused rather than left open to replay"
+                .into(),
         }
     }
 }
@@ -93,6 +99,7 @@ pub fn authenticate(
                     return Err(AuthError::Signature(SignatureError::NonceUsed(n.into())));
                 }
                 NonceCheck::Fresh { forgotten: f } => *forgotten = f,
+                NonceCheck::NoRoom => return Err(AuthError::NoRoom),
             }
         }
         let how = format!("signed by {} ({})", v.orig, v.algo);

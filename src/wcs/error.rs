@@ -26,6 +26,9 @@ pub enum WcsError {
     MethodNotAllowed,
     /// 500 `{"err": 1}` (upstream crashed).
     Internal,
+    /// 503 `Service Unavailable` with `Retry-After: 1`, as an injected
+    /// 503 fault answers: doublure's memory budget is spent.
+    Unavailable,
 }
 
 impl WcsError {
@@ -38,6 +41,7 @@ impl WcsError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -57,6 +61,7 @@ impl WcsError {
             }
             Self::BadRequest(d) => ("Invalid request", "invalid-request", d.clone()),
             Self::MethodNotAllowed => ("Method not allowed", "method-not-allowed", None),
+            Self::Unavailable => ("Service Unavailable", "service-unavailable", None),
             Self::Internal => return json!({"err": 1}),
         };
         json!({"err": 1, "err_class": class, "err_code": code, "err_desc": desc})
@@ -92,6 +97,11 @@ impl IntoResponse for WcsError {
             && let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
         {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        if let Self::Unavailable = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }
@@ -140,11 +150,23 @@ mod tests {
                 json!({"err": 1, "err_class": "Method not allowed", "err_code": "method-not-allowed", "err_desc": null}),
             ),
             (WcsError::Internal, 500, json!({"err": 1})),
+            (
+                WcsError::Unavailable,
+                503,
+                json!({"err": 1, "err_class": "Service Unavailable", "err_code": "service-unavailable", "err_desc": null}),
+            ),
         ];
         for (e, status, body) in cases {
             assert_eq!(e.status().as_u16(), status, "{e:?}");
             assert_eq!(e.body(), body, "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_503_asks_to_retry_after_a_second() {
+        let r = WcsError::Unavailable.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

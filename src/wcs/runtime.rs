@@ -3,11 +3,12 @@
 //! refuses a nonce seen before.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::signature;
+use crate::budget::{Kind, MemoryBudget};
 
 /// Used nonces, each forgotten 30 s (emulated clock) after it was seen,
 /// or sooner, oldest first, once `--max-nonces` are remembered: a frozen
@@ -20,6 +21,8 @@ pub struct Runtime {
     cap: usize,
     /// The namespace, for the log.
     namespace: Box<str>,
+    /// Where the nonces' memory is charged (`--memory-budget`).
+    budget: Arc<MemoryBudget>,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +30,25 @@ struct Nonces {
     expiry: HashMap<String, DateTime<Utc>>,
     order: VecDeque<(DateTime<Utc>, String)>,
     forgetting: Forgetting,
+    /// What the remembered nonces are charged, in bytes.
+    charged: usize,
+}
+
+/// What remembering a nonce of `len` bytes is charged: its text twice (the
+/// map's key and the order's), two instants, and the two collections'
+/// slots.
+fn weight(len: usize) -> usize {
+    2 * len + 112
+}
+
+impl Nonces {
+    fn pop_oldest(&mut self, budget: &MemoryBudget) -> Option<(DateTime<Utc>, String)> {
+        let (at, key) = self.order.pop_front()?;
+        let w = weight(key.len());
+        self.charged -= w;
+        budget.release(Kind::Nonces, w);
+        Some((at, key))
+    }
 }
 
 /// Whether a nonce was fresh.
@@ -37,16 +59,19 @@ pub enum NonceCheck {
     Fresh { forgotten: usize },
     /// Already used within the window.
     Used,
+    /// Fresh, but the memory budget has no room to remember it.
+    NoRoom,
 }
 
 impl Runtime {
     /// A store remembering at most `cap` nonces, in the namespace named
     /// `namespace` (for the log).
-    pub fn new(cap: usize, namespace: &str) -> Self {
+    pub fn new(cap: usize, namespace: &str, budget: Arc<MemoryBudget>) -> Self {
         Self {
             nonces: Mutex::new(Nonces::default()),
             cap: cap.max(1),
             namespace: namespace.into(),
+            budget,
         }
     }
 
@@ -55,18 +80,21 @@ impl Runtime {
         let mut n = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
         n.expiry.clear();
         n.order.clear();
+        self.budget
+            .release(Kind::Nonces, std::mem::take(&mut n.charged));
     }
 
     /// Records `nonce` at `now`, unless it was already used within the
     /// window. Expired entries are pruned, and past the cap the oldest are
-    /// forgotten, so memory stays bounded.
+    /// forgotten, so memory stays bounded; a nonce the memory budget has no
+    /// room for is not remembered, and its call is refused.
     pub fn use_nonce(&self, nonce: &str, now: DateTime<Utc>) -> NonceCheck {
         let mut n = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
         while let Some((at, _)) = n.order.front() {
             if *at > now {
                 break;
             }
-            if let Some((at, key)) = n.order.pop_front()
+            if let Some((at, key)) = n.pop_oldest(&self.budget)
                 && n.expiry.get(&key) == Some(&at)
             {
                 n.expiry.remove(&key);
@@ -80,7 +108,7 @@ impl Runtime {
         // bounded too.
         let mut forgotten = 0;
         while n.expiry.len() >= self.cap || n.order.len() >= 2 * self.cap {
-            let Some((at, key)) = n.order.pop_front() else {
+            let Some((at, key)) = n.pop_oldest(&self.budget) else {
                 break;
             };
             if n.expiry.get(&key) == Some(&at) {
@@ -88,6 +116,11 @@ impl Runtime {
                 forgotten += 1;
             }
         }
+        let w = weight(nonce.len());
+        if !self.budget.try_charge(Kind::Nonces, w) {
+            return NonceCheck::NoRoom;
+        }
+        n.charged += w;
         let at = now + TimeDelta::seconds(signature::WINDOW_SECONDS);
         n.expiry.insert(nonce.to_owned(), at);
         n.order.push_back((at, nonce.to_owned()));
@@ -118,6 +151,14 @@ impl Runtime {
     /// The most nonces remembered.
     pub fn cap(&self) -> usize {
         self.cap
+    }
+}
+
+impl Drop for Runtime {
+    /// A dropped namespace gives its nonces' memory back.
+    fn drop(&mut self) {
+        let n = self.nonces.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.budget.release(Kind::Nonces, n.charged);
     }
 }
 
@@ -156,7 +197,7 @@ mod tests {
 
     #[test]
     fn past_the_cap_the_oldest_nonces_are_forgotten_first() {
-        let runtime = Runtime::new(3, "t");
+        let runtime = Runtime::new(3, "t", MemoryBudget::unbounded());
         for nonce in ["a", "b", "c"] {
             assert_eq!(
                 runtime.use_nonce(nonce, at(0)),
@@ -179,8 +220,37 @@ mod tests {
     }
 
     #[test]
+    fn past_the_memory_budget_expired_nonces_go_first_then_a_fresh_one_finds_no_room() {
+        let budget = Arc::new(MemoryBudget::new(2 * weight(1), 1));
+        let runtime = Runtime::new(100, "t", Arc::clone(&budget));
+        assert_eq!(
+            runtime.use_nonce("a", at(0)),
+            NonceCheck::Fresh { forgotten: 0 }
+        );
+        assert_eq!(
+            runtime.use_nonce("b", at(10)),
+            NonceCheck::Fresh { forgotten: 0 }
+        );
+
+        assert_eq!(runtime.use_nonce("c", at(20)), NonceCheck::NoRoom);
+        assert_eq!(
+            runtime.use_nonce("c", at(31)),
+            NonceCheck::Fresh { forgotten: 0 }
+        );
+        assert_eq!(runtime.use_nonce("c", at(31)), NonceCheck::Used);
+        assert_eq!(budget.usage().nonce_bytes, 2 * weight(1));
+
+        drop(runtime);
+        assert_eq!(
+            budget.usage().used_bytes,
+            0,
+            "a dropped store gives it all back"
+        );
+    }
+
+    #[test]
     fn a_clock_moved_back_and_forth_keeps_the_store_bounded() {
-        let runtime = Runtime::new(2, "t");
+        let runtime = Runtime::new(2, "t", MemoryBudget::unbounded());
         for i in 0..1000 {
             // Back and forth by more than the window.
             let now = if i % 2 == 0 { at(0) } else { at(100) };

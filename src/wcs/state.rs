@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::model::WcsData;
 use super::runtime::Runtime;
 use super::signature;
+use crate::budget::MemoryBudget;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
@@ -47,11 +48,12 @@ impl Wcs {
         settings: Arc<Settings>,
         base_url: String,
         prefix: String,
+        budget: Arc<MemoryBudget>,
     ) -> Self {
         let namespace = prefix.rsplit('/').next().filter(|n| !n.is_empty());
         Self(Arc::new(Inner {
             data: Cell::new(data),
-            runtime: Runtime::new(settings.max_nonces, namespace.unwrap_or("(root)")),
+            runtime: Runtime::new(settings.max_nonces, namespace.unwrap_or("(root)"), budget),
             clock,
             settings,
             base_url,

@@ -322,6 +322,28 @@ def test_cancelling_the_reset_changes_nothing(console, doublure):
     assert doublure.call("GET", "/__doublure/logora/users/21")[0] == 404
 
 
+def test_the_namespaces_panel_shows_the_memory_budget_and_its_use(console, doublure):
+    doublure.call("GET", USERS)
+    console.open()
+
+    console.panel("Namespaces")
+
+    console.wait_for(lambda: "256.0 MiB used" in console.by_id("memory").text)
+    assert "of 64 streams" in console.by_id("memory").text
+    assert "0 calls refused with 503" in console.by_id("memory").text
+
+
+def test_a_namespace_dropped_ends_its_consoles_stream_and_says_why(browser, doublure):
+    doublure.call("GET", "/__ns/short-lived/api/v1/users")
+    inside = Console(browser, doublure, "/__ns/short-lived").open()
+    inside.wait_for(lambda: inside.by_id("stream-state").text == "live")
+
+    doublure.call("DELETE", "/__doublure/namespaces/short-lived")
+
+    inside.wait_for(lambda: inside.by_id("stream-state").text == "ended")
+    assert 'namespace "short-lived" was dropped' in inside.by_id("toast").text
+
+
 def test_the_namespaces_panel_links_each_namespace_to_its_own_console(console, doublure, browser):
     doublure.call("GET", "/__ns/demo-ns/api/v1/users?api_key=API_KEY&per_page=1")
     console.open()

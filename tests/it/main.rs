@@ -6,6 +6,7 @@
 #![cfg(feature = "cli")]
 
 mod binary;
+mod budget;
 mod common;
 mod console;
 mod control;

@@ -471,6 +471,7 @@ async fn the_openapi_document_lists_every_control_plane_route() {
     let paths = doc["paths"].as_object().unwrap();
     let expected = [
         ("/__doublure/health", vec!["get"]),
+        ("/__doublure/memory", vec!["get"]),
         ("/__doublure/openapi.json", vec!["get"]),
         ("/__doublure/openapi/logora.json", vec!["get"]),
         ("/__doublure/openapi/wcs.json", vec!["get"]),

@@ -42,6 +42,20 @@ async function namespaces() {
   }
 }
 
+const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+async function memory() {
+  try {
+    const m = await call('GET', '/__doublure/memory', undefined, {top: true});
+    $('memory').textContent = `${mib(m.used_bytes)} of ${mib(m.budget_bytes)} used: journals ${mib(m.journal_bytes)}, `
+      + `nonces ${mib(m.nonce_bytes)}, ${m.streams} of ${m.max_streams} streams (${mib(m.stream_bytes)}); `
+      + `${m.refused_calls} calls refused with 503`;
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    $('memory').textContent = 'memory: not available on this server';
+  }
+}
+
 function refreshLive() {
   return Promise.all([clock.refresh(), faults.refresh(), credentials.refreshTokens()]);
 }
@@ -49,7 +63,7 @@ function refreshLive() {
 // Collections load only once their view is shown: generated data can
 // make them long.
 function refreshAll() {
-  const all = [refreshLive(), namespaces()];
+  const all = [refreshLive(), namespaces(), memory()];
   if (credentialsShown) all.push(credentials.refreshChoices());
   if (dataShown) all.push(data.refresh());
   return quietly(Promise.all(all));

@@ -189,12 +189,22 @@ export async function connect() {
   while (!signal.aborted) {
     setState('connecting…', 'warn');
     try {
+      let ended = null;
       await stream('/__doublure/requests/stream', lastId ?? 0, (event) => {
         if (event.event === 'request') receive(JSON.parse(event.data));
+        // The ring moved past calls this console had not read yet.
+        else if (event.event === 'lagged') toast(`${JSON.parse(event.data).skipped} calls left the journal before they were shown`, true);
+        // The namespace was dropped: reconnecting would make a new one.
+        else if (event.event === 'end') ended = JSON.parse(event.data).reason;
       }, signal, () => {
         setState('live', 'good');
         delay = 500;
       });
+      if (ended !== null) {
+        setState('ended', 'bad');
+        toast(ended, true);
+        return;
+      }
     } catch (error) {
       if (signal.aborted) return;
       if (!('status' in error)) explain(error);

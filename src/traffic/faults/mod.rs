@@ -17,6 +17,7 @@ mod tests;
 
 pub use by_header::parse_header;
 pub use inject::{Injector, inject};
+pub use response::error_response;
 #[cfg(test)]
 pub use rules::Call;
 pub use rules::{FaultRule, Rule};

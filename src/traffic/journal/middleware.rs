@@ -5,17 +5,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use tower::{Layer, ServiceExt};
 
 use super::fold::{RefusalLog, log};
 use super::recorded::{Recorded, Said};
 use super::redact::{
-    MAX_OUTCOME, Redactor, cut_header, headers_len, push_redacted_headers, redacted, redacted_head,
+    MAX_OUTCOME, Redactor, cut, cut_header, headers_len, push_redacted_headers, redacted,
+    redacted_head,
 };
-use super::ring::Journal;
+use super::ring::{Journal, REFUSED_TARGET};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::logora::Logora;
@@ -37,6 +39,9 @@ pub struct Recorder {
     pub wcs: Wcs,
     /// Where the server folds repeated refusals in its log.
     pub refusals: Arc<RefusalLog>,
+    /// The namespace's CORS, for the calls this middleware refuses itself
+    /// (a browser demo reads a 503 of the budget like any answer).
+    pub cors: tower_http::cors::CorsLayer,
 }
 
 /// What is known of a call before its answer: enough to record it
@@ -113,6 +118,10 @@ pub async fn record(
 ) -> Response {
     let started = Instant::now();
     let at = recorder.clock.now();
+    // The memory budget: one load when there is room, the usual case.
+    if recorder.journal.budget_short() && !recorder.journal.make_room() {
+        return refuse(&recorder, request, at, started).await;
+    }
     // Only a call that fault injection may hold back needs a place to say
     // why: the usual call allocates nothing for it.
     let delay = recorder.faults_may_fire(&request).then(|| {
@@ -144,6 +153,68 @@ pub async fn record(
     let mut response = next.run(request).await;
     let outcome = response.extensions_mut().remove::<Outcome>();
     pending.finish(response.status().as_u16(), outcome);
+    response
+}
+
+/// Refuses a call the memory budget has no room for, once this
+/// namespace's journal has given back all it could: a 503 with
+/// `Retry-After` in the format of the call's API (as an injected 503 fault
+/// answers, and as an overloaded service would), and a small entry that
+/// says why.
+async fn refuse(
+    recorder: &Recorder,
+    request: Request,
+    at: DateTime<Utc>,
+    started: Instant,
+) -> Response {
+    let budget = recorder.journal.budget();
+    budget.note_refused();
+    let mut refusal = Some(crate::traffic::faults::error_response(
+        request.uri().path(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        Some(1),
+    ));
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| request.uri().path(), |pq| pq.as_str());
+    // Redacted whole before the cut, which could leave a secret's start.
+    let redactor = recorder.redactor();
+    let mut head = cut(&redactor.redact_target(target), REFUSED_TARGET).into_owned();
+    let target_len = head.len();
+    head.push('\n');
+    head.shrink_to_fit();
+    let method = request.method().clone();
+    let service = recorder
+        .cors
+        .clone()
+        .layer(tower::service_fn(move |_: Request| {
+            let response = refusal
+                .take()
+                .unwrap_or_else(|| StatusCode::SERVICE_UNAVAILABLE.into_response());
+            std::future::ready(Ok::<_, std::convert::Infallible>(response))
+        }));
+    let response = match service.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let recorded = Recorded {
+        id: 0,
+        at,
+        method,
+        head,
+        target_len,
+        status: response.status().as_u16(),
+        duration_ms: millis(started.elapsed()),
+        outcome: Some(Said::Text(format!(
+            "refused: the memory budget is spent (--memory-budget {} bytes, every namespace \
+             together) and this namespace's journal cannot give enough back; retry later",
+            budget.limit()
+        ))),
+        matcher_bytes: 0,
+    };
+    log(&recorded, &recorder.refusals);
+    recorder.journal.push_refusal(recorded);
     response
 }
 

@@ -1,8 +1,12 @@
 //! The request journal: every call to the emulated APIs, with secrets
 //! redacted and the reason for its answer in words, kept in a ring bounded
-//! in entries and in bytes, so a test can check what was called and a
-//! developer can see why a call failed ("signature mismatch …", "token
-//! expired 12 s ago").
+//! in entries and in bytes, and by what the server's memory budget has
+//! left, so a test can check what was called and a developer can see why
+//! a call failed ("signature mismatch …", "token expired 12 s ago").
+//!
+//! The middleware also refuses a call, before it is served, when the
+//! budget is spent and this namespace's journal cannot give enough back: a
+//! 503 in the API's format, with a small entry saying so.
 //!
 //! Handlers say why a request got its answer by attaching an [`Outcome`](crate::outcome::Outcome)
 //! to the response's extensions; the middleware reads it there. A call the
@@ -27,9 +31,7 @@ mod tests;
 
 pub use fold::RefusalLog;
 pub use middleware::{Recorder, record};
-pub use recorded::JournalEntry;
-#[cfg(test)]
-pub use recorded::Recorded;
+pub use recorded::{JournalEntry, Recorded};
 #[cfg(test)]
 pub use redact::{Redactor, redacted_headers};
-pub use ring::{Follower, Journal, JournalFilter};
+pub use ring::{Ending, Follower, Journal, JournalFilter};

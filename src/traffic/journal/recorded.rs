@@ -96,6 +96,11 @@ impl Recorded {
             + self.matcher_bytes
     }
 
+    /// Its id in the journal.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// The entry as `GET /__doublure/requests` shows it.
     pub fn entry(&self) -> JournalEntry {
         JournalEntry {

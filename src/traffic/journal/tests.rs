@@ -25,7 +25,11 @@ fn entry(path: &str, status: u16) -> Recorded {
 
 #[test]
 fn the_journal_keeps_only_its_bound_dropping_the_oldest() {
-    let journal = Journal::new(3, crate::config::JOURNAL_BYTES);
+    let journal = Journal::new(
+        3,
+        crate::config::JOURNAL_BYTES,
+        crate::budget::MemoryBudget::unbounded(),
+    );
     for i in 0..5 {
         journal.push(entry(&format!("/p{i}"), 200));
     }
@@ -43,7 +47,11 @@ fn the_journal_keeps_only_its_bound_dropping_the_oldest() {
 #[test]
 fn the_journal_keeps_only_its_bound_in_bytes() {
     let one = entry("/p0", 200).weight();
-    let journal = Journal::new(1000, one * 3 + one / 2);
+    let journal = Journal::new(
+        1000,
+        one * 3 + one / 2,
+        crate::budget::MemoryBudget::unbounded(),
+    );
     for i in 0..10 {
         journal.push(entry(&format!("/p{i}"), 200));
     }
@@ -72,7 +80,11 @@ fn each_secrets_matcher_kept_alive_by_later_outcomes_is_counted_once_per_run() {
     let second = Arc::new(Redactor::new(vec!["OTHER_API_SECRET".to_owned()]));
     let plain = later(&first).weight();
     assert!(first.memory_usage() > std::mem::size_of::<Redactor>());
-    let journal = Journal::new(1000, crate::config::JOURNAL_BYTES);
+    let journal = Journal::new(
+        1000,
+        crate::config::JOURNAL_BYTES,
+        crate::budget::MemoryBudget::unbounded(),
+    );
     journal.push(later(&first));
     assert_eq!(journal.bytes(), plain + first.memory_usage());
     journal.push(later(&first));
@@ -91,7 +103,7 @@ fn each_secrets_matcher_kept_alive_by_later_outcomes_is_counted_once_per_run() {
 #[test]
 fn a_journal_of_later_outcomes_stays_within_its_bytes_when_the_secrets_keep_changing() {
     let max = 64 * 1024;
-    let journal = Journal::new(1000, max);
+    let journal = Journal::new(1000, max, crate::budget::MemoryBudget::unbounded());
     let mut kept = Vec::new();
     for i in 0..200 {
         // A new matcher per call, as when every call changes the data.
@@ -138,7 +150,11 @@ fn long_texts_are_cut_with_a_marker_on_a_character_boundary() {
 
 #[test]
 fn filters_combine_and_limit_keeps_the_most_recent() {
-    let journal = Journal::new(10, crate::config::JOURNAL_BYTES);
+    let journal = Journal::new(
+        10,
+        crate::config::JOURNAL_BYTES,
+        crate::budget::MemoryBudget::unbounded(),
+    );
     journal.push(entry("/api/v1/users", 200));
     journal.push(entry("/api/user/", 403));
     journal.push(entry("/api/v1/users", 401));
@@ -199,4 +215,79 @@ fn known_secrets_are_redacted_as_written_and_as_encoded() {
         "/x/[redacted]/y?k=[redacted]&[redacted]&z=2"
     );
     assert_eq!(redactor.redact_target("/x?y=1"), "/x?y=1");
+}
+
+#[test]
+fn past_the_memory_budget_the_journal_gives_back_its_oldest_entries_and_keeps_the_bound() {
+    let one = entry("/p0", 200).weight();
+    let budget = Arc::new(crate::budget::MemoryBudget::new(one * 3, 1));
+    let journal = Journal::new(1000, crate::config::JOURNAL_BYTES, Arc::clone(&budget));
+    for i in 0..10 {
+        journal.push(entry(&format!("/p{i}"), 200));
+    }
+    let ids: Vec<u64> = journal
+        .list(&JournalFilter::default())
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(ids, [8, 9, 10]);
+    assert_eq!(budget.usage().journal_bytes, one * 3);
+
+    journal.clear();
+    assert_eq!(budget.usage().used_bytes, 0);
+}
+
+#[test]
+fn a_refusal_past_the_reserve_is_counted_not_journaled() {
+    let budget = Arc::new(crate::budget::MemoryBudget::new(10, 1));
+    budget.force_charge(
+        crate::budget::Kind::Nonces,
+        crate::budget::REFUSAL_RESERVE + 10,
+    );
+    let journal = Journal::new(1000, crate::config::JOURNAL_BYTES, Arc::clone(&budget));
+
+    journal.push_refusal(entry("/refused", 503));
+
+    assert!(journal.is_empty());
+    assert_eq!(budget.usage().refusals_not_journaled, 1);
+}
+
+#[test]
+fn a_reader_gets_the_rings_own_entries_a_bounded_batch_at_a_time_and_counts_what_it_missed() {
+    let one = entry("/p0", 200).weight();
+    let journal = Arc::new(Journal::new(
+        4,
+        crate::config::JOURNAL_BYTES,
+        crate::budget::MemoryBudget::unbounded(),
+    ));
+    let follower = journal.follow(Some(0));
+    for i in 0..6 {
+        journal.push(entry(&format!("/p{i}"), 200));
+    }
+
+    let batch = journal.after(follower.last, 2 * one);
+
+    assert_eq!(batch.skipped, 2, "ids 1 and 2 left the ring");
+    let ids: Vec<u64> = batch.entries.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [3, 4]);
+    let kept = journal.matching(&JournalFilter::default());
+    assert!(
+        Arc::ptr_eq(&batch.entries[0], &kept[0]),
+        "shared with the ring, not copied"
+    );
+    assert_eq!(journal.after(4, 2 * one).skipped, 0);
+}
+
+#[test]
+fn what_the_budget_is_charged_is_what_the_ring_holds_whatever_pushed_the_entries_out() {
+    let budget = Arc::new(crate::budget::MemoryBudget::new(usize::MAX / 2, 1));
+    let journal = Journal::new(3, crate::config::JOURNAL_BYTES, Arc::clone(&budget));
+    for i in 0..10 {
+        // Sizes that change, so that netting gives back as often as it takes.
+        journal.push(entry(&format!("/p{}", "x".repeat(i * 37 % 100)), 200));
+        assert_eq!(budget.usage().journal_bytes, journal.bytes(), "after {i}");
+    }
+    assert_eq!(budget.usage().used_bytes, journal.bytes());
+    drop(journal);
+    assert_eq!(budget.usage().used_bytes, 0);
 }
