@@ -22,7 +22,7 @@ use super::error::{AdminError, AdminJson};
 use crate::logora::model::{LogoraData, USERS_FILE};
 use crate::namespace::Namespace;
 use crate::store::{FixtureFiles, Problems};
-use crate::wcs::model::WcsData;
+use crate::wcs::model::{USERS_FILE as WCS_USERS_FILE, WcsData};
 
 /// Every collection: fixture file and the key that identifies an item.
 pub fn all() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -60,12 +60,14 @@ pub(super) fn items(ns: &Namespace, file: &str) -> Vec<Value> {
     if file == USERS_FILE {
         return ns.logora.data.read(|d| d.user_values().collect());
     }
-    let exported = if file.starts_with("logora/") {
-        ns.logora.data.read(LogoraData::export_settings)
+    if file.starts_with("logora/") {
+        array_of(ns.logora.data.read(LogoraData::export_settings), file)
     } else {
-        ns.wcs.data.read(WcsData::export)
-    };
-    array_of(exported, file)
+        match ns.wcs.data.read(|d| d.export_file(file)) {
+            Value::Array(items) => items,
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn array_of(exported: Vec<(&'static str, Value)>, file: &str) -> Vec<Value> {
@@ -106,7 +108,9 @@ pub(super) fn change<R>(
             let next = data.with_settings_of(&files_with(exported, file, list))?;
             Ok((next, result))
         })
-    } else {
+    } else if file == WCS_USERS_FILE {
+        // Only for a change that the loader must judge as a whole (see
+        // `wcs_users`).
         ns.wcs.data.update(|data| {
             let exported = data.export();
             let mut list = array_of(exported.clone(), file);
@@ -116,12 +120,26 @@ pub(super) fn change<R>(
             problems.into_result(())?;
             Ok((next, result))
         })
+    } else {
+        // The users, tens of thousands with generated data, are kept as
+        // they are (shared, not exported and read again), and checked
+        // against the changed collection.
+        ns.wcs.data.update(|data| {
+            let exported = data.export_but_users();
+            let mut list = array_of(exported.clone(), file);
+            let result = change(&mut list)?;
+            let mut problems = Problems::default();
+            let next =
+                WcsData::load_keeping_users(&files_with(exported, file, list), data, &mut problems);
+            problems.into_result(())?;
+            Ok((next, result))
+        })
     }
 }
 
 /// `current` with `fields` merged in (PATCH) or replaced by them (PUT,
 /// keeping the id the URL names when the body leaves it out).
-fn updated(current: &Value, fields: Map<String, Value>, key: &str, merge: bool) -> Value {
+pub(super) fn updated(current: &Value, fields: Map<String, Value>, key: &str, merge: bool) -> Value {
     let item = if merge {
         let mut item = match current.clone() {
             Value::Object(map) => map,
@@ -144,7 +162,7 @@ pub(super) fn find(list: &[Value], key: &str, id: &str) -> Option<usize> {
         .position(|item| id_of(item, key).as_deref() == Some(id))
 }
 
-fn not_found(api: &str, name: &str, key: &str, id: &str) -> AdminError {
+pub(super) fn not_found(api: &str, name: &str, key: &str, id: &str) -> AdminError {
     AdminError::NotFound(format!("no item with {key} {id} in {api}/{name}"))
 }
 
@@ -196,6 +214,9 @@ pub async fn read(
     if file == USERS_FILE {
         return users::read(&state, &api, &name, &id).map(Json);
     }
+    if file == WCS_USERS_FILE {
+        return super::wcs_users::read(&state, &api, &name, &id).map(Json);
+    }
     let list = items(&state, file);
     find(&list, key, &id)
         .map(|i| Json(list[i].clone()))
@@ -218,6 +239,10 @@ pub async fn create(
         .ok_or_else(|| AdminError::BadRequest(format!("the item needs its {key}")))?;
     if file == USERS_FILE {
         return users::create(&state, &api, &name, &id, item)
+            .map(|item| (StatusCode::CREATED, Json(item)));
+    }
+    if file == WCS_USERS_FILE {
+        return super::wcs_users::create(&state, &api, &name, &id, item)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     change(&state, file, |list| {
@@ -247,6 +272,9 @@ async fn update(
     let fields = object(body)?;
     if file == USERS_FILE {
         return users::update(&state, &api, &name, &id, fields, merge);
+    }
+    if file == WCS_USERS_FILE {
+        return super::wcs_users::update(&state, &api, &name, &id, fields, merge).map(Json);
     }
     let new_id = change(&state, file, |list| {
         let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
@@ -300,6 +328,10 @@ pub async fn remove(
     let (file, key) = collection(&api, &name)?;
     if file == USERS_FILE {
         users::remove(&state, &api, &name, &id)?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    if file == WCS_USERS_FILE {
+        super::wcs_users::remove(&state, &api, &name, &id)?;
         return Ok(StatusCode::NO_CONTENT);
     }
     change(&state, file, |list| {
