@@ -139,7 +139,12 @@ pub(super) fn change<R>(
 
 /// `current` with `fields` merged in (PATCH) or replaced by them (PUT,
 /// keeping the id the URL names when the body leaves it out).
-pub(super) fn updated(current: &Value, fields: Map<String, Value>, key: &str, merge: bool) -> Value {
+pub(super) fn updated(
+    current: &Value,
+    fields: Map<String, Value>,
+    key: &str,
+    merge: bool,
+) -> Value {
     let item = if merge {
         let mut item = match current.clone() {
             Value::Object(map) => map,

@@ -64,12 +64,18 @@ pub(super) async fn put_state(
 ) -> Result<Json<Value>, AdminError> {
     // Each file kept as the text it came as: no tree of a million users'
     // values is built, the loader reads items from the text.
-    let files = body
-        .into_iter()
-        .map(|(name, value)| (name, value.get().to_owned()))
-        .collect();
-    let files = crate::data::checked_map("state", files)?;
-    let data = Data::load(&files)?;
+    // Loading a large dataset takes seconds of CPU: on a blocking thread,
+    // so that the async workers keep answering other calls meanwhile.
+    let data = tokio::task::spawn_blocking(move || -> Result<Data, AdminError> {
+        let files = body
+            .into_iter()
+            .map(|(name, value)| (name, value.get().to_owned()))
+            .collect();
+        let files = crate::data::checked_map("state", files)?;
+        Ok(Data::load(&files)?)
+    })
+    .await
+    .map_err(|e| AdminError::Internal(format!("loading the state failed: {e}")))??;
     ns.replace_data(data);
     Ok(Json(json!({"status": "replaced"})))
 }

@@ -94,7 +94,11 @@ impl Guarded {
     /// After a write to the socket: progress clears the write deadline; a
     /// full socket sets it, and past it the write fails, which ends the
     /// connection and drops the rest of its answer.
-    fn on_write<T>(&mut self, cx: &mut Context<'_>, written: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+    fn on_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
         if written.is_ready() {
             self.stalled = false;
             return written;

@@ -306,7 +306,11 @@ impl WcsData {
     /// which are `kept`'s, shared rather than read again: they are checked
     /// against the new roles, and forms against them, as [`Self::load`]
     /// would.
-    pub fn load_keeping_users(files: &FixtureFiles, kept: &WcsData, problems: &mut Problems) -> Self {
+    pub fn load_keeping_users(
+        files: &FixtureFiles,
+        kept: &WcsData,
+        problems: &mut Problems,
+    ) -> Self {
         Self::load_with(files, Some(kept), problems)
     }
 
@@ -1033,7 +1037,8 @@ mod tests {
         data.add_generated(users, vec![]).unwrap();
         assert_indexes_as_rebuilt(&data);
         let at = data.user_position(10_005).unwrap();
-        let steps: Vec<Box<dyn Fn(&mut User)>> = vec![
+        type Step = Box<dyn Fn(&mut User)>;
+        let steps: Vec<Step> = vec![
             Box::new(|u| u.name = "Zoé Zèbre".into()),
             Box::new(|u| u.email = Some("GEN3@example.org".into())),
             Box::new(|u| u.email = None),
@@ -1091,7 +1096,10 @@ mod tests {
         assert_eq!(before.users[at].name, template.name);
         for i in (0..data.users.len()).filter(|&i| i != at) {
             assert!(Arc::ptr_eq(&data.users[i], &before.users[i]), "user {i}");
-            assert!(Arc::ptr_eq(&data.index.list_json[i], &before.index.list_json[i]));
+            assert!(Arc::ptr_eq(
+                &data.index.list_json[i],
+                &before.index.list_json[i]
+            ));
         }
         assert!(Arc::ptr_eq(&data.forms, &before.forms));
         assert!(Arc::ptr_eq(&data.index.form_json, &before.index.form_json));

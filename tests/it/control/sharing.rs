@@ -1,0 +1,110 @@
+//! A change to one w.c.s. user through the control plane copies that user,
+//! not the data: the other users (and every form) stay the very ones the
+//! data before held, at the root and in a namespace made from it, while
+//! every answer is the one a reload would give.
+
+use crate::common::TestApp;
+use crate::common::control::{delete, patch, post, put};
+use axum::http::StatusCode;
+use doublure::testing::AppState;
+use doublure::testing::clock::Clock;
+use doublure::testing::config::{Generate, Settings};
+use doublure::testing::data::{Seed, builtin};
+use doublure::testing::sharing::{wcs_forms_shared, wcs_snapshot, wcs_users_shared};
+use doublure::testing::state::test_now;
+use serde_json::json;
+
+fn generated(wcs_users: usize) -> TestApp {
+    let generate = Generate {
+        logora_users: 0,
+        wcs_users,
+        forms_per_user: 1,
+        seed: 3,
+    };
+    let seed = Seed::build(builtin(), generate).expect("generated data loads");
+    TestApp::with_state(AppState::new(
+        seed,
+        Clock::frozen(test_now()),
+        Settings::for_tests(),
+    ))
+}
+
+#[tokio::test]
+async fn a_patch_of_one_of_thousands_of_users_shares_every_other_user_and_the_forms() {
+    let app = generated(5000);
+    let total = 5000 + 12;
+    for prefix in ["", "/__ns/share"] {
+        // A namespace is made by its first call.
+        assert_eq!(
+            app.get(&format!("{prefix}/__doublure/wcs/users/1"))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let ns = match prefix {
+            "" => (*app.state).clone(),
+            _ => app.state.namespace("share").expect("the namespace"),
+        };
+        let before = wcs_snapshot(&ns);
+        let changed = patch(
+            &app,
+            &format!("{prefix}/__doublure/wcs/users/1"),
+            json!({"name": "Frédérique Dupont"}),
+        )
+        .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+        assert_eq!(changed.json()["name"], "Frédérique Dupont");
+        let after = wcs_snapshot(&ns);
+        assert_eq!(wcs_users_shared(&before, &after), (total - 1, total));
+        assert!(wcs_forms_shared(&before, &after));
+    }
+}
+
+#[tokio::test]
+async fn put_post_and_delete_of_a_user_share_the_other_users_too() {
+    let app = generated(2000);
+    let ns = (*app.state).clone();
+    let total = 2000 + 12;
+
+    let before = wcs_snapshot(&ns);
+    let mut user = app.get("/__doublure/wcs/users/2").await.json();
+    user["name"] = json!("Zoé Remplacée");
+    let replaced = put(&app, "/__doublure/wcs/users/2", user.clone()).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text());
+    assert_eq!(replaced.json(), user);
+    assert_eq!(
+        wcs_users_shared(&before, &wcs_snapshot(&ns)),
+        (total - 1, total)
+    );
+
+    let before = wcs_snapshot(&ns);
+    let created = post(
+        &app,
+        "/__doublure/wcs/users",
+        json!({"id": 777_777, "name": "Nouvelle Venue", "email": "nouvelle@example.org"}),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(
+        created.json(),
+        json!({"id": 777_777, "name": "Nouvelle Venue", "email": "nouvelle@example.org", "name_identifiers": [], "roles": []})
+    );
+    assert_eq!(
+        wcs_users_shared(&before, &wcs_snapshot(&ns)),
+        (total, total + 1)
+    );
+
+    let before = wcs_snapshot(&ns);
+    assert_eq!(
+        delete(&app, "/__doublure/wcs/users/777777").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        wcs_users_shared(&before, &wcs_snapshot(&ns)),
+        (total, total)
+    );
+    assert_eq!(
+        app.get("/__doublure/wcs/users/777777").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
