@@ -24,6 +24,9 @@ use crate::namespace::Namespace;
 use crate::store::{FixtureFiles, Problems};
 use crate::wcs::model::{USERS_FILE as WCS_USERS_FILE, WcsData};
 
+/// The forms' fixture file, changed one form at a time (`wcs_forms`).
+const WCS_FORMS_FILE: &str = "wcs/forms.json";
+
 /// Every collection: fixture file and the key that identifies an item.
 pub fn all() -> impl Iterator<Item = (&'static str, &'static str)> {
     crate::logora::model::COLLECTIONS
@@ -121,16 +124,17 @@ pub(super) fn change<R>(
             Ok((next, result))
         })
     } else {
-        // The users, tens of thousands with generated data, are kept as
-        // they are (shared, not exported and read again), and checked
-        // against the changed collection.
+        // The users and the forms, tens of thousands with generated data
+        // and changed one by one elsewhere (`wcs_users`, `wcs_forms`), are
+        // kept as they are (shared, not exported and read again), and
+        // checked against the changed collection.
         ns.wcs.data.update(|data| {
-            let exported = data.export_but_users();
+            let exported = data.export_settings();
             let mut list = array_of(exported.clone(), file);
             let result = change(&mut list)?;
             let mut problems = Problems::default();
             let next =
-                WcsData::load_keeping_users(&files_with(exported, file, list), data, &mut problems);
+                WcsData::load_keeping_items(&files_with(exported, file, list), data, &mut problems);
             problems.into_result(())?;
             Ok((next, result))
         })
@@ -222,6 +226,11 @@ pub async fn read(
     if file == WCS_USERS_FILE {
         return super::wcs_users::read(&state, &api, &name, &id).map(Json);
     }
+    if file == WCS_FORMS_FILE {
+        return super::wcs_forms::read(&state, &id, |_| true)
+            .map(Json)
+            .ok_or_else(|| not_found(&api, &name, key, &id));
+    }
     let list = items(&state, file);
     find(&list, key, &id)
         .map(|i| Json(list[i].clone()))
@@ -248,6 +257,12 @@ pub async fn create(
     }
     if file == WCS_USERS_FILE {
         return super::wcs_users::create(&state, &api, &name, &id, item)
+            .map(|item| (StatusCode::CREATED, Json(item)));
+    }
+    if file == WCS_FORMS_FILE {
+        let taken =
+            || AdminError::Conflict(format!("{api}/{name} already has an item with {key} {id}"));
+        return super::wcs_forms::create(&state, &id, item, taken)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     change(&state, file, |list| {
@@ -280,6 +295,19 @@ async fn update(
     }
     if file == WCS_USERS_FILE {
         return super::wcs_users::update(&state, &api, &name, &id, fields, merge).map(Json);
+    }
+    if file == WCS_FORMS_FILE {
+        let change = super::wcs_forms::Change {
+            wanted: |_: &crate::wcs::model::Form| true,
+            edit: |current: Value| Ok(updated(&current, fields, key, merge)),
+            missing: || not_found(&api, &name, key, &id),
+            taken: |new_id: &str| {
+                AdminError::Conflict(format!(
+                    "{api}/{name} already has an item with {key} {new_id}"
+                ))
+            },
+        };
+        return super::wcs_forms::update(&state, &id, change).map(Json);
     }
     let new_id = change(&state, file, |list| {
         let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
@@ -337,6 +365,10 @@ pub async fn remove(
     }
     if file == WCS_USERS_FILE {
         super::wcs_users::remove(&state, &api, &name, &id)?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    if file == WCS_FORMS_FILE {
+        super::wcs_forms::remove(&state, &id, |_| true, || not_found(&api, &name, key, &id))?;
         return Ok(StatusCode::NO_CONTENT);
     }
     change(&state, file, |list| {

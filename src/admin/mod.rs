@@ -25,6 +25,7 @@ mod fault_rules;
 mod requests;
 mod state;
 mod token;
+mod wcs_forms;
 mod wcs_users;
 
 pub use token::require_admin_token;

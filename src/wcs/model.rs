@@ -6,11 +6,11 @@
 //! `access_identifier`, `backoffice_submission_roles`, …) so an item of a
 //! real answer maps onto a fixture item. Everything is checked at load.
 //!
-//! Users, which generated data makes tens of thousands long, sit in
-//! persistent structures (each user behind an `Arc`, the per-user indexes
-//! in `imbl` maps and vectors), and the forms and their indexes behind
-//! `Arc`s: a namespace starts from the root's data without copying it,
-//! and a change to one user ([`WcsData::set_user`]) copies that user and a
+//! Users and forms, which generated data makes tens of thousands long,
+//! sit in persistent structures (each item behind an `Arc`, their indexes
+//! in `imbl` maps and vectors): a namespace starts from the root's data
+//! without copying it, and a change to one user or form
+//! ([`WcsData::set_user`], [`WcsData::set_form`]) copies that item and a
 //! few index nodes, keeping the indexes up to date rather than rebuilding
 //! them.
 
@@ -223,7 +223,7 @@ pub struct WcsData {
     pub roles: Vec<Role>,
     pub categories: Vec<Category>,
     pub formdefs: Vec<FormDef>,
-    pub forms: Arc<Vec<Form>>,
+    pub forms: imbl::Vector<Arc<Form>>,
     pub api_accesses: Vec<ApiAccess>,
     pub index: Index,
 }
@@ -236,12 +236,14 @@ pub struct Index {
     pub category_by_id: HashMap<String, usize>,
     pub formdef_by_id: HashMap<String, usize>,
     pub access_by_id: HashMap<String, usize>,
+    /// Each form's position by id.
+    pub form_by_id: imbl::HashMap<i64, usize>,
     /// Forms of each user, sorted by receipt time then id.
-    pub forms_by_user: Arc<HashMap<i64, Vec<usize>>>,
+    pub forms_by_user: imbl::HashMap<i64, Vec<usize>>,
     /// Forms by concerned role (`_user:<id>` included).
-    pub forms_by_role: Arc<HashMap<String, Vec<usize>>>,
+    pub forms_by_role: imbl::HashMap<String, Vec<usize>>,
     /// Parsed receipt time of each form.
-    pub receipt: Arc<Vec<NaiveDateTime>>,
+    pub receipt: imbl::Vector<NaiveDateTime>,
     /// Users ordered by unaccented lower-case name, then name, then id.
     pub users_by_name: imbl::Vector<usize>,
     /// Lower-cased, unaccented name of each user.
@@ -258,7 +260,7 @@ pub struct Index {
     /// closing brace, rendered once on first use and cut where the base
     /// URL goes, so that every namespace (each with its own base URL)
     /// reads the same pieces.
-    pub form_json: Arc<Vec<OnceLock<Vec<String>>>>,
+    pub form_json: imbl::Vector<Arc<OnceLock<Vec<String>>>>,
 }
 
 /// The key of `user_by_email` a user holds, if any.
@@ -302,11 +304,10 @@ impl WcsData {
         Self::load_with(files, None, problems)
     }
 
-    /// Loads and checks the collections of `files` other than the users,
-    /// which are `kept`'s, shared rather than read again: they are checked
-    /// against the new roles, and forms against them, as [`Self::load`]
-    /// would.
-    pub fn load_keeping_users(
+    /// Loads and checks the collections of `files` but the users and the
+    /// forms, which are `kept`'s, shared rather than read again: they are
+    /// checked against the new collections as [`Self::load`] would.
+    pub fn load_keeping_items(
         files: &FixtureFiles,
         kept: &WcsData,
         problems: &mut Problems,
@@ -322,7 +323,10 @@ impl WcsData {
         let roles = files.collection::<Role>("wcs/roles.json", "id", problems);
         let categories = files.collection::<Category>("wcs/categories.json", "id", problems);
         let formdefs = files.collection::<FormDef>("wcs/formdefs.json", "id", problems);
-        let forms = files.collection::<Form>("wcs/forms.json", "id", problems);
+        let forms = match kept {
+            None => files.collection::<Form>("wcs/forms.json", "id", problems),
+            Some(_) => Vec::new(),
+        };
         let accesses =
             files.collection::<ApiAccess>("wcs/api_accesses.json", "access_identifier", problems);
         problems.check_unique(&users, "id", |u| u.id);
@@ -339,7 +343,7 @@ impl WcsData {
             roles: items(roles),
             categories: items(categories),
             formdefs: Vec::new(),
-            forms: Arc::default(),
+            forms: imbl::Vector::new(),
             api_accesses: Vec::new(),
             index: Index::default(),
         };
@@ -408,8 +412,41 @@ impl WcsData {
                 problems.push(f.at.problem(p));
             }
         }
-        data.forms = Arc::new(items(forms));
-        data.reindex_forms();
+        match kept {
+            None => {
+                data.forms = items(forms).into_iter().map(Arc::new).collect();
+                data.reindex_forms();
+            }
+            Some(kept) => {
+                for (n, f) in kept.forms.iter().enumerate() {
+                    let wrong = data.form_problems(f);
+                    if wrong.is_empty() {
+                        continue;
+                    }
+                    let at = ItemRef {
+                        file: files.shown("wcs/forms.json"),
+                        number: n + 1,
+                        id: Some(f.id.to_string()),
+                    };
+                    for p in wrong {
+                        problems.push(at.problem(p));
+                    }
+                }
+                data.forms = kept.forms.clone();
+                data.index.receipt = kept.index.receipt.clone();
+                data.index.form_by_id = kept.index.form_by_id.clone();
+                data.index.forms_by_user = kept.index.forms_by_user.clone();
+                data.index.forms_by_role = kept.index.forms_by_role.clone();
+                // A form's listing item names its definition, statuses and
+                // category.
+                data.index.form_json =
+                    if data.formdefs != kept.formdefs || data.categories != kept.categories {
+                        (0..data.forms.len()).map(|_| Arc::default()).collect()
+                    } else {
+                        kept.index.form_json.clone()
+                    };
+            }
+        }
         data
     }
 
@@ -421,12 +458,12 @@ impl WcsData {
             .collect()
     }
 
-    /// The data in the fixture format, but the users, which are kept as
-    /// they are by [`Self::load_keeping_users`].
-    pub fn export_but_users(&self) -> Vec<(&'static str, Value)> {
+    /// The data in the fixture format, but the users and the forms, which
+    /// are kept as they are by [`Self::load_keeping_items`].
+    pub fn export_settings(&self) -> Vec<(&'static str, Value)> {
         COLLECTIONS
             .iter()
-            .filter(|(file, _)| *file != USERS_FILE)
+            .filter(|(file, _)| !matches!(*file, USERS_FILE | "wcs/forms.json"))
             .map(|(file, _)| (*file, self.export_file(file)))
             .collect()
     }
@@ -446,7 +483,7 @@ impl WcsData {
             "wcs/roles.json" => arr(&self.roles),
             "wcs/categories.json" => arr(&self.categories),
             "wcs/formdefs.json" => arr(&self.formdefs),
-            "wcs/forms.json" => arr(self.forms.iter()),
+            "wcs/forms.json" => arr(self.forms.iter().map(|f| &**f)),
             "wcs/api_accesses.json" => arr(&self.api_accesses),
             _ => Value::Null,
         }
@@ -644,7 +681,7 @@ impl WcsData {
             self.reindex_users();
             return Err(problems);
         }
-        Arc::make_mut(&mut self.forms).extend(forms);
+        self.forms.extend(forms.into_iter().map(Arc::new));
         self.reindex_forms();
         Ok(())
     }
@@ -794,14 +831,24 @@ impl WcsData {
     }
 
     fn reindex_forms(&mut self) {
-        let forms = &self.forms;
-        let receipt: Vec<NaiveDateTime> = forms
+        self.index.receipt = self
+            .forms
             .iter()
             .map(|f| parse_time(&f.receipt_time).unwrap_or_default())
             .collect();
+        self.index.form_json = (0..self.forms.len()).map(|_| Arc::default()).collect();
+        self.reindex_form_positions();
+    }
+
+    /// The maps from a form's id, user and concerned roles to its position.
+    fn reindex_form_positions(&mut self) {
+        let forms = &self.forms;
+        let receipt = &self.index.receipt;
+        let mut by_id = imbl::HashMap::new();
         let mut by_user: HashMap<i64, Vec<usize>> = HashMap::new();
         let mut by_role: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, f) in forms.iter().enumerate() {
+            by_id.entry(f.id).or_insert(i);
             if let Some(u) = f.user_id {
                 by_user.entry(u).or_default().push(i);
             }
@@ -816,10 +863,97 @@ impl WcsData {
         for v in by_role.values_mut() {
             v.sort_by_key(key);
         }
-        self.index.form_json = Arc::new((0..forms.len()).map(|_| OnceLock::new()).collect());
-        self.index.forms_by_user = Arc::new(by_user);
-        self.index.forms_by_role = Arc::new(by_role);
-        self.index.receipt = Arc::new(receipt);
+        self.index.form_by_id = by_id;
+        self.index.forms_by_user = by_user.into_iter().collect();
+        self.index.forms_by_role = by_role.into_iter().collect();
+    }
+
+    /// The position of form `id`.
+    pub fn form_position(&self, id: i64) -> Option<usize> {
+        self.index.form_by_id.get(&id).copied()
+    }
+
+    /// What is wrong with `form`'s references and times, as
+    /// [`Self::load`] says it.
+    pub fn form_problems_of(&self, form: &Form) -> Vec<String> {
+        self.form_problems(form)
+    }
+
+    /// Puts `form` at `position` (a new form: the end), keeping every
+    /// index up to date. The caller checked it: its id is not another
+    /// form's, and its references hold.
+    pub fn set_form(&mut self, position: usize, form: Form) {
+        let form = Arc::new(form);
+        let receipt = parse_time(&form.receipt_time).unwrap_or_default();
+        let old = self.forms.get(position).cloned();
+        if let Some(old) = &old {
+            self.unlist_form(position, old);
+            self.forms.set(position, Arc::clone(&form));
+            self.index.receipt.set(position, receipt);
+            self.index.form_json.set(position, Arc::default());
+        } else {
+            self.forms.push_back(Arc::clone(&form));
+            self.index.receipt.push_back(receipt);
+            self.index.form_json.push_back(Arc::default());
+        }
+        self.index.form_by_id.insert(form.id, position);
+        let ix = &mut self.index;
+        let forms = &self.forms;
+        let receipt = &ix.receipt;
+        let key = |i: usize| (receipt[i], forms[i].id);
+        let place = |v: &mut Vec<usize>| {
+            let at = v
+                .binary_search_by(|&j| key(j).cmp(&key(position)))
+                .unwrap_or_else(|at| at);
+            // A role named twice lists the form twice, as a rebuild does.
+            let at = v[at..].iter().take_while(|&&j| j == position).count() + at;
+            v.insert(at, position);
+        };
+        if let Some(u) = form.user_id {
+            place(ix.forms_by_user.entry(u).or_default());
+        }
+        for r in &form.concerned_roles {
+            place(ix.forms_by_role.entry(r.clone()).or_default());
+        }
+    }
+
+    /// Takes the form at `position`, which was `old`, out of the lists of
+    /// forms by user and by role.
+    fn unlist_form(&mut self, position: usize, old: &Form) {
+        if self.index.form_by_id.get(&old.id) == Some(&position) {
+            self.index.form_by_id.remove(&old.id);
+        }
+        fn unlist<K: std::hash::Hash + Eq + Clone>(
+            map: &mut imbl::HashMap<K, Vec<usize>>,
+            key: &K,
+            position: usize,
+        ) {
+            let Some(v) = map.get_mut(key) else {
+                return;
+            };
+            v.retain(|&j| j != position);
+            if v.is_empty() {
+                map.remove(key);
+            }
+        }
+        if let Some(u) = old.user_id {
+            unlist(&mut self.index.forms_by_user, &u, position);
+        }
+        for r in &old.concerned_roles {
+            unlist(&mut self.index.forms_by_role, r, position);
+        }
+    }
+
+    /// Removes the form at `position`: the forms after it move one place
+    /// up, and the indexes of positions are rebuilt from the shared forms.
+    pub fn remove_form(&mut self, position: usize) {
+        if position >= self.forms.len() {
+            return;
+        }
+        self.forms.remove(position);
+        self.index.receipt.remove(position);
+        self.index.form_json.remove(position);
+        self.reindex_form_positions();
     }
 
     pub fn user(&self, id: i64) -> Option<&User> {
@@ -961,14 +1095,14 @@ mod tests {
         let mut data = WcsData::load(&FixtureFiles::compiled_in(BUILTIN_FILES), &mut problems);
         let mut u = (*data.users[0]).clone();
         u.id = 5000;
-        let mut f = data.forms[0].clone();
+        let mut f = (*data.forms[0]).clone();
         f.id = 9000;
         f.user_id = Some(5000);
         data.add_generated(vec![u.clone()], vec![f]).unwrap();
         assert_eq!(data.index.forms_by_user[&5000].len(), 1);
         let err = data.add_generated(vec![u.clone()], vec![]).unwrap_err();
         assert_eq!(data.users.len(), 13);
-        let mut bad = data.forms[0].clone();
+        let mut bad = (*data.forms[0]).clone();
         bad.id = 9001;
         bad.formdef_id = "nope".into();
         let err2 = data.add_generated(vec![], vec![bad]).unwrap_err();
@@ -1101,7 +1235,95 @@ mod tests {
                 &before.index.list_json[i]
             ));
         }
-        assert!(Arc::ptr_eq(&data.forms, &before.forms));
-        assert!(Arc::ptr_eq(&data.index.form_json, &before.index.form_json));
+        for (a, b) in data.forms.iter().zip(before.forms.iter()) {
+            assert!(Arc::ptr_eq(a, b));
+        }
+        for (a, b) in data.index.form_json.iter().zip(&before.index.form_json) {
+            assert!(Arc::ptr_eq(a, b));
+        }
+    }
+
+    fn assert_form_indexes_as_rebuilt(data: &WcsData) {
+        let mut again = data.clone();
+        again.reindex_forms();
+        assert_eq!(data.index.form_by_id, again.index.form_by_id);
+        assert_eq!(data.index.forms_by_user, again.index.forms_by_user);
+        assert_eq!(data.index.forms_by_role, again.index.forms_by_role);
+        assert_eq!(data.index.receipt, again.index.receipt);
+        assert_eq!(data.index.form_json.len(), data.forms.len());
+    }
+
+    #[test]
+    fn forms_changed_one_by_one_keep_the_indexes_a_rebuild_would_make() {
+        let mut problems = Problems::default();
+        let mut data = WcsData::load(&FixtureFiles::compiled_in(BUILTIN_FILES), &mut problems);
+        assert_form_indexes_as_rebuilt(&data);
+        let first = data.users[0].id;
+        let other = data.users[1].id;
+        let at = 3;
+        type Step = Box<dyn Fn(&mut Form)>;
+        let steps: Vec<Step> = vec![
+            Box::new(|f| f.receipt_time = "1999-01-01 00:00:00".into()),
+            Box::new(move |f| f.user_id = Some(other)),
+            Box::new(|f| f.user_id = None),
+            Box::new(move |f| {
+                f.concerned_roles = vec!["1".into(), "1".into(), format!("_user:{first}")]
+            }),
+            Box::new(|f| f.concerned_roles = vec![]),
+            Box::new(|f| f.id = 424_242),
+            Box::new(move |f| f.user_id = Some(first)),
+            Box::new(|f| f.receipt_time = "2030-12-31 23:59:59".into()),
+        ];
+        for step in &steps {
+            let mut form = (*data.forms[at]).clone();
+            step(&mut form);
+            data.set_form(at, form);
+            assert_form_indexes_as_rebuilt(&data);
+        }
+        let mut new = (*data.forms[0]).clone();
+        new.id = 515_151;
+        data.set_form(data.forms.len(), new);
+        assert_form_indexes_as_rebuilt(&data);
+        data.remove_form(at);
+        assert_form_indexes_as_rebuilt(&data);
+        data.remove_form(0);
+        assert_form_indexes_as_rebuilt(&data);
+    }
+
+    #[test]
+    fn a_change_of_another_collection_keeps_users_and_forms_and_checks_them() {
+        let mut problems = Problems::default();
+        let data = WcsData::load(&FixtureFiles::compiled_in(BUILTIN_FILES), &mut problems);
+        let files = |roles: &str| {
+            let mut map: std::collections::BTreeMap<String, String> = data
+                .export_settings()
+                .into_iter()
+                .map(|(f, v)| (f.to_owned(), v.to_string()))
+                .collect();
+            map.insert("wcs/roles.json".into(), roles.into());
+            FixtureFiles::from_map("state", map)
+        };
+        let roles = data.export_file("wcs/roles.json").to_string();
+        let kept = WcsData::load_keeping_items(&files(&roles), &data, &mut problems);
+        assert!(problems.is_empty(), "{problems}");
+        for (a, b) in kept.users.iter().zip(data.users.iter()) {
+            assert!(Arc::ptr_eq(a, b));
+        }
+        for (a, b) in kept.forms.iter().zip(data.forms.iter()) {
+            assert!(Arc::ptr_eq(a, b));
+        }
+        // Without its roles, the same problems as a whole reload names.
+        let kept = WcsData::load_keeping_items(&files("[]"), &data, &mut problems);
+        drop(kept);
+        let mut whole = Problems::default();
+        let mut map: std::collections::BTreeMap<String, String> = data
+            .export()
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v.to_string()))
+            .collect();
+        map.insert("wcs/roles.json".into(), "[]".into());
+        WcsData::load(&FixtureFiles::from_map("state", map), &mut whole);
+        assert!(!whole.is_empty());
+        assert_eq!(problems.to_string(), whole.to_string());
     }
 }

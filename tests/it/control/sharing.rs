@@ -56,7 +56,8 @@ async fn a_patch_of_one_of_thousands_of_users_shares_every_other_user_and_the_fo
         assert_eq!(changed.json()["name"], "Frédérique Dupont");
         let after = wcs_snapshot(&ns);
         assert_eq!(wcs_users_shared(&before, &after), (total - 1, total));
-        assert!(wcs_forms_shared(&before, &after));
+        let forms = after.forms.len();
+        assert_eq!(wcs_forms_shared(&before, &after), (forms, forms));
     }
 }
 
@@ -107,4 +108,46 @@ async fn put_post_and_delete_of_a_user_share_the_other_users_too() {
         app.get("/__doublure/wcs/users/777777").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn a_change_to_one_form_or_draft_shares_every_other_form_and_the_users() {
+    let app = generated(2000);
+    let ns = (*app.state).clone();
+    let users = 2000 + 12;
+    let before = wcs_snapshot(&ns);
+    let forms = before.forms.len();
+    let changed = patch(
+        &app,
+        "/__doublure/wcs/forms/123",
+        json!({"digest": "changé"}),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    assert_eq!(changed.json()["digest"], "changé");
+    let after = wcs_snapshot(&ns);
+    assert_eq!(wcs_forms_shared(&before, &after), (forms - 1, forms));
+    assert_eq!(wcs_users_shared(&before, &after), (users, users));
+
+    let before = wcs_snapshot(&ns);
+    let draft = patch(
+        &app,
+        "/__doublure/wcs/drafts/164",
+        json!({"digest": "brouillon"}),
+    )
+    .await;
+    assert_eq!(draft.status, StatusCode::OK, "{}", draft.text());
+    assert_eq!(draft.json()["status"], "draft");
+    assert_eq!(
+        wcs_forms_shared(&before, &wcs_snapshot(&ns)),
+        (forms - 1, forms)
+    );
+
+    // A role renamed: every user and form is kept, and checked.
+    let before = wcs_snapshot(&ns);
+    let role = patch(&app, "/__doublure/wcs/roles/1", json!({"name": "Renommé"})).await;
+    assert_eq!(role.status, StatusCode::OK, "{}", role.text());
+    let after = wcs_snapshot(&ns);
+    assert_eq!(wcs_forms_shared(&before, &after), (forms, forms));
+    assert_eq!(wcs_users_shared(&before, &after), (users, users));
 }
