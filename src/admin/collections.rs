@@ -7,10 +7,14 @@
 //! (types, unknown fields, duplicates, references), all under the API's
 //! data lock: a change is accepted whole or refused whole with the
 //! problems named, concurrent changes never overwrite each other, and no
-//! request sees a half-made change. Logora users, which generated data
-//! makes a million long, are checked one by one against the others instead
-//! of being exported and loaded again: a change stays milliseconds at any
-//! size, and in a namespace copies only what it touches.
+//! request sees a half-made change. Logora users, w.c.s. users and w.c.s.
+//! forms (drafts included), which generated data makes a million, tens of
+//! thousands and a hundred thousand long, are checked one by one against
+//! the others instead of being exported and loaded again (`users` below,
+//! `wcs_users`, `wcs_forms`): a change stays milliseconds at any size, and
+//! in a namespace copies only what it touches. A change to another w.c.s.
+//! collection reloads the small collections and keeps the users and forms
+//! shared, checking them against it.
 
 use axum::Json;
 use axum::extract::Path;
