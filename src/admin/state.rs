@@ -1,6 +1,8 @@
 //! Health, reset, reload, and the whole state: exported in the fixture
 //! format and imported back.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -8,6 +10,9 @@ use serde_json::{Value, json};
 use super::error::{AdminError, AdminJson};
 use super::{In, chunked};
 use crate::data::Data;
+use crate::wcs::model::{COLLECTIONS as WCS_COLLECTIONS, USERS_FILE as WCS_USERS_FILE};
+
+const WCS_FORMS_FILE: &str = "wcs/forms.json";
 
 /// 200 once the store is loaded, which is before the listener is bound.
 #[utoipa::path(get, path = "/__doublure/health", tag = "health", responses((status = 200, description = "The store is loaded", body = Object, example = json!({"status": "ok"}))))]
@@ -41,16 +46,68 @@ pub(super) async fn get_state(In(ns): In) -> Response {
             .collect::<Vec<_>>()
             .join(",")
     };
-    // Logora's users, a million of them with generated data, are written
-    // one by one as the client reads; the rest is small.
+    // Logora's users, a million of them with generated data, and w.c.s.'s
+    // users and forms, tens of thousands, are written one by one as the
+    // client reads, from the data as it was when asked; the rest is small.
     let head = format!(
         "{{{},\"{}\":[",
         object(logora.export_settings()),
         crate::logora::model::USERS_FILE
     );
-    let tail = format!("],{}}}", object(wcs.export()));
-    let users = (0..logora.slot_count()).filter_map(move |slot| logora.user_json(slot));
-    chunked::json(head, users, tail)
+    let logora_users = (0..logora.slot_count())
+        .filter_map(move |slot| logora.user_json(slot))
+        .enumerate()
+        .map(comma_before);
+    // The small collections, in the fixture files' order, between the
+    // users and the forms and after the forms.
+    let (mut between, mut last) = (String::from("]"), String::from("]"));
+    let mut past_forms = false;
+    for (file, _) in WCS_COLLECTIONS {
+        match *file {
+            WCS_USERS_FILE => continue,
+            WCS_FORMS_FILE => past_forms = true,
+            _ => {
+                let target = if past_forms { &mut last } else { &mut between };
+                target.push_str(&format!(
+                    ",{}:{}",
+                    Value::from(*file),
+                    wcs.export_file(file)
+                ));
+            }
+        }
+    }
+    last.push('}');
+    let (between, last) = (between.into_bytes(), last.into_bytes());
+    let users_data = Arc::clone(&wcs);
+    let wcs_users = (0..wcs.users.len())
+        .map(move |i| chunked::to_json(&*users_data.users[i]))
+        .enumerate()
+        .map(comma_before);
+    let forms = (0..wcs.forms.len())
+        .map(move |i| chunked::to_json(&*wcs.forms[i]))
+        .enumerate()
+        .map(comma_before);
+    let pieces = std::iter::once(head.into_bytes())
+        .chain(logora_users)
+        .chain(std::iter::once(
+            format!("],{}:[", Value::from(WCS_USERS_FILE)).into_bytes(),
+        ))
+        .chain(wcs_users)
+        .chain(std::iter::once(between))
+        .chain(std::iter::once(
+            format!(",{}:[", Value::from(WCS_FORMS_FILE)).into_bytes(),
+        ))
+        .chain(forms)
+        .chain(std::iter::once(last));
+    chunked::pieces(pieces)
+}
+
+/// An item of a JSON array, with the comma before it but for the first.
+fn comma_before((n, mut item): (usize, Vec<u8>)) -> Vec<u8> {
+    if n > 0 {
+        item.insert(0, b',');
+    }
+    item
 }
 
 /// Replaces all data, after the fixture validation; invalid data leaves

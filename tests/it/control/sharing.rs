@@ -151,3 +151,25 @@ async fn a_change_to_one_form_or_draft_shares_every_other_form_and_the_users() {
     assert_eq!(wcs_forms_shared(&before, &after), (forms, forms));
     assert_eq!(wcs_users_shared(&before, &after), (users, users));
 }
+
+#[tokio::test]
+async fn the_state_written_as_read_is_the_wcs_export_byte_for_byte() {
+    let app = generated(300);
+    let body = app.get("/__doublure/state").await.text();
+    let wcs = wcs_snapshot(&app.state);
+    let object: Vec<String> = wcs
+        .export()
+        .iter()
+        .map(|(name, value)| format!("{}:{value}", serde_json::Value::from(*name)))
+        .collect();
+    let expected = format!(",{}}}", object.join(","));
+    let at = body.find(",\"wcs/users.json\":").expect("the w.c.s. users");
+    assert_eq!(body[at..], expected);
+    assert!(
+        body.starts_with("{\"logora/applications.json\":"),
+        "{}",
+        &body[..80]
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(parsed["wcs/users.json"].as_array().unwrap().len(), 312);
+}
