@@ -212,6 +212,19 @@ pub async fn list(
         let users = (0..data.slot_count()).filter_map(move |slot| data.user_json(slot));
         return Ok(super::chunked::json("[".to_owned(), users, "]"));
     }
+    if file == WCS_USERS_FILE || file == WCS_FORMS_FILE {
+        // So are w.c.s.'s users and forms, tens of thousands long.
+        let data = state.wcs.data.get();
+        let len = match file {
+            WCS_USERS_FILE => data.users.len(),
+            _ => data.forms.len(),
+        };
+        let items = (0..len).map(move |i| match file {
+            WCS_USERS_FILE => super::chunked::to_json(&*data.users[i]),
+            _ => super::chunked::to_json(&*data.forms[i]),
+        });
+        return Ok(super::chunked::json("[".to_owned(), items, "]"));
+    }
     Ok(Json(items(&state, file)).into_response())
 }
 

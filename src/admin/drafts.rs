@@ -11,19 +11,14 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::In;
-use super::collections::{id_of, items, object};
+use super::collections::{id_of, object};
 use super::error::{AdminError, AdminJson};
 use super::wcs_forms;
 use crate::namespace::Namespace;
 use crate::wcs::model::Form;
 
-const FILE: &str = "wcs/forms.json";
 const KEY: &str = "id";
 const DRAFT: &str = "draft";
-
-fn is_draft(item: &Value) -> bool {
-    item.get("status").and_then(Value::as_str) == Some(DRAFT)
-}
 
 fn not_found(id: &str) -> AdminError {
     AdminError::NotFound(format!(
@@ -53,8 +48,15 @@ fn read_draft(state: &Namespace, id: &str) -> Result<Value, AdminError> {
 /// Lists the drafts.
 #[utoipa::path(get, path = "/__doublure/wcs/drafts", tag = "collections",
     responses((status = 200, description = "The items of wcs/forms.json whose status is `draft`, in the fixture format", body = Vec<Object>)))]
-pub async fn list(In(state): In) -> Json<Vec<Value>> {
-    Json(items(&state, FILE).into_iter().filter(is_draft).collect())
+pub async fn list(In(state): In) -> axum::response::Response {
+    // Written as the client reads, as forms are tens of thousands long
+    // with generated data.
+    let data = state.wcs.data.get();
+    let drafts = (0..data.forms.len()).filter_map(move |i| {
+        let form = &data.forms[i];
+        form.is_draft().then(|| super::chunked::to_json(&**form))
+    });
+    super::chunked::json("[".to_owned(), drafts, "]")
 }
 
 /// Reads one draft.
