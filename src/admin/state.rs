@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::error::{AdminError, AdminJson};
+use super::error::AdminError;
 use super::{In, chunked};
 use crate::data::Data;
 use crate::wcs::model::{COLLECTIONS as WCS_COLLECTIONS, USERS_FILE as WCS_USERS_FILE};
@@ -115,16 +118,18 @@ fn comma_before((n, mut item): (usize, Vec<u8>)) -> Vec<u8> {
 #[utoipa::path(put, path = "/__doublure/state", tag = "data", request_body(content = Object, description = "File name (`logora/users.json`, …) to JSON array, as GET returns"), responses((status = 200, description = "Replaced", body = Object), (status = 400, description = "Invalid: `problems` names file, item and field; nothing changed")))]
 pub(super) async fn put_state(
     In(ns): In,
-    AdminJson(body): AdminJson<
-        std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>,
-    >,
+    StateBody(body): StateBody,
 ) -> Result<Json<Value>, AdminError> {
-    // Each file kept as the text it came as: no tree of a million users'
-    // values is built, the loader reads items from the text.
-    // Loading a large dataset takes seconds of CPU: on a blocking thread,
-    // so that the async workers keep answering other calls meanwhile.
+    // Parsing hundreds of MB and loading a large dataset take seconds of
+    // CPU: on a blocking thread, so that the async workers keep answering
+    // other calls meanwhile. Each file is kept as the text it came as: no
+    // tree of a million users' values is built, the loader reads items
+    // from the text.
     let data = tokio::task::spawn_blocking(move || -> Result<Data, AdminError> {
-        let files = body
+        type Files = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
+        let Json(files) = Json::<Files>::from_bytes(&body)?;
+        drop(body);
+        let files = files
             .into_iter()
             .map(|(name, value)| (name, value.get().to_owned()))
             .collect();
@@ -135,4 +140,31 @@ pub(super) async fn put_state(
     .map_err(|e| AdminError::Internal(format!("loading the state failed: {e}")))??;
     ns.replace_data(data);
     Ok(Json(json!({"status": "replaced"})))
+}
+
+/// The body of `PUT /__doublure/state`, read whole but not parsed (that
+/// is left to a blocking thread), with the refusals of `AdminJson`: the
+/// same content-type check first, the same limit, the same messages.
+pub(super) struct StateBody(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for StateBody {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
+        // `Json` checks the content type before it reads the body: asked
+        // with the headers alone, it says whether they would do.
+        let mut probe = Request::new(Body::empty());
+        *probe.headers_mut() = request.headers().clone();
+        if let Err(JsonRejection::MissingJsonContentType(missing)) =
+            Json::<serde::de::IgnoredAny>::from_request(probe, state).await
+        {
+            return Err(AdminError::from(JsonRejection::MissingJsonContentType(
+                missing,
+            )));
+        }
+        Bytes::from_request(request, state)
+            .await
+            .map(Self)
+            .map_err(|rejection| AdminError::from(JsonRejection::from(rejection)))
+    }
 }
