@@ -165,6 +165,37 @@ pub enum BodyError {
     TooLarge,
     /// The client's body broke off or was not valid framing.
     Unreadable(String),
+    /// The body stopped arriving for `--body-read-timeout`.
+    TimedOut,
+}
+
+/// The error a request body gives when it stopped arriving for
+/// `--body-read-timeout` (raised by the connection layer, `crate::serve`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimedOut;
+
+impl std::fmt::Display for BodyTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(BODY_TIMED_OUT)
+    }
+}
+
+impl std::error::Error for BodyTimedOut {}
+
+/// What a client whose body stopped arriving is told.
+pub const BODY_TIMED_OUT: &str = "request timeout: the request body stopped arriving before its \
+     end (--body-read-timeout); the connection is closed";
+
+/// Whether `error`, or an error it wraps, is a [`BodyTimedOut`].
+pub fn is_body_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<BodyTimedOut>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// Reads `body` whole, up to `limit` bytes.
@@ -172,8 +203,20 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(e) if is_body_timeout(&*e) => Err(BodyError::TimedOut),
         Err(e) => Err(BodyError::Unreadable(e.to_string())),
     }
+}
+
+/// A 408 for a body that stopped arriving, in `api`'s format, which
+/// closes the connection: what is left of the body would otherwise be
+/// read as the next request.
+pub fn body_timeout_refusal(api: Api) -> Response {
+    let mut response = refusal(api, StatusCode::REQUEST_TIMEOUT, BODY_TIMED_OUT);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// The refusal of a body that [`read_body`] could not have, as the API of
@@ -191,6 +234,7 @@ pub fn body_refusal(path: &str, limit: usize, error: &BodyError) -> Response {
             StatusCode::BAD_REQUEST,
             &format!("malformed request: the body could not be read: {why}"),
         ),
+        BodyError::TimedOut => body_timeout_refusal(api),
     }
 }
 

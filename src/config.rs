@@ -325,6 +325,30 @@ pub struct Config {
     ))]
     pub idle_timeout: std::time::Duration,
 
+    /// A request body that stops arriving this long (nothing more of it
+    /// read) is cut with a 408 in the API's format, and the connection
+    /// closed: seconds, or a number with s, m, h or d.
+    #[cfg_attr(feature = "cli", arg(
+        long,
+        env = "DOUBLURE_BODY_READ_TIMEOUT",
+        default_value = "30s",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    ))]
+    pub body_read_timeout: std::time::Duration,
+
+    /// An answer the client stops reading this long (nothing more of it
+    /// written) is cut, the connection closed and the answer's memory
+    /// released: seconds, or a number with s, m, h or d.
+    #[cfg_attr(feature = "cli", arg(
+        long,
+        env = "DOUBLURE_WRITE_TIMEOUT",
+        default_value = "30s",
+        value_name = "DURATION",
+        value_parser = parse_duration
+    ))]
+    pub write_timeout: std::time::Duration,
+
     /// Largest request body the control plane accepts (the state of a
     /// million users, for `PUT /__doublure/state`, is about 650 MB): bytes,
     /// or a number with KiB, MiB or GiB; a larger body gets a 413.
@@ -499,6 +523,8 @@ impl Default for Config {
             max_namespaces: 1000,
             header_read_timeout: std::time::Duration::from_secs(30),
             idle_timeout: std::time::Duration::from_secs(60),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            write_timeout: std::time::Duration::from_secs(30),
             admin_body_limit: DEFAULT_ADMIN_BODY_LIMIT,
             admin_cors_origin: None,
             max_nonces: 100_000,
@@ -537,6 +563,10 @@ pub struct Settings {
     pub header_read_timeout: std::time::Duration,
     /// How long a connection may sit idle between requests.
     pub idle_timeout: std::time::Duration,
+    /// How long a request body may stop arriving before it is cut.
+    pub body_read_timeout: std::time::Duration,
+    /// How long an answer may go unread before it is cut.
+    pub write_timeout: std::time::Duration,
     /// Largest request body of the control plane, in bytes.
     pub admin_body_limit: usize,
     /// Origins other than doublure's own that may call the control plane
@@ -577,6 +607,8 @@ impl Settings {
             max_namespaces: config.max_namespaces,
             header_read_timeout: config.header_read_timeout,
             idle_timeout: config.idle_timeout,
+            body_read_timeout: config.body_read_timeout,
+            write_timeout: config.write_timeout,
             admin_body_limit: config.admin_body_limit,
             admin_cors: match config.admin_cors_origin.as_deref().map(str::trim) {
                 None | Some("") => CorsOrigins::List(Vec::new()),

@@ -171,6 +171,8 @@ impl Application {
         let timeouts = crate::serve::Timeouts {
             header_read: settings.header_read_timeout,
             idle: settings.idle_timeout,
+            body_read: settings.body_read_timeout,
+            write: settings.write_timeout,
         };
         let state = self.state.clone();
         let served =

@@ -150,3 +150,40 @@ pub mod wcs {
         };
     }
 }
+
+/// What a change shares with the data before it.
+pub mod sharing {
+    use std::sync::Arc;
+
+    use crate::namespace::Namespace;
+    use crate::wcs::model::WcsData;
+
+    /// A namespace's w.c.s. data as it is now, kept as it is.
+    pub fn wcs_snapshot(ns: &Namespace) -> Arc<WcsData> {
+        ns.wcs.data.get()
+    }
+
+    /// How many users `after` holds in the very allocation `before` holds
+    /// them in (same position), and how many users `after` holds.
+    pub fn wcs_users_shared(before: &WcsData, after: &WcsData) -> (usize, usize) {
+        let shared = before
+            .users
+            .iter()
+            .zip(after.users.iter())
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count();
+        (shared, after.users.len())
+    }
+
+    /// How many forms `after` holds in the very allocation `before` holds
+    /// them in (same position), and how many forms `after` holds.
+    pub fn wcs_forms_shared(before: &WcsData, after: &WcsData) -> (usize, usize) {
+        let shared = before
+            .forms
+            .iter()
+            .zip(after.forms.iter())
+            .filter(|(a, b)| Arc::ptr_eq(a, b))
+            .count();
+        (shared, after.forms.len())
+    }
+}

@@ -14,12 +14,13 @@ use axum::response::Response;
 const BATCH: usize = 64 << 10;
 
 /// A body that renders `items` as it is read: `head`, the items separated
-/// by commas, then `tail`.
+/// by commas (or not separated, for pieces), then `tail`.
 struct Streamed<I> {
     head: Option<Bytes>,
     items: I,
     first: bool,
     tail: Option<Bytes>,
+    separated: bool,
 }
 
 impl<I> http_body::Body for Streamed<I>
@@ -41,7 +42,7 @@ where
         while batch.len() < BATCH {
             match this.items.next() {
                 Some(item) => {
-                    if !this.first {
+                    if !this.first && this.separated {
                         batch.push(b',');
                     }
                     this.first = false;
@@ -69,12 +70,34 @@ pub fn json<I>(head: String, items: I, tail: impl Into<Bytes>) -> Response
 where
     I: Iterator<Item = Vec<u8>> + Send + Unpin + 'static,
 {
-    let body = Streamed {
+    respond(Streamed {
         head: Some(Bytes::from(head)),
         items,
         first: true,
         tail: Some(tail.into()),
-    };
+        separated: true,
+    })
+}
+
+/// A 200 JSON answer made of `pieces` one after the other, rendered as the
+/// client reads it.
+pub fn pieces<I>(pieces: I) -> Response
+where
+    I: Iterator<Item = Vec<u8>> + Send + Unpin + 'static,
+{
+    respond(Streamed {
+        head: None,
+        items: pieces,
+        first: true,
+        tail: None,
+        separated: false,
+    })
+}
+
+fn respond<I>(body: Streamed<I>) -> Response
+where
+    I: Iterator<Item = Vec<u8>> + Send + Unpin + 'static,
+{
     let mut response = Response::new(Body::new(body));
     *response.status_mut() = StatusCode::OK;
     response.headers_mut().insert(

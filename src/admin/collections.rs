@@ -7,10 +7,14 @@
 //! (types, unknown fields, duplicates, references), all under the API's
 //! data lock: a change is accepted whole or refused whole with the
 //! problems named, concurrent changes never overwrite each other, and no
-//! request sees a half-made change. Logora users, which generated data
-//! makes a million long, are checked one by one against the others instead
-//! of being exported and loaded again: a change stays milliseconds at any
-//! size, and in a namespace copies only what it touches.
+//! request sees a half-made change. Logora users, w.c.s. users and w.c.s.
+//! forms (drafts included), which generated data makes a million, tens of
+//! thousands and a hundred thousand long, are checked one by one against
+//! the others instead of being exported and loaded again (`users` below,
+//! `wcs_users`, `wcs_forms`): a change stays milliseconds at any size, and
+//! in a namespace copies only what it touches. A change to another w.c.s.
+//! collection reloads the small collections and keeps the users and forms
+//! shared, checking them against it.
 
 use axum::Json;
 use axum::extract::Path;
@@ -22,7 +26,10 @@ use super::error::{AdminError, AdminJson};
 use crate::logora::model::{LogoraData, USERS_FILE};
 use crate::namespace::Namespace;
 use crate::store::{FixtureFiles, Problems};
-use crate::wcs::model::WcsData;
+use crate::wcs::model::{USERS_FILE as WCS_USERS_FILE, WcsData};
+
+/// The forms' fixture file, changed one form at a time (`wcs_forms`).
+const WCS_FORMS_FILE: &str = "wcs/forms.json";
 
 /// Every collection: fixture file and the key that identifies an item.
 pub fn all() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -60,12 +67,14 @@ pub(super) fn items(ns: &Namespace, file: &str) -> Vec<Value> {
     if file == USERS_FILE {
         return ns.logora.data.read(|d| d.user_values().collect());
     }
-    let exported = if file.starts_with("logora/") {
-        ns.logora.data.read(LogoraData::export_settings)
+    if file.starts_with("logora/") {
+        array_of(ns.logora.data.read(LogoraData::export_settings), file)
     } else {
-        ns.wcs.data.read(WcsData::export)
-    };
-    array_of(exported, file)
+        match ns.wcs.data.read(|d| d.export_file(file)) {
+            Value::Array(items) => items,
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn array_of(exported: Vec<(&'static str, Value)>, file: &str) -> Vec<Value> {
@@ -106,7 +115,9 @@ pub(super) fn change<R>(
             let next = data.with_settings_of(&files_with(exported, file, list))?;
             Ok((next, result))
         })
-    } else {
+    } else if file == WCS_USERS_FILE {
+        // Only for a change that the loader must judge as a whole (see
+        // `wcs_users`).
         ns.wcs.data.update(|data| {
             let exported = data.export();
             let mut list = array_of(exported.clone(), file);
@@ -116,12 +127,32 @@ pub(super) fn change<R>(
             problems.into_result(())?;
             Ok((next, result))
         })
+    } else {
+        // The users and the forms, tens of thousands with generated data
+        // and changed one by one elsewhere (`wcs_users`, `wcs_forms`), are
+        // kept as they are (shared, not exported and read again), and
+        // checked against the changed collection.
+        ns.wcs.data.update(|data| {
+            let exported = data.export_settings();
+            let mut list = array_of(exported.clone(), file);
+            let result = change(&mut list)?;
+            let mut problems = Problems::default();
+            let next =
+                WcsData::load_keeping_items(&files_with(exported, file, list), data, &mut problems);
+            problems.into_result(())?;
+            Ok((next, result))
+        })
     }
 }
 
 /// `current` with `fields` merged in (PATCH) or replaced by them (PUT,
 /// keeping the id the URL names when the body leaves it out).
-fn updated(current: &Value, fields: Map<String, Value>, key: &str, merge: bool) -> Value {
+pub(super) fn updated(
+    current: &Value,
+    fields: Map<String, Value>,
+    key: &str,
+    merge: bool,
+) -> Value {
     let item = if merge {
         let mut item = match current.clone() {
             Value::Object(map) => map,
@@ -144,7 +175,7 @@ pub(super) fn find(list: &[Value], key: &str, id: &str) -> Option<usize> {
         .position(|item| id_of(item, key).as_deref() == Some(id))
 }
 
-fn not_found(api: &str, name: &str, key: &str, id: &str) -> AdminError {
+pub(super) fn not_found(api: &str, name: &str, key: &str, id: &str) -> AdminError {
     AdminError::NotFound(format!("no item with {key} {id} in {api}/{name}"))
 }
 
@@ -181,6 +212,19 @@ pub async fn list(
         let users = (0..data.slot_count()).filter_map(move |slot| data.user_json(slot));
         return Ok(super::chunked::json("[".to_owned(), users, "]"));
     }
+    if file == WCS_USERS_FILE || file == WCS_FORMS_FILE {
+        // So are w.c.s.'s users and forms, tens of thousands long.
+        let data = state.wcs.data.get();
+        let len = match file {
+            WCS_USERS_FILE => data.users.len(),
+            _ => data.forms.len(),
+        };
+        let items = (0..len).map(move |i| match file {
+            WCS_USERS_FILE => super::chunked::to_json(&*data.users[i]),
+            _ => super::chunked::to_json(&*data.forms[i]),
+        });
+        return Ok(super::chunked::json("[".to_owned(), items, "]"));
+    }
     Ok(Json(items(&state, file)).into_response())
 }
 
@@ -195,6 +239,14 @@ pub async fn read(
     let (file, key) = collection(&api, &name)?;
     if file == USERS_FILE {
         return users::read(&state, &api, &name, &id).map(Json);
+    }
+    if file == WCS_USERS_FILE {
+        return super::wcs_users::read(&state, &api, &name, &id).map(Json);
+    }
+    if file == WCS_FORMS_FILE {
+        return super::wcs_forms::read(&state, &id, |_| true)
+            .map(Json)
+            .ok_or_else(|| not_found(&api, &name, key, &id));
     }
     let list = items(&state, file);
     find(&list, key, &id)
@@ -218,6 +270,16 @@ pub async fn create(
         .ok_or_else(|| AdminError::BadRequest(format!("the item needs its {key}")))?;
     if file == USERS_FILE {
         return users::create(&state, &api, &name, &id, item)
+            .map(|item| (StatusCode::CREATED, Json(item)));
+    }
+    if file == WCS_USERS_FILE {
+        return super::wcs_users::create(&state, &api, &name, &id, item)
+            .map(|item| (StatusCode::CREATED, Json(item)));
+    }
+    if file == WCS_FORMS_FILE {
+        let taken =
+            || AdminError::Conflict(format!("{api}/{name} already has an item with {key} {id}"));
+        return super::wcs_forms::create(&state, &id, item, taken)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     change(&state, file, |list| {
@@ -247,6 +309,22 @@ async fn update(
     let fields = object(body)?;
     if file == USERS_FILE {
         return users::update(&state, &api, &name, &id, fields, merge);
+    }
+    if file == WCS_USERS_FILE {
+        return super::wcs_users::update(&state, &api, &name, &id, fields, merge).map(Json);
+    }
+    if file == WCS_FORMS_FILE {
+        let change = super::wcs_forms::Change {
+            wanted: |_: &crate::wcs::model::Form| true,
+            edit: |current: Value| Ok(updated(&current, fields, key, merge)),
+            missing: || not_found(&api, &name, key, &id),
+            taken: |new_id: &str| {
+                AdminError::Conflict(format!(
+                    "{api}/{name} already has an item with {key} {new_id}"
+                ))
+            },
+        };
+        return super::wcs_forms::update(&state, &id, change).map(Json);
     }
     let new_id = change(&state, file, |list| {
         let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
@@ -300,6 +378,14 @@ pub async fn remove(
     let (file, key) = collection(&api, &name)?;
     if file == USERS_FILE {
         users::remove(&state, &api, &name, &id)?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    if file == WCS_USERS_FILE {
+        super::wcs_users::remove(&state, &api, &name, &id)?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    if file == WCS_FORMS_FILE {
+        super::wcs_forms::remove(&state, &id, |_| true, || not_found(&api, &name, key, &id))?;
         return Ok(StatusCode::NO_CONTENT);
     }
     change(&state, file, |list| {

@@ -11,17 +11,14 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::In;
-use super::collections::{change, find, id_of, items, object};
+use super::collections::{id_of, object};
 use super::error::{AdminError, AdminJson};
+use super::wcs_forms;
 use crate::namespace::Namespace;
+use crate::wcs::model::Form;
 
-const FILE: &str = "wcs/forms.json";
 const KEY: &str = "id";
 const DRAFT: &str = "draft";
-
-fn is_draft(item: &Value) -> bool {
-    item.get("status").and_then(Value::as_str) == Some(DRAFT)
-}
 
 fn not_found(id: &str) -> AdminError {
     AdminError::NotFound(format!(
@@ -44,24 +41,22 @@ fn as_draft(mut fields: Map<String, Value>) -> Result<Map<String, Value>, AdminE
     }
 }
 
-/// The index of draft `id` in the forms, or a 404 (also for a form that
-/// is not a draft).
-fn find_draft(list: &[Value], id: &str) -> Result<usize, AdminError> {
-    find(list, KEY, id)
-        .filter(|&i| is_draft(&list[i]))
-        .ok_or_else(|| not_found(id))
-}
-
 fn read_draft(state: &Namespace, id: &str) -> Result<Value, AdminError> {
-    let list = items(state, FILE);
-    find_draft(&list, id).map(|i| list[i].clone())
+    wcs_forms::read(state, id, Form::is_draft).ok_or_else(|| not_found(id))
 }
 
 /// Lists the drafts.
 #[utoipa::path(get, path = "/__doublure/wcs/drafts", tag = "collections",
     responses((status = 200, description = "The items of wcs/forms.json whose status is `draft`, in the fixture format", body = Vec<Object>)))]
-pub async fn list(In(state): In) -> Json<Vec<Value>> {
-    Json(items(&state, FILE).into_iter().filter(is_draft).collect())
+pub async fn list(In(state): In) -> axum::response::Response {
+    // Written as the client reads, as forms are tens of thousands long
+    // with generated data.
+    let data = state.wcs.data.get();
+    let drafts = (0..data.forms.len()).filter_map(move |i| {
+        let form = &data.forms[i];
+        form.is_draft().then(|| super::chunked::to_json(&**form))
+    });
+    super::chunked::json("[".to_owned(), drafts, "]")
 }
 
 /// Reads one draft.
@@ -83,16 +78,9 @@ pub async fn create(
     let item = Value::Object(as_draft(object(body)?)?);
     let id = id_of(&item, KEY)
         .ok_or_else(|| AdminError::BadRequest(format!("the draft needs its {KEY}")))?;
-    change(&state, FILE, |list| {
-        if find(list, KEY, &id).is_some() {
-            return Err(AdminError::Conflict(format!(
-                "wcs/forms already has an item with id {id}"
-            )));
-        }
-        list.push(item);
-        Ok(())
-    })?;
-    Ok((StatusCode::CREATED, Json(read_draft(&state, &id)?)))
+    let taken = || AdminError::Conflict(format!("wcs/forms already has an item with id {id}"));
+    let created = wcs_forms::create(&state, &id, item, taken)?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Replaces a draft (PUT) or changes some of its fields (PATCH).
@@ -103,31 +91,29 @@ fn update(
     merge: bool,
 ) -> Result<Json<Value>, AdminError> {
     let fields = object(body)?;
-    let new_id = change(state, FILE, |list| {
-        let index = find_draft(list, id)?;
-        let item = if merge {
-            let mut current = list[index].as_object().cloned().unwrap_or_default();
-            current.extend(fields);
-            as_draft(current)?
-        } else {
-            let mut replacement = as_draft(fields)?;
-            // The URL names the draft: an id left out of the body is kept.
-            if !replacement.contains_key(KEY) {
-                replacement.insert(KEY.to_owned(), list[index][KEY].clone());
-            }
-            replacement
-        };
-        let item = Value::Object(item);
-        let new_id = id_of(&item, KEY).unwrap_or_else(|| id.to_owned());
-        if new_id != id && find(list, KEY, &new_id).is_some() {
-            return Err(AdminError::Conflict(format!(
-                "wcs/forms already has an item with id {new_id}"
-            )));
-        }
-        list[index] = item;
-        Ok(new_id)
-    })?;
-    read_draft(state, &new_id).map(Json)
+    let change = wcs_forms::Change {
+        wanted: Form::is_draft,
+        edit: |current: Value| {
+            let item = if merge {
+                let mut current = current.as_object().cloned().unwrap_or_default();
+                current.extend(fields);
+                as_draft(current)?
+            } else {
+                let mut replacement = as_draft(fields)?;
+                // The URL names the draft: an id left out of the body is kept.
+                if !replacement.contains_key(KEY) {
+                    replacement.insert(KEY.to_owned(), current[KEY].clone());
+                }
+                replacement
+            };
+            Ok(Value::Object(item))
+        },
+        missing: || not_found(id),
+        taken: |new_id: &str| {
+            AdminError::Conflict(format!("wcs/forms already has an item with id {new_id}"))
+        },
+    };
+    wcs_forms::update(state, id, change).map(Json)
 }
 
 /// Replaces a draft.
@@ -161,10 +147,6 @@ pub async fn patch(
     params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 400, description = "Other items refer to it"), (status = 404, description = "No such form, or not a draft")))]
 pub async fn remove(In(state): In, Path(id): Path<String>) -> Result<StatusCode, AdminError> {
-    change(&state, FILE, |list| {
-        let index = find_draft(list, &id)?;
-        list.remove(index);
-        Ok(())
-    })?;
+    wcs_forms::remove(&state, &id, Form::is_draft, || not_found(&id))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -28,6 +28,9 @@ pub enum AdminError {
     Conflict(String),
     /// 413: the body is over `--admin-body-limit`.
     PayloadTooLarge(String),
+    /// 408: the body stopped arriving (`--body-read-timeout`); the
+    /// connection is closed.
+    Timeout,
     /// 429: a limit of the server is reached (`--max-namespaces`).
     TooMany(String),
     /// 503, with `Retry-After`: the memory budget (`--memory-budget`) has
@@ -44,6 +47,7 @@ impl AdminError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -53,6 +57,9 @@ impl AdminError {
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let status = self.status();
+        if let Self::Timeout = self {
+            return crate::boundary::body_timeout_refusal(crate::paths::Api::Control);
+        }
         let body = match self {
             Self::BadRequest(message)
             | Self::Forbidden(message)
@@ -65,6 +72,7 @@ impl IntoResponse for AdminError {
                 "error": "invalid data: nothing was changed",
                 "problems": problems.0.iter().map(ToString::to_string).collect::<Vec<_>>(),
             }),
+            Self::Timeout => json!({"error": crate::boundary::BODY_TIMED_OUT}),
             Self::Unauthorized => json!({
                 "error": "this control plane needs Authorization: Bearer <admin token>"
             }),
@@ -102,7 +110,9 @@ impl From<JsonRejection> for AdminError {
     fn from(rejection: JsonRejection) -> Self {
         // A body sent without a length is only found too long as it is
         // read; one with a length is refused before (`boundary::guard`).
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if crate::boundary::is_body_timeout(&rejection) {
+            Self::Timeout
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Self::PayloadTooLarge(
                 "request body too large: the body is over the bytes the control plane accepts \
                  (--admin-body-limit)"

@@ -27,6 +27,8 @@ mod memory;
 mod requests;
 mod state;
 mod token;
+mod wcs_forms;
+mod wcs_users;
 
 pub use token::{require_admin_token, token_given};
 

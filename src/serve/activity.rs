@@ -1,13 +1,20 @@
 //! What a connection knows of its requests: how many are in flight, and
-//! when a response body is done, so that the idle timeout starts only then.
+//! when a response body is done, so that the idle timeout starts only then;
+//! and the request body's own timeout, `--body-read-timeout`.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker, ready};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use hyper::body::Incoming;
+use tokio::time::{Instant, Sleep};
+
+use crate::boundary::BodyTimedOut;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Requests a connection's service started and finished.
 #[derive(Debug, Default)]
@@ -92,26 +99,47 @@ impl http_body::Body for Tracked {
 }
 
 /// A request's body, which tells the connection when it was not read to
-/// its end.
+/// its end, and fails with [`BodyTimedOut`] once it stops arriving for
+/// `--body-read-timeout`.
 pub(super) struct Watched {
     pub(super) body: Incoming,
     pub(super) activity: Arc<Activity>,
     pub(super) done: bool,
+    pub(super) timeout: Duration,
+    /// Set at the first wait for more of the body, reset by each frame:
+    /// a body that arrives with its head never allocates one.
+    pub(super) stalled: Option<Pin<Box<Sleep>>>,
 }
 
 impl http_body::Body for Watched {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BoxError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, hyper::Error>>> {
-        let frame = ready!(Pin::new(&mut self.body).poll_frame(cx));
-        if frame.is_none() {
-            self.done = true;
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                if frame.is_none() {
+                    this.done = true;
+                }
+                if let Some(stalled) = &mut this.stalled {
+                    stalled.as_mut().reset(Instant::now() + this.timeout);
+                }
+                Poll::Ready(frame.map(|f| f.map_err(BoxError::from)))
+            }
+            Poll::Pending => {
+                let timeout = this.timeout;
+                let stalled = this
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                ready!(stalled.as_mut().poll(cx));
+                tracing::debug!("cutting a request: {BodyTimedOut}");
+                Poll::Ready(Some(Err(Box::new(BodyTimedOut))))
+            }
         }
-        Poll::Ready(frame)
     }
 
     fn is_end_stream(&self) -> bool {

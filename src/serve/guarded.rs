@@ -1,6 +1,6 @@
 //! `Guarded`, a connection's IO: its phase (idle, reading a head, busy),
-//! the two timeouts that follow from it, and the lingering close after a
-//! refusal.
+//! the two timeouts that follow from it, the write timeout, and the
+//! lingering close after a refusal.
 
 use std::io;
 use std::pin::Pin;
@@ -63,6 +63,12 @@ pub(super) struct Guarded {
     answer: Answer,
     /// When a lingering close gives up, once started.
     lingering: Option<Instant>,
+    /// Set when a write first finds the socket full, at the deadline
+    /// `--write-timeout` after; cleared by a write that makes progress.
+    /// A client that reads its answers never allocates it.
+    write_stall: Option<Pin<Box<Sleep>>>,
+    /// Whether `write_stall` counts down (a write is waiting).
+    stalled: bool,
 }
 
 impl Guarded {
@@ -80,7 +86,35 @@ impl Guarded {
             head: Vec::new(),
             answer: Answer::Passing,
             lingering: None,
+            write_stall: None,
+            stalled: false,
         }
+    }
+
+    /// After a write to the socket: progress clears the write deadline; a
+    /// full socket sets it, and past it the write fails, which ends the
+    /// connection and drops the rest of its answer.
+    fn on_write<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if written.is_ready() {
+            self.stalled = false;
+            return written;
+        }
+        let deadline = Instant::now() + self.timeouts.write;
+        let stall = self
+            .write_stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if !self.stalled {
+            stall.as_mut().reset(deadline);
+            self.stalled = true;
+        }
+        ready!(stall.as_mut().poll(cx));
+        const WHY: &str = "the client read nothing of its answer for --write-timeout";
+        tracing::debug!("closing a connection: {WHY}");
+        Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, WHY)))
     }
 
     /// Catches up with the requests the service started and finished.
@@ -254,7 +288,8 @@ impl AsyncWrite for Guarded {
                 return this.poll_answer(cx).map_ok(|()| buf.len());
             }
         }
-        Pin::new(&mut this.stream).poll_write(cx, buf)
+        let written = Pin::new(&mut this.stream).poll_write(cx, buf);
+        this.on_write(cx, written)
     }
 
     fn poll_write_vectored(
@@ -264,7 +299,8 @@ impl AsyncWrite for Guarded {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if matches!(this.answer, Answer::Passing) && !matches!(this.phase, Phase::Head { .. }) {
-            return Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+            let written = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+            return this.on_write(cx, written);
         }
         // hyper writes the head of an answer in one buffer.
         let first = bufs

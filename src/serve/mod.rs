@@ -12,7 +12,12 @@
 //!   answer), reading a head (bytes read, no request started yet), or busy
 //!   (a request in flight, which the service tells it). An idle connection
 //!   is closed after `--idle-timeout`, one still sending its head
-//!   `--header-read-timeout` after its first byte; a busy one never.
+//!   `--header-read-timeout` after its first byte; a busy one is cut only
+//!   when its request body stops arriving for `--body-read-timeout` (the
+//!   body, [`activity::Watched`], fails and the API answers 408), or when
+//!   the client stops reading its answer for `--write-timeout` (a write
+//!   that makes no progress that long fails, and the connection and the
+//!   rest of its answer are dropped).
 //! - When `accept` fails because the process is out of file descriptors,
 //!   the loop pauses a little longer each time ([`AcceptBackoff`]) and logs
 //!   once, then once more when accepts work again.
@@ -58,6 +63,10 @@ pub struct Timeouts {
     pub header_read: Duration,
     /// Between requests, nothing in flight and nothing read.
     pub idle: Duration,
+    /// While a request body is read, between two pieces of it.
+    pub body_read: Duration,
+    /// While an answer is written, between two writes that made progress.
+    pub write: Duration,
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops
@@ -158,6 +167,8 @@ fn spawn_connection(
                 body,
                 activity: Arc::clone(&activity),
                 done: false,
+                timeout: timeouts.body_read,
+                stalled: None,
             })
         });
         let answer = app.clone().oneshot(request);

@@ -10,9 +10,11 @@ use super::error::WcsError;
 use super::preferences::can_submit_backoffice;
 use super::respond::{auth_failure, respond_body, respond_err, who_words, with_auth};
 use super::state::Wcs;
-use super::{query, render};
+use super::{query, streamed};
+use crate::outcome::Outcome;
 
 pub(super) async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+    let snapshot = wcs.data.get();
     with_auth(&wcs, &uri, &headers, |data, auth| {
         let auth = match auth {
             Ok(a) => a,
@@ -54,14 +56,17 @@ pub(super) async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: Header
             Err((e, why)) => return respond_err(e, why),
         };
         let found = query::search_users(data, &params);
-        let mut body = String::from("{\"data\": [");
-        for (n, &i) in found.iter().enumerate() {
-            if n > 0 {
-                body.push_str(", ");
-            }
-            body.push_str(render::user_list_json(data, i));
+        let outcome = format!("{}: {} users", auth.how, found.len());
+        let len = streamed::directory_len(data, &found);
+        // A large answer is written as the client reads it, from the data
+        // it was found in (the snapshot taken before, unless a change came
+        // in between).
+        if len >= streamed::STREAM_FROM && std::ptr::eq(data, &*snapshot) {
+            let mut response =
+                streamed::directory_streamed(std::sync::Arc::clone(&snapshot), found, len);
+            Outcome::attach(&mut response, outcome);
+            return response;
         }
-        body.push_str("], \"err\": 0}");
-        respond_body(body, format!("{}: {} users", auth.how, found.len()))
+        respond_body(streamed::directory_whole(data, &found, len), outcome)
     })
 }

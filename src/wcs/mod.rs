@@ -28,6 +28,7 @@ mod respond;
 mod router;
 mod runtime;
 mod state;
+mod streamed;
 
 pub use router::router;
 pub use runtime::{NonceCheck, Runtime};

@@ -7,4 +7,5 @@ mod credentials;
 mod faults;
 mod journal;
 mod reload;
+mod sharing;
 mod state;

@@ -139,3 +139,51 @@ async fn readers_never_see_a_half_applied_state() {
         reader.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn put_state_refuses_a_body_as_every_json_route_does_though_it_parses_it_off_the_workers() {
+    let app = TestApp::new();
+    // `PUT /__doublure/clock` reads its body with the control plane's
+    // usual extractor: the same refusal for a wrong content type or broken
+    // JSON.
+    for (content_type, body) in [
+        ("text/plain", "{}"),
+        ("application/jsonx", "{}"),
+        ("application/json", "{x"),
+        ("application/json", ""),
+    ] {
+        let state = app
+            .raw("PUT", "/__doublure/state", content_type, body, true)
+            .await;
+        let clock = app
+            .raw("PUT", "/__doublure/clock", content_type, body, true)
+            .await;
+        assert_eq!(
+            (state.status, state.json()),
+            (clock.status, clock.json()),
+            "{content_type} {body}"
+        );
+        assert_eq!(state.status, StatusCode::BAD_REQUEST);
+    }
+    assert_json(
+        &app.raw("PUT", "/__doublure/state", "text/plain", "{}", true)
+            .await,
+        StatusCode::BAD_REQUEST,
+        json!({"error": "Expected request with `Content-Type: application/json`"}),
+    );
+    // A JSON content type of another name is one too.
+    let refused = app
+        .raw(
+            "PUT",
+            "/__doublure/state",
+            "application/vnd.api+json; charset=utf-8",
+            "{\"wcs/typo.json\": []}",
+            true,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json()["problems"][0],
+        "state/wcs/typo.json: unknown fixture file; expected one of: logora/applications.json, logora/clients.json, logora/users.json, wcs/users.json, wcs/roles.json, wcs/categories.json, wcs/formdefs.json, wcs/forms.json, wcs/api_accesses.json"
+    );
+}

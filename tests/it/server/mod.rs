@@ -6,3 +6,4 @@ mod connections;
 mod shutdown;
 #[cfg(unix)]
 mod signal;
+mod timeouts;
