@@ -71,6 +71,8 @@ mod serve;
 mod startup;
 mod state;
 mod store;
+#[cfg(feature = "testcontainers")]
+pub mod testcontainers;
 #[doc(hidden)]
 pub mod testing;
 mod traffic;

@@ -8,6 +8,7 @@
 mod binary;
 mod common;
 mod console;
+mod containers;
 mod control;
 mod examples;
 mod foundation;
