@@ -13,6 +13,10 @@ use doublure::{FaultRule, JournalFilter, SignAs};
 /// a signed w.c.s. call, a fault, a clock move and the journal.
 async fn story(doublure: Remote) {
     let http = reqwest::Client::new();
+    // Frozen: only the test moves it.
+    let at = "2026-01-15T10:00:00Z".parse().unwrap();
+    doublure.set_clock(at, true).await.unwrap();
+    assert_eq!(doublure.now().await.unwrap(), at);
     let token = doublure.token("API_KEY", "public").await.unwrap();
     let page = http
         .get(format!("{}/api/v1/users?per_page=5", doublure.url()))
@@ -98,7 +102,7 @@ async fn a_container_serves_two_namespaces_at_once_each_with_its_own_story() {
     // Each namespace saw its own calls only, the root none of them.
     let root = container.requests(&JournalFilter::default()).await.unwrap();
     assert!(
-        root.iter().all(|e| !e.path.starts_with("/api/")),
+        root.iter().all(|e| !e.path.contains("/api/")),
         "{root:?}"
     );
     assert!(a.drop_namespace().await.unwrap());
