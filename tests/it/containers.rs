@@ -101,10 +101,7 @@ async fn a_container_serves_two_namespaces_at_once_each_with_its_own_story() {
     tokio::join!(story(a.clone()), story(b.clone()));
     // Each namespace saw its own calls only, the root none of them.
     let root = container.requests(&JournalFilter::default()).await.unwrap();
-    assert!(
-        root.iter().all(|e| !e.path.contains("/api/")),
-        "{root:?}"
-    );
+    assert!(root.iter().all(|e| !e.path.contains("/api/")), "{root:?}");
     assert!(a.drop_namespace().await.unwrap());
     assert!(b.drop_namespace().await.unwrap());
     assert!(!b.drop_namespace().await.unwrap());
