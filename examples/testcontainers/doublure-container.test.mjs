@@ -4,6 +4,7 @@
 // package's version (pulled, or built: README.md, "Docker in brief").
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { StartError } from 'doublure';
 import { DoublureContainer } from 'doublure/testcontainers';
@@ -60,6 +61,18 @@ test('settings reach the container as DOUBLURE_* variables', async () => {
     // The 48 built-in users and the 120 generated ones.
     assert.equal((await get(`${own.url}/api/v1/users?api_key=API_KEY&per_page=1`)).total, '168');
     await own.connect().reset(); // the handle sends the admin token
+  } finally {
+    await own.stop();
+  }
+});
+
+test('fixtures are copied into the container', async () => {
+  // The repository's Kubernetes example: three Logora users, client TEAM_KEY.
+  // DOUBLURE_REPO: the clone, when this file runs from a copy.
+  const repo = process.env.DOUBLURE_REPO ?? fileURLToPath(new URL('../..', import.meta.url));
+  const own = await new DoublureContainer().withFixtures(`${repo}/deploy/kubernetes/components/fixtures`).start();
+  try {
+    assert.equal((await get(`${own.url}/api/v1/users?api_key=TEAM_KEY`)).total, '3');
   } finally {
     await own.stop();
   }

@@ -9,6 +9,7 @@ is one container per session (or pytest-xdist worker), and
 
 import json
 import os
+import pathlib
 import time
 import urllib.error
 import urllib.request
@@ -78,6 +79,14 @@ def test_settings_reach_the_container_as_doublure_variables():
         # The 48 built-in users and the 120 generated ones.
         assert (status, headers["total"]) == (200, "168")
         container.connect().reset()  # the handle sends the admin token
+
+
+def test_fixtures_are_copied_into_the_container():
+    # The repository's Kubernetes example: three Logora users, client TEAM_KEY.
+    fixtures = pathlib.Path(__file__).parents[2] / "deploy" / "kubernetes" / "components" / "fixtures"
+    with DoublureContainer().with_fixtures(fixtures) as container:
+        status, headers, _ = get(container.url + "/api/v1/users?api_key=TEAM_KEY")
+        assert (status, headers["total"]) == (200, "3")
 
 
 def test_a_failing_test_still_removes_its_container():

@@ -137,6 +137,24 @@ async fn settings_reach_the_container_as_doublure_variables() {
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a container engine and the image: .ci/containers runs it"]
+async fn fixtures_are_copied_into_the_container() {
+    // The repository's Kubernetes example: three Logora users, client TEAM_KEY.
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/kubernetes/components/fixtures"
+    );
+    let container = DoublureContainer::start(DoublureImage::default().with_fixtures(fixtures))
+        .await
+        .unwrap();
+    let page = reqwest::get(format!("{}/api/v1/users?api_key=TEAM_KEY", container.url()))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["total"], "3");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a container engine and the image: .ci/containers runs it"]
 async fn a_test_that_fails_still_removes_its_container() {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let failing = tokio::spawn(async move {
