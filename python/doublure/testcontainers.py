@@ -158,6 +158,9 @@ class DoublureContainer(DockerContainer):
             self.get_docker_client().client.images.get(self.image)
         except docker.errors.ImageNotFound:
             return False
+        except docker.errors.DockerException:
+            # No engine to ask: the start's own error says more.
+            return True
         return True
 
     @property
