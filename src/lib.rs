@@ -72,6 +72,8 @@ mod serve;
 mod startup;
 mod state;
 mod store;
+#[cfg(feature = "testcontainers")]
+pub mod testcontainers;
 #[doc(hidden)]
 pub mod testing;
 mod traffic;

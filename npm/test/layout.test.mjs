@@ -78,6 +78,7 @@ test('DOUBLURE_NPM_BUNDLE=0 packs the main package without a binary', async () =
   assert.equal(packed.status, 0, packed.stderr);
   const paths = JSON.parse(packed.stdout)[0].files.map((f) => f.path);
   assert.ok(paths.includes('index.js') && paths.includes('bin/doublure.js'), paths.join(' '));
+  assert.ok(paths.includes('testcontainers.js') && paths.includes('testcontainers.d.ts'), paths.join(' '));
   assert.ok(!paths.some((p) => p.startsWith('vendor/')), paths.join(' '));
 });
 

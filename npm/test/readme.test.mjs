@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { installed, prefix, run } from './helpers.mjs';
+import { installed, prefix, repo, run } from './helpers.mjs';
 
 function blocks(section) {
   const text = readFileSync(join(installed, 'README.md'), 'utf8');
@@ -37,4 +37,10 @@ test("the README's test passes under node --test", async () => {
   } finally {
     rmSync(file);
   }
+});
+
+test("the README's container example is the example file's code", () => {
+  const [example] = blocks('In a container (Testcontainers)');
+  const file = readFileSync(join(repo(), 'examples', 'testcontainers', 'doublure-container.test.mjs'), 'utf8');
+  assert.ok(file.includes(example.code), example.code);
 });

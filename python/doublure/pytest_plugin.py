@@ -11,6 +11,13 @@ Fixtures:
 - ``doublure_options`` (session): the keyword arguments of
   ``Doublure.start``; override it in ``conftest.py`` to serve other fixtures
   or flags.
+- ``doublure_container`` (session): doublure's image in a container, one
+  per session (or pytest-xdist worker), started with
+  ``DoublureContainer(**doublure_container_options)`` and removed at the
+  end (``pip install doublure[testcontainers]``).
+- ``doublure_container_namespace`` (function): a handle on a fresh
+  namespace of that container, named after the test and dropped after it,
+  as ``doublure`` is of the server.
 """
 
 from __future__ import annotations
@@ -86,6 +93,33 @@ def doublure(_doublure_namespaces: Doublure, request: pytest.FixtureRequest) -> 
     name = namespace_name(request.node.nodeid, os.environ.get("PYTEST_XDIST_WORKER"))
     handle = _doublure_namespaces.namespace(name)
     # A namespace an interrupted run left behind would not be fresh.
+    handle.drop()
+    yield handle
+    handle.drop()
+
+
+@pytest.fixture(scope="session")
+def doublure_container_options() -> Dict[str, Any]:
+    """Keyword arguments for ``DoublureContainer``: ``image=``, and settings by flag name."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def doublure_container(doublure_container_options: Dict[str, Any]) -> Iterator[Any]:
+    """doublure's image in a container for the session (or xdist worker), removed at the end."""
+    # Imported here: testcontainers is an optional extra, and the other
+    # fixtures work without it.
+    from .testcontainers import DoublureContainer
+
+    with DoublureContainer(**doublure_container_options) as container:
+        yield container
+
+
+@pytest.fixture
+def doublure_container_namespace(doublure_container: Any, request: pytest.FixtureRequest) -> Iterator[Doublure]:
+    """A handle on a fresh namespace of the container, named after the test, dropped after it."""
+    name = namespace_name(request.node.nodeid, os.environ.get("PYTEST_XDIST_WORKER"))
+    handle = doublure_container.namespace(name)
     handle.drop()
     yield handle
     handle.drop()

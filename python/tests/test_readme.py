@@ -33,3 +33,11 @@ def test_the_pytest_example_is_the_example_files_code():
     [code] = [c for kind, c in _blocks("With pytest") if kind == "python" and "def test_" in c]
     for chunk in code.split("\n\n\n"):
         assert chunk.strip() in example, chunk
+
+
+def test_the_container_example_is_the_example_files_code():
+    path = os.path.join(HERE, "..", "..", "examples", "testcontainers", "test_doublure_container.py")
+    with open(path, encoding="utf-8") as file:
+        example = file.read()
+    [code] = [c for kind, c in _blocks("In a container (Testcontainers)") if kind == "python"]
+    assert code.strip() in example

@@ -9,6 +9,7 @@ mod binary;
 mod budget;
 mod common;
 mod console;
+mod containers;
 mod control;
 mod examples;
 mod foundation;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::http::Method;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::redact::{MAX_OUTCOME, Redactor, redacted};
 use crate::outcome::redact_query;
@@ -123,7 +123,7 @@ impl Recorded {
 }
 
 /// One journal entry.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[schema(as = Entry)]
 pub struct JournalEntry {
     /// Increases by one per request since start (not reset by a clear), so
