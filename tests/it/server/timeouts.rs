@@ -81,7 +81,7 @@ async fn a_body_that_stops_arriving_gets_a_408_in_the_apis_format_and_the_connec
         stream
             .write_all(
                 format!(
-                    "{request_line} HTTP/1.1\r\nhost: x\r\n{sent_type}\r\n\
+                    "{request_line} HTTP/1.1\r\nhost: localhost\r\n{sent_type}\r\n\
                      content-length: 100\r\n\r\n{{\"grant_typ"
                 )
                 .as_bytes(),
