@@ -40,9 +40,7 @@ pub fn params(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Params, NotAnObject> {
-    let mut pairs: Vec<(String, String)> = query
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
+    let mut pairs: Vec<(String, String)> = query.map(crate::form::parse_owned).unwrap_or_default();
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -67,7 +65,10 @@ pub fn params(
             }
         }
     } else {
-        pairs.extend(form_urlencoded::parse(body).into_owned());
+        match std::str::from_utf8(body) {
+            Ok(text) => pairs.extend(crate::form::parse_owned(text)),
+            Err(_) => pairs.extend(form_urlencoded::parse(body).into_owned()),
+        }
     }
     Ok(Params(pairs))
 }

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::signature;
+use super::signatures::Signatures;
 
 /// Used nonces, each forgotten 30 s (emulated clock) after it was seen,
 /// or sooner, oldest first, once `--max-nonces` are remembered: a frozen
@@ -20,6 +21,8 @@ pub struct Runtime {
     cap: usize,
     /// The namespace, for the log.
     namespace: Box<str>,
+    /// Signatures computed, for the same signed URL sent again.
+    pub signatures: Signatures,
 }
 
 #[derive(Debug, Default)]
@@ -47,6 +50,7 @@ impl Runtime {
             nonces: Mutex::new(Nonces::default()),
             cap: cap.max(1),
             namespace: namespace.into(),
+            signatures: Signatures::default(),
         }
     }
 
