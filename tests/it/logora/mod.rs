@@ -3,4 +3,5 @@
 
 mod api;
 mod client;
+mod remembered;
 mod scale;
