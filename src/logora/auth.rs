@@ -115,10 +115,15 @@ pub fn client_credentials(
 
 /// The token of an `Authorization: Bearer …` header (scheme in any case).
 pub fn bearer_header(headers: &HeaderMap) -> Option<String> {
+    bearer_in(headers).map(str::to_owned)
+}
+
+/// [`bearer_header`], borrowed from the header.
+pub fn bearer_in(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The bearer token of a request, by Doorkeeper's order.

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, RwLock};
 
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::HeaderMap;
 use bytes::Bytes;
 
 use super::pagination::Page;
@@ -29,8 +29,10 @@ pub const MAX_BYTES: usize = 2 << 20;
 #[derive(Debug)]
 pub struct Listed {
     pub body: Bytes,
-    /// The pagination headers, in order.
-    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The answer's headers (its content type, then the pagination
+    /// headers), cloned into each answer: no name hashed again, no value
+    /// written again.
+    pub headers: HeaderMap,
     /// Users in the whole list.
     pub total: usize,
     pub page: Page,
@@ -118,7 +120,7 @@ mod tests {
     fn listed(body: impl Into<Bytes>) -> Arc<Listed> {
         Arc::new(Listed {
             body: body.into(),
-            headers: Vec::new(),
+            headers: HeaderMap::new(),
             total: 1,
             page: Page::of(1, 1, 20),
         })

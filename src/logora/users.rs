@@ -10,12 +10,13 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 
-use super::error::{LogoraError, TokenProblem, json_response};
+use super::error::{self, LogoraError, TokenProblem, json_response};
 use super::model::{FilterKey, LogoraData};
 use super::pages::Listed;
 use super::pagination::{self, Page};
@@ -152,10 +153,14 @@ fn list_page(
     let total = slots.map_or(0, |s| s.len());
     let page = Page::of(total, params.page, params.per_page);
     let body = page_body(data, slots, page.start..page.end);
-    let headers = pagination::headers(&page, total, params.countless, &logora.users_url, pairs)
-        .into_iter()
-        .map(|(name, value)| (HeaderName::from_static(name), value))
-        .collect();
+    let pagination = pagination::headers(&page, total, params.countless, &logora.users_url, pairs);
+    // Room for what the layers add (CORS, the server's date and length)
+    // without growing.
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(header::CONTENT_TYPE, error::JSON_UTF8);
+    for (name, value) in pagination {
+        headers.insert(HeaderName::from_static(name), value);
+    }
     Listed {
         body,
         headers,
@@ -172,8 +177,8 @@ pub async fn list(
 ) -> Response {
     // A bearer header comes first (Doorkeeper's order), and then the
     // query string need not be read to authorize.
-    let caller = match auth::bearer_header(&headers) {
-        Some(token) => authorize_token(&logora, &token),
+    let caller = match auth::bearer_in(&headers) {
+        Some(token) => authorize_token(&logora, token),
         None => authorize(&logora, &headers, &query_pairs(query.as_deref()), true),
     };
     let caller = match caller {
@@ -200,11 +205,9 @@ pub async fn list(
             return fail(LogoraError::BadParameter(message), why);
         }
     };
-    let mut response = json_response(StatusCode::OK, listed.body.clone());
-    let headers = response.headers_mut();
-    for (name, value) in &listed.headers {
-        headers.insert(name.clone(), value.clone());
-    }
+    // What `json_response` answers, with the page's headers as written.
+    let mut response = Response::new(Body::from(listed.body.clone()));
+    *response.headers_mut() = listed.headers.clone();
     let (page, total) = (listed.page, listed.total);
     let Caller { client_id, via, .. } = caller;
     answer_later(response, move || {
