@@ -58,6 +58,7 @@ mod clock;
 mod config;
 mod data;
 mod embed;
+mod form;
 mod generate;
 #[cfg(feature = "cli")]
 mod healthcheck;

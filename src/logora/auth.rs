@@ -40,9 +40,7 @@ pub fn params(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Params, NotAnObject> {
-    let mut pairs: Vec<(String, String)> = query
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
+    let mut pairs: Vec<(String, String)> = query.map(crate::form::parse_owned).unwrap_or_default();
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -67,7 +65,10 @@ pub fn params(
             }
         }
     } else {
-        pairs.extend(form_urlencoded::parse(body).into_owned());
+        match std::str::from_utf8(body) {
+            Ok(text) => pairs.extend(crate::form::parse_owned(text)),
+            Err(_) => pairs.extend(form_urlencoded::parse(body).into_owned()),
+        }
     }
     Ok(Params(pairs))
 }
@@ -114,10 +115,15 @@ pub fn client_credentials(
 
 /// The token of an `Authorization: Bearer …` header (scheme in any case).
 pub fn bearer_header(headers: &HeaderMap) -> Option<String> {
+    bearer_in(headers).map(str::to_owned)
+}
+
+/// [`bearer_header`], borrowed from the header.
+pub fn bearer_in(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The bearer token of a request, by Doorkeeper's order.

@@ -180,13 +180,15 @@ fn forbidden_description(scope: &str) -> String {
     format!("Access to this resource requires scope \"{scope}\".")
 }
 
+/// Rails' content type of JSON.
+pub const JSON_UTF8: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
+
 /// A JSON answer with Rails' content type.
 pub fn json_response(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     let mut response = (status, body.into()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, JSON_UTF8);
     response
 }
 

@@ -20,10 +20,12 @@ pub mod token;
 pub mod users;
 
 mod oauth;
+mod pages;
 mod respond;
 mod router;
 mod runtime;
 mod state;
+mod verified;
 
 pub use router::router;
 pub use runtime::Revocation;

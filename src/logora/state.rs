@@ -8,10 +8,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::error::{LogoraError, TokenProblem};
-use super::model::{Client, LogoraData, scope_bits, scope_str};
+use super::model::{Client, ClientKey, LogoraData, scope_bits, scope_str};
+use super::pages::Pages;
 use super::runtime::{Minted, Revocation, Runtime};
 use super::token;
 use super::token::{Binding, TokenInfo};
+use super::verified::{Stamp, Verified};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
@@ -28,6 +30,10 @@ pub struct Inner {
     pub data: Cell<LogoraData>,
     /// Tokens minted and revoked.
     pub runtime: Runtime,
+    /// Tokens whose MAC was checked, so the next request skips it.
+    verified: Verified,
+    /// Users pages written, which the same request gets again.
+    pub(super) pages: Pages,
     pub clock: Arc<Clock>,
     pub settings: Arc<Settings>,
     /// Base of absolute URLs: the public URL, plus the namespace's prefix.
@@ -59,6 +65,8 @@ impl Logora {
         Self(Arc::new(Inner {
             data: Cell::new(data),
             runtime: Runtime::default(),
+            verified: Verified::default(),
+            pages: Pages::default(),
             clock,
             settings,
             users_url: format!("{base_url}/api/v1/users"),
@@ -91,10 +99,23 @@ impl Logora {
     }
 
     /// What a token says, when it is one of this namespace's since its
-    /// last reset.
+    /// last reset: its MAC checked once, then found among the verified
+    /// tokens as long as the clients and the resets are the same.
     pub(super) fn decode(&self, token: &str) -> Option<TokenInfo> {
-        self.data
-            .read(|data| token::decode(data, token, self.binding()))
+        // Read once: the binding verified against is the one stamped.
+        let binding = self.binding();
+        self.data.read_versioned(|data, version| {
+            let stamp = Stamp {
+                data: version,
+                generation: binding.generation,
+            };
+            if let Some(info) = self.verified.get(token, stamp) {
+                return Some(info);
+            }
+            let info = token::decode(data, token, binding)?;
+            self.verified.put(token, stamp, info.clone());
+            Some(info)
+        })
     }
 
     /// A token checked as a protected route checks it: revoked first, then
@@ -192,8 +213,19 @@ impl Logora {
             .token_lifetime
             .unwrap_or(self.settings.logora_token_lifetime);
         let created_at = self.now();
+        // The key loaded with the clients, unless the secret changed since
+        // the caller read `client`: the token is signed with its secret.
+        let key = self
+            .data
+            .read(|data| {
+                data.client_with_key(&client.client_id)
+                    .filter(|(current, _)| current.client_secret == client.client_secret)
+                    .map(|(_, key)| key.clone())
+            })
+            .unwrap_or_else(|| ClientKey::new(client));
         let access_token = token::encode(
             client,
+            &key,
             bits,
             created_at,
             lifetime,

@@ -26,11 +26,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::model::{Client, LogoraData, client_hash};
+use super::model::{Client, ClientKey, LogoraData};
 
 const PAYLOAD: usize = 20;
 const TAG: usize = 32 - PAYLOAD;
@@ -67,11 +67,9 @@ impl TokenInfo {
     }
 }
 
-fn mac(secret: &str, head: &[u8], client_id: &str, binding: Binding<'_>) -> [u8; 32] {
-    // HMAC takes keys of any length: this branch is never taken.
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) else {
-        return [0xff; 32];
-    };
+fn mac(key: &ClientKey, head: &[u8], client_id: &str, binding: Binding<'_>) -> [u8; 32] {
+    // The secret's key schedule was hashed when the clients were loaded.
+    let mut mac = key.mac.clone();
     mac.update(head);
     mac.update(client_id.as_bytes());
     // Generation 0 (no reset yet) at the root adds nothing, so replicas
@@ -100,9 +98,11 @@ fn time_of(bytes: &[u8]) -> i64 {
     ])
 }
 
-/// A new token for `client`; `random` makes it distinct from every other.
+/// A new token for `client`, whose key is `key`; `random` makes it
+/// distinct from every other.
 pub fn encode(
     client: &Client,
+    key: &ClientKey,
     scope_bits: u8,
     created_at: i64,
     lifetime: u32,
@@ -113,9 +113,9 @@ pub fn encode(
     payload[0..6].copy_from_slice(&time_bytes(created_at));
     payload[6..10].copy_from_slice(&lifetime.to_be_bytes());
     payload[10] = scope_bits;
-    payload[11..14].copy_from_slice(&client_hash(&client.client_id));
+    payload[11..14].copy_from_slice(&key.hash);
     payload[RANDOM].copy_from_slice(&random);
-    let tag = mac(&client.client_secret, &payload, &client.client_id, binding);
+    let tag = mac(key, &payload, &client.client_id, binding);
     let mask = mask(&tag[..TAG]);
     let mut bytes = [0u8; 32];
     bytes[..TAG].copy_from_slice(&tag[..TAG]);
@@ -141,8 +141,8 @@ pub fn decode(data: &LogoraData, token: &str, binding: Binding<'_>) -> Option<To
         *b = bytes[TAG + i] ^ mask[i];
     }
     let hash = [payload[11], payload[12], payload[13]];
-    let client = data.clients_with_hash(hash).find(|c| {
-        let expected = mac(&c.client_secret, &payload, &c.client_id, binding);
+    let (client, _) = data.clients_with_hash(hash).find(|(c, key)| {
+        let expected = mac(key, &payload, &c.client_id, binding);
         bool::from(expected[..TAG].ct_eq(tag))
     })?;
     let mut lifetime = [0u8; 4];
@@ -184,7 +184,15 @@ mod tests {
     fn a_token_is_43_url_safe_characters_and_decodes_to_what_was_packed() {
         let data = data();
         let client = data.client("API_KEY").unwrap();
-        let token = encode(client, 0b011, 1_768_471_200, 7200, [7; 6], ROOT);
+        let token = encode(
+            client,
+            &ClientKey::new(client),
+            0b011,
+            1_768_471_200,
+            7200,
+            [7; 6],
+            ROOT,
+        );
         assert_eq!(token.len(), 43);
         assert!(
             token
@@ -202,8 +210,24 @@ mod tests {
     fn tokens_of_the_same_client_scope_and_second_differ_by_their_random_part() {
         let data = data();
         let client = data.client("API_KEY").unwrap();
-        let a = encode(client, 1, 1_768_471_200, 7200, [1; 6], ROOT);
-        let b = encode(client, 1, 1_768_471_200, 7200, [2; 6], ROOT);
+        let a = encode(
+            client,
+            &ClientKey::new(client),
+            1,
+            1_768_471_200,
+            7200,
+            [1; 6],
+            ROOT,
+        );
+        let b = encode(
+            client,
+            &ClientKey::new(client),
+            1,
+            1_768_471_200,
+            7200,
+            [2; 6],
+            ROOT,
+        );
         assert_ne!(a, b);
         assert_ne!(a[..4], b[..4]);
         assert_eq!(decode(&data, &a, ROOT), decode(&data, &b, ROOT));
@@ -213,7 +237,15 @@ mod tests {
     fn times_before_the_epoch_round_trip() {
         let data = data();
         let client = data.client("API_KEY").unwrap();
-        let token = encode(client, 1, -86_400, 60, [0; 6], ROOT);
+        let token = encode(
+            client,
+            &ClientKey::new(client),
+            1,
+            -86_400,
+            60,
+            [0; 6],
+            ROOT,
+        );
         assert_eq!(decode(&data, &token, ROOT).unwrap().created_at, -86_400);
     }
 
@@ -221,10 +253,26 @@ mod tests {
     fn a_token_is_bound_to_the_reset_generation_it_was_issued_in() {
         let data = data();
         let client = &data.clients()[0];
-        let before = encode(client, 1, 1_768_471_200, 7200, [0; 6], at_root(0));
+        let before = encode(
+            client,
+            &ClientKey::new(client),
+            1,
+            1_768_471_200,
+            7200,
+            [0; 6],
+            at_root(0),
+        );
         assert!(decode(&data, &before, at_root(0)).is_some());
         assert_eq!(decode(&data, &before, at_root(1)), None);
-        let after = encode(client, 1, 1_768_471_200, 7200, [0; 6], at_root(1));
+        let after = encode(
+            client,
+            &ClientKey::new(client),
+            1,
+            1_768_471_200,
+            7200,
+            [0; 6],
+            at_root(1),
+        );
         assert_ne!(after, before);
         assert!(decode(&data, &after, at_root(1)).is_some());
     }
@@ -237,7 +285,15 @@ mod tests {
             generation: 0,
             realm: Some(b"one"),
         };
-        let token = encode(client, 1, 1_768_471_200, 7200, [0; 6], here);
+        let token = encode(
+            client,
+            &ClientKey::new(client),
+            1,
+            1_768_471_200,
+            7200,
+            [0; 6],
+            here,
+        );
         assert!(decode(&data, &token, here).is_some());
         assert_eq!(decode(&data, &token, ROOT), None);
         let elsewhere = Binding {
@@ -251,7 +307,15 @@ mod tests {
     fn a_tampered_token_or_one_signed_with_another_secret_is_refused() {
         let data = data();
         let mut client = data.client("API_KEY").unwrap().clone();
-        let token = encode(&client, 1, 1_768_471_200, 7200, [0; 6], ROOT);
+        let token = encode(
+            &client,
+            &ClientKey::new(&client),
+            1,
+            1_768_471_200,
+            7200,
+            [0; 6],
+            ROOT,
+        );
         let mut chars: Vec<char> = token.chars().collect();
         chars[30] = if chars[30] == 'A' { 'B' } else { 'A' };
         assert_eq!(decode(&data, &chars.iter().collect::<String>(), ROOT), None);
@@ -259,7 +323,15 @@ mod tests {
         assert_eq!(
             decode(
                 &data,
-                &encode(&client, 1, 1_768_471_200, 7200, [0; 6], ROOT),
+                &encode(
+                    &client,
+                    &ClientKey::new(&client),
+                    1,
+                    1_768_471_200,
+                    7200,
+                    [0; 6],
+                    ROOT
+                ),
                 ROOT
             ),
             None

@@ -8,14 +8,17 @@
 //! docs' `api_key=<client_id>`. Each caller sees only its application.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 
-use super::error::{LogoraError, TokenProblem, json_response};
+use super::error::{self, LogoraError, TokenProblem, json_response};
 use super::model::{FilterKey, LogoraData};
+use super::pages::Listed;
 use super::pagination::{self, Page};
 use super::{Logora, answer, answer_later, auth, fail};
 
@@ -33,9 +36,20 @@ pub struct Caller {
 }
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    query
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
+    query.map(crate::form::parse_owned).unwrap_or_default()
+}
+
+/// The caller a bearer token stands for, or its refusal with the reason.
+fn authorize_token(logora: &Logora, token: &str) -> Result<Caller, (LogoraError, String)> {
+    match logora.check_token(token) {
+        Ok(info) => Ok(Caller {
+            client_id: info.client_id,
+            application_id: info.application_id,
+            scope_bits: info.scope_bits,
+            via: "token",
+        }),
+        Err((problem, why)) => Err((LogoraError::Token(problem), why)),
+    }
 }
 
 /// The caller of a protected route, or its refusal with the reason.
@@ -46,15 +60,7 @@ fn authorize(
     allow_api_key: bool,
 ) -> Result<Caller, (LogoraError, String)> {
     if let Some(token) = auth::bearer_token(headers, pairs) {
-        return match logora.check_token(&token) {
-            Ok(info) => Ok(Caller {
-                client_id: info.client_id,
-                application_id: info.application_id,
-                scope_bits: info.scope_bits,
-                via: "token",
-            }),
-            Err((problem, why)) => Err((LogoraError::Token(problem), why)),
-        };
+        return authorize_token(logora, &token);
     }
     if allow_api_key && let Some(key) = pagination::last(pairs, "api_key") {
         return match logora.data.read(|d| d.client(key).cloned()) {
@@ -117,55 +123,92 @@ fn page_body(
     })
 }
 
+/// The page `params` ask of the caller's users, with its pagination
+/// headers.
+fn list_page(
+    logora: &Logora,
+    data: &LogoraData,
+    caller: &Caller,
+    params: &pagination::ListParams,
+    pairs: &[(String, String)],
+) -> Listed {
+    let sub = match &params.sub_application_name {
+        None => Ok(None),
+        Some(name) => data
+            .sub_key(caller.application_id, name)
+            .map(Some)
+            .ok_or(()),
+    };
+    let slots = match sub {
+        Ok(sub) => data.matching(
+            caller.application_id,
+            FilterKey {
+                sub,
+                expert: params.is_expert,
+                selected: params.is_selected,
+            },
+        ),
+        Err(()) => None,
+    };
+    let total = slots.map_or(0, |s| s.len());
+    let page = Page::of(total, params.page, params.per_page);
+    let body = page_body(data, slots, page.start..page.end);
+    let pagination = pagination::headers(&page, total, params.countless, &logora.users_url, pairs);
+    // Room for what the layers add (CORS, the server's date and length)
+    // without growing.
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(header::CONTENT_TYPE, error::JSON_UTF8);
+    for (name, value) in pagination {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+    Listed {
+        body,
+        headers,
+        total,
+        page,
+    }
+}
+
 /// `GET /api/v1/users`.
 pub async fn list(
     State(logora): State<Logora>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let pairs = query_pairs(query.as_deref());
-    let caller = match authorize(&logora, &headers, &pairs, true) {
+    // A bearer header comes first (Doorkeeper's order), and then the
+    // query string need not be read to authorize.
+    let caller = match auth::bearer_in(&headers) {
+        Some(token) => authorize_token(&logora, token),
+        None => authorize(&logora, &headers, &query_pairs(query.as_deref()), true),
+    };
+    let caller = match caller {
         Ok(caller) => caller,
         Err((error, why)) => return fail(error, why),
     };
-    let params = match pagination::parse(&pairs) {
-        Ok(params) => params,
+    let listed = logora.data.read_versioned(|data, version| {
+        let raw = query.as_deref().unwrap_or("");
+        if let Some(listed) = logora.pages.get(version, caller.application_id, raw) {
+            return Ok(listed);
+        }
+        let pairs = query_pairs(query.as_deref());
+        let params = pagination::parse(&pairs)?;
+        let listed = Arc::new(list_page(&logora, data, &caller, &params, &pairs));
+        logora
+            .pages
+            .put(version, caller.application_id, raw, Arc::clone(&listed));
+        Ok(listed)
+    });
+    let listed = match listed {
+        Ok(listed) => listed,
         Err(message) => {
             let why = format!("bad parameter: {message}");
             return fail(LogoraError::BadParameter(message), why);
         }
     };
-    let (body, total, page) = logora.data.read(|data| {
-        let sub = match &params.sub_application_name {
-            None => Ok(None),
-            Some(name) => data
-                .sub_key(caller.application_id, name)
-                .map(Some)
-                .ok_or(()),
-        };
-        let slots = match sub {
-            Ok(sub) => data.matching(
-                caller.application_id,
-                FilterKey {
-                    sub,
-                    expert: params.is_expert,
-                    selected: params.is_selected,
-                },
-            ),
-            Err(()) => None,
-        };
-        let total = slots.map_or(0, |s| s.len());
-        let page = Page::of(total, params.page, params.per_page);
-        let body = page_body(data, slots, page.start..page.end);
-        (body, total, page)
-    });
-    let mut response = json_response(StatusCode::OK, body);
-    let headers = response.headers_mut();
-    for (name, value) in
-        pagination::headers(&page, total, params.countless, &logora.users_url, &pairs)
-    {
-        headers.insert(HeaderName::from_static(name), value);
-    }
+    // What `json_response` answers, with the page's headers as written.
+    let mut response = Response::new(Body::from(listed.body.clone()));
+    *response.headers_mut() = listed.headers.clone();
+    let (page, total) = (listed.page, listed.total);
     let Caller { client_id, via, .. } = caller;
     answer_later(response, move || {
         if page.page > page.pages {

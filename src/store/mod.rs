@@ -19,39 +19,59 @@ pub use fixtures::{FixtureFiles, Item, ItemRef, Problem, Problems};
 /// concurrent changes never overwrite each other. Values are meant to be
 /// cheap to clone (shared structure), so namespaces start from the same
 /// `Arc` and copy only what they change.
+///
+/// Each change also moves a version number, so that what was worked out
+/// from one value (a verified token, say) can tell that it is stale.
 #[derive(Debug, Default)]
 pub struct Cell<D> {
-    current: RwLock<Arc<D>>,
+    current: RwLock<Versioned<D>>,
+}
+
+#[derive(Debug, Default)]
+struct Versioned<D> {
+    data: Arc<D>,
+    /// Changes so far; moved under the write lock with `data`.
+    version: u64,
 }
 
 impl<D> Cell<D> {
     pub fn new(data: Arc<D>) -> Self {
         Self {
-            current: RwLock::new(data),
+            current: RwLock::new(Versioned { data, version: 0 }),
         }
     }
 
     /// Runs `f` on the current data.
     pub fn read<R>(&self, f: impl FnOnce(&D) -> R) -> R {
-        f(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+        f(&self.current.read().unwrap_or_else(|e| e.into_inner()).data)
+    }
+
+    /// Runs `f` on the current data and its version: the same version is
+    /// the same data.
+    pub fn read_versioned<R>(&self, f: impl FnOnce(&D, u64) -> R) -> R {
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        f(&current.data, current.version)
     }
 
     /// The current data, kept alive as long as the caller holds it.
     pub fn get(&self) -> Arc<D> {
-        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()).data)
     }
 
     /// Replaces the data.
     pub fn replace(&self, data: Arc<D>) {
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = data;
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        current.data = data;
+        current.version += 1;
     }
 
     /// Applies `change` to the current data: its `Ok((next, value))`
     /// replaces the data and returns `value`; an error changes nothing.
     pub fn update<R, E>(&self, change: impl FnOnce(&D) -> Result<(D, R), E>) -> Result<R, E> {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        let (next, value) = change(&current)?;
-        *current = Arc::new(next);
+        let (next, value) = change(&current.data)?;
+        current.data = Arc::new(next);
+        current.version += 1;
         Ok(value)
     }
 }
@@ -61,6 +81,7 @@ impl<D: Clone> Cell<D> {
     /// shared structure) when someone else still holds it.
     pub fn write<R>(&self, change: impl FnOnce(&mut D) -> R) -> R {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        change(Arc::make_mut(&mut current))
+        current.version += 1;
+        change(Arc::make_mut(&mut current.data))
     }
 }

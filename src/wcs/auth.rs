@@ -87,9 +87,12 @@ pub fn authenticate(
     forgotten: &mut usize,
 ) -> Result<Auth, AuthError> {
     if signature::is_signed(raw_query) {
-        let v = signature::verify(raw_query, now, |orig| {
-            data.access(orig).map(|a| a.access_key.clone())
-        })
+        let v = signature::verify_with(
+            raw_query,
+            now,
+            |orig| data.access(orig).map(|a| a.access_key.clone()),
+            |algo, key, signed| runtime.signatures.signature(algo, key, signed),
+        )
         .map_err(AuthError::Signature)?;
         // Upstream keys the token on the simplified nonce even when nothing
         // survives simplify (`!!!` gives ""), so such nonces replay-check too.
@@ -125,7 +128,7 @@ fn signed_user(data: &WcsData, orig: &str, raw_query: &str) -> Result<Who, AuthE
     }
     let mut emails = Vec::new();
     let mut name_ids = Vec::new();
-    for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+    for (k, v) in crate::form::parse(raw_query) {
         match k.as_ref() {
             "email" => emails.push(v.into_owned()),
             "NameID" => name_ids.push(v.into_owned()),

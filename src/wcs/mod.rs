@@ -27,6 +27,7 @@ mod profile;
 mod respond;
 mod router;
 mod runtime;
+mod signatures;
 mod state;
 mod streamed;
 

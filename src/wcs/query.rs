@@ -11,9 +11,7 @@ type ParseError = (WcsError, String);
 
 /// Request form values (blank values kept, like Quixote's form).
 fn pairs(raw: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    crate::form::parse_owned(raw)
 }
 
 fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::signature;
+use super::signatures::Signatures;
 use crate::budget::{Kind, MemoryBudget};
 
 /// Used nonces, each forgotten 30 s (emulated clock) after it was seen,
@@ -23,6 +24,8 @@ pub struct Runtime {
     namespace: Box<str>,
     /// Where the nonces' memory is charged (`--memory-budget`).
     budget: Arc<MemoryBudget>,
+    /// Signatures computed, for the same signed URL sent again.
+    pub signatures: Signatures,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +75,7 @@ impl Runtime {
             cap: cap.max(1),
             namespace: namespace.into(),
             budget,
+            signatures: Signatures::default(),
         }
     }
 

@@ -113,7 +113,7 @@ pub struct Verified {
 
 /// Python's `parse_qs(query)`: decoded pairs, blank values dropped.
 pub fn parse_qs(raw: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(raw.as_bytes())
+    crate::form::parse(raw)
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
@@ -134,9 +134,15 @@ fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     }
 }
 
-/// Whether upstream treats the request as signed at all (check 1).
+/// Whether upstream treats the request as signed at all (check 1): one
+/// non-blank `signature` (read without copying the pairs).
 pub fn is_signed(raw_query: &str) -> bool {
-    !raw_query.is_empty() && values(&parse_qs(raw_query), "signature").len() == 1
+    !raw_query.is_empty()
+        && crate::form::parse(raw_query)
+            .filter(|(k, v)| k == "signature" && !v.is_empty())
+            .take(2)
+            .count()
+            == 1
 }
 
 /// The part of the raw query the HMAC covers.
@@ -202,6 +208,17 @@ pub fn verify(
     now: DateTime<Utc>,
     key_for: impl Fn(&str) -> Option<String>,
 ) -> Result<Verified, SignatureError> {
+    verify_with(raw_query, now, key_for, signature)
+}
+
+/// [`verify`], the expected signature given by `sign(algo, key, signed)`
+/// (a memo of [`signature`]).
+pub fn verify_with<S: AsRef<str>>(
+    raw_query: &str,
+    now: DateTime<Utc>,
+    key_for: impl Fn(&str) -> Option<String>,
+    sign: impl FnOnce(&str, &str, &str) -> Option<S>,
+) -> Result<Verified, SignatureError> {
     let pairs = parse_qs(raw_query);
     // A repeated orig is reduced to its first value upstream.
     let orig = values(&pairs, "orig")
@@ -217,7 +234,8 @@ pub fn verify(
         return Err(SignatureError::InvalidAlgo(algo.into()));
     }
     let signed = signed_part(raw_query);
-    let expected = signature(algo, &key, signed).unwrap_or_default();
+    let expected = sign(algo, &key, signed);
+    let expected = expected.as_ref().map_or("", AsRef::as_ref);
     let got = single(&pairs, "signature").unwrap_or_default();
     let same = expected.len() == got.len() && bool::from(expected.as_bytes().ct_eq(got.as_bytes()));
     if !same {

@@ -1,14 +1,13 @@
 //! Loading the Logora collections from fixture files, and exporting them
 //! back.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::checks::{app_subs, check_applications, check_clients, record_problems, user_problems};
+use super::clients::ClientIndex;
 use super::record::{Key, Record};
-use super::scopes::client_hash;
 use super::types::{Application, Client, User};
 use super::{LogoraData, USERS_FILE};
 use crate::store::{FixtureFiles, Item, ItemRef, Problem, Problems};
@@ -51,14 +50,7 @@ impl LogoraData {
     }
 
     fn index_clients(&mut self) {
-        let mut by_hash: HashMap<[u8; 3], Vec<u32>> = HashMap::new();
-        for (i, c) in self.clients.iter().enumerate() {
-            by_hash
-                .entry(client_hash(&c.client_id))
-                .or_default()
-                .push(i as u32);
-        }
-        self.client_by_hash = Arc::new(by_hash);
+        self.client_index = Arc::new(ClientIndex::new(&self.clients));
     }
 
     /// The user `user` would be once loaded, or what is wrong with it

@@ -15,6 +15,7 @@
 //! start from the loaded data for free and change it in milliseconds.
 
 mod checks;
+mod clients;
 mod edit;
 mod hasher;
 mod index;
@@ -30,9 +31,10 @@ mod types;
 pub use checks::count_by_application;
 #[cfg(any(test, feature = "cli"))]
 pub use checks::is_rails_time;
+pub use clients::ClientKey;
 pub use index::{FilterKey, Slots};
 pub use record::Record;
-pub use scopes::{client_hash, scope_bits, scope_str, scope_text};
+pub use scopes::{scope_bits, scope_str, scope_text};
 pub use types::{Application, Client, Level, User};
 
 use std::collections::HashMap;
@@ -79,7 +81,7 @@ pub struct LogoraData {
     // Private: every change goes through a method that keeps the indexes.
     applications: Arc<Vec<Application>>,
     clients: Arc<Vec<Client>>,
-    client_by_hash: Arc<HashMap<[u8; 3], Vec<u32>>>,
+    client_index: Arc<clients::ClientIndex>,
     /// Every user in fixture order; a removed user leaves an empty slot, so
     /// that the slots the indexes hold stay valid.
     slots: imbl::Vector<Option<Arc<Record>>>,
@@ -139,20 +141,21 @@ impl LogoraData {
 
     /// The client with this id.
     pub fn client(&self, client_id: &str) -> Option<&Client> {
-        self.client_by_hash
-            .get(&client_hash(client_id))?
-            .iter()
-            .map(|&i| &self.clients[i as usize])
-            .find(|c| c.client_id == client_id)
+        self.client_with_key(client_id).map(|(client, _)| client)
     }
 
-    /// The clients whose id hashes to `hash` (a token names its client so).
-    pub fn clients_with_hash(&self, hash: [u8; 3]) -> impl Iterator<Item = &Client> {
-        self.client_by_hash
-            .get(&hash)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.clients[i as usize])
+    /// The client with this id and its token key.
+    pub fn client_with_key(&self, client_id: &str) -> Option<(&Client, &ClientKey)> {
+        let at = self.client_index.position(client_id)?;
+        Some((&self.clients[at], self.client_index.key(at)))
+    }
+
+    /// The clients whose id hashes to `hash` (a token names its client so),
+    /// with their token keys.
+    pub fn clients_with_hash(&self, hash: [u8; 3]) -> impl Iterator<Item = (&Client, &ClientKey)> {
+        self.client_index
+            .with_hash(hash)
+            .map(|at| (&self.clients[at], self.client_index.key(at)))
     }
 }
 

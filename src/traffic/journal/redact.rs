@@ -119,6 +119,10 @@ impl Redactor {
             return std::borrow::Cow::Borrowed(target);
         };
         let holds = |raw: &str| {
+            // Nothing to decode: match the text as it is, uncopied.
+            if !raw.bytes().any(|b| b == b'%' || b == b'+') {
+                return matcher.is_match(raw);
+            }
             let spaced = raw.replace('+', " ");
             let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy();
             matcher.is_match(decoded.as_ref())

@@ -4,4 +4,5 @@
 mod api;
 mod client;
 mod doorkeeper;
+mod remembered;
 mod scale;
