@@ -91,6 +91,8 @@ export interface JournalEntry {
   duration_ms: number;
   /** Why the request got its answer. */
   outcome: string | null;
+  /** The protocol the request came in: "HTTP/1.1", "HTTP/2" or "HTTP/1.0". */
+  http_version: string;
   [field: string]: unknown;
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{Method, Version};
 use axum::middleware::Next;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -46,6 +46,7 @@ struct Pending {
     started: Instant,
     at: DateTime<Utc>,
     method: Method,
+    version: Version,
     /// The request's target, a line break, its headers ([`Recorded::head`]
     /// before the redaction of known secrets).
     head: String,
@@ -64,6 +65,7 @@ impl Pending {
             id: 0,
             at: self.at,
             method: self.method.clone(),
+            version: self.version,
             head,
             target_len,
             status,
@@ -135,6 +137,7 @@ pub async fn record(
         started,
         at,
         method: request.method().clone(),
+        version: request.version(),
         target_len: target.len(),
         head,
         delay,

@@ -7,3 +7,4 @@ mod shutdown;
 #[cfg(unix)]
 mod signal;
 mod timeouts;
+mod tls;
