@@ -110,6 +110,13 @@ impl Tls {
     }
 }
 
+/// The PEM of the CA kept in `dir`, made there first if `dir` has none
+/// (`doublure tls ca`).
+#[cfg(feature = "cli")]
+pub fn ca_in_dir(dir: &Path) -> Result<String, String> {
+    Authority::in_dir(dir).map(|authority| authority.cert_pem)
+}
+
 /// The local names, then `extra` ones, each once; an error names one
 /// that is neither a host name (`*.` allowed first) nor an IP address.
 fn all_names(extra: &[String]) -> Result<Vec<String>, String> {

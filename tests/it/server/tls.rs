@@ -391,3 +391,49 @@ async fn a_stalled_http2_body_gets_a_408_on_its_stream_at_the_body_read_timeout(
         })
     );
 }
+
+#[tokio::test]
+async fn a_certificate_the_user_brings_is_served_and_no_ca_is_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let served = Served::build(&Config {
+        tls_cert: Some(cert),
+        tls_key: Some(key),
+        ..tls_config()
+    })
+    .await;
+    assert_eq!(served.ca_pem, None);
+    let client = trusting(&made.cert.pem()).build().unwrap();
+    let response = client
+        .get(format!(
+            "https://localhost:{}/__doublure/tls/ca.pem",
+            served.addr.port()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.version(), Version::HTTP_2);
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn the_embedding_handle_serves_https_with_its_ca() {
+    let doublure = doublure::Doublure::builder()
+        .tls_name("app.logora.fr")
+        .start()
+        .await
+        .unwrap();
+    assert!(doublure.url().starts_with("https://127.0.0.1:"));
+    let mine = doublure.namespace("tls").unwrap();
+    assert!(mine.url().starts_with("https://127.0.0.1:"));
+    let client = trusting(doublure.ca_pem().unwrap())
+        .resolve("app.logora.fr", doublure.addr())
+        .build()
+        .unwrap();
+    let base = format!("https://app.logora.fr:{}", doublure.addr().port());
+    let (version, status, _) = users_page(&client, &base).await;
+    assert_eq!((version, status), (Version::HTTP_2, 200));
+}
