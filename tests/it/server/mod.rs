@@ -8,3 +8,4 @@ mod shutdown;
 mod signal;
 mod timeouts;
 mod tls;
+mod tls_clients;
