@@ -70,7 +70,7 @@ pub enum Command {
         listen: SocketAddr,
         /// Whether doublure serves HTTPS, to build the default URL (the
         /// --listen port serves it unless --tls-listen is set).
-        #[arg(long, env = "DOUBLURE_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+        #[arg(long, env = "DOUBLURE_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new())]
         tls: bool,
         /// doublure's --tls-listen, when set: --listen then serves plain HTTP.
         #[arg(long, env = "DOUBLURE_TLS_LISTEN", value_name = "ADDR")]

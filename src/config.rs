@@ -332,8 +332,9 @@ pub struct Config {
     pub max_nonces: usize,
 
     /// Serve HTTPS (HTTP/2 and HTTP/1.1, by ALPN) with a certificate from
-    /// doublure's own CA, on --listen, or on --tls-listen when given.
-    #[cfg_attr(feature = "cli", arg(long, env = "DOUBLURE_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL"))]
+    /// doublure's own CA, on --listen, or on --tls-listen when given
+    /// (`DOUBLURE_TLS=1` as well as `true`).
+    #[cfg_attr(feature = "cli", arg(long, env = "DOUBLURE_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new()))]
     pub tls: bool,
 
     /// Another host name (or IP address) the certificate covers, beside
