@@ -331,9 +331,9 @@ pub struct Config {
     )]
     pub max_nonces: usize,
 
-    /// Serve HTTPS (HTTP/2 and HTTP/1.1, by ALPN) with a certificate from
-    /// doublure's own CA, on --listen, or on --tls-listen when given
-    /// (`DOUBLURE_TLS=1` as well as `true`).
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate from
+    /// doublure's own CA: on the listen address, or on the TLS one when
+    /// given (`DOUBLURE_TLS=1` as well as `true`).
     #[cfg_attr(feature = "cli", arg(long, env = "DOUBLURE_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new()))]
     pub tls: bool,
 
