@@ -437,3 +437,33 @@ async fn the_embedding_handle_serves_https_with_its_ca() {
     let (version, status, _) = users_page(&client, &base).await;
     assert_eq!((version, status), (Version::HTTP_2, 200));
 }
+
+#[tokio::test]
+async fn over_http2_a_body_too_large_gets_the_apis_413_and_the_connection_serves_on() {
+    let served = Served::build(&tls_config()).await;
+    let client = trusting(served.ca_pem.as_deref().unwrap()).build().unwrap();
+    let base = format!("https://localhost:{}", served.addr.port());
+    let body = format!("grant_type=client_credentials&pad={}", "a".repeat(3 << 20));
+    let length = body.len();
+    let refused = client
+        .post(format!("{base}/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (refused.version(), refused.status().as_u16()),
+        (Version::HTTP_2, 413)
+    );
+    assert_eq!(
+        refused.json::<Value>().await.unwrap(),
+        json!({
+            "error": "invalid_request",
+            "error_description": format!("request body too large: a body of {length} bytes is over the 2097152 bytes doublure's emulated APIs accept"),
+        })
+    );
+    // The same connection's next stream is served.
+    let (version, status, _) = users_page(&client, &base).await;
+    assert_eq!((version, status), (Version::HTTP_2, 200));
+}
