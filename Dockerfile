@@ -10,6 +10,16 @@
 # `doublure healthcheck`. The built-in fixtures are compiled in; mount your
 # own fixture directory at /fixtures and set DOUBLURE_FIXTURES=/fixtures.
 #
+# HTTPS (and HTTP/2), with a CA kept in a folder of yours, so that clients
+# trust it once (docs/https.md):
+#
+#   mkdir -p ca && docker run --rm -p 8443:8080 --user "$(id -u):$(id -g)" \
+#       -v "$PWD/ca:/ca" -e DOUBLURE_TLS=1 -e DOUBLURE_TLS_CA_DIR=/ca \
+#       -e DOUBLURE_PUBLIC_URL=https://localhost:8443 doublure
+#   curl --cacert ca/ca.pem https://localhost:8443/__doublure/health
+#
+# The health check follows DOUBLURE_TLS.
+#
 # The `build` stage can be replaced by a directory that holds a `doublure`
 # binary already built for the image's architecture (musl, static), so that
 # CI and the release workflow compile once and pull no base image:

@@ -19,7 +19,13 @@ CI_CACHE=${DOUBLURE_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/doublure-ci}
 # shellcheck disable=SC2034 # used by the scripts that source this file
 {
   PYTEST_VENV=$CI_CACHE/pytest-venv
-  PYTEST_REQUIREMENTS=("pytest>=8,<10" "selenium>=4.20,<5" "junitparser>=3,<5")
+  PYTEST_REQUIREMENTS=("pytest>=8,<10" "selenium>=4.20,<5" "junitparser>=3,<5"
+    # The HTTPS client tests (tests/it/server/tls_clients.rs).
+    "requests>=2.31,<3" "requests-oauthlib>=2,<3" "authlib>=1.3,<2" "httpx[http2]>=0.27,<1")
+  # oauth4webapi for the same tests' Node client, in a node_modules of
+  # its own (DOUBLURE_TLS_NODE_MODULES).
+  TLS_NODE=$CI_CACHE/tls-node
+  TLS_NODE_PACKAGES=("oauth4webapi@3")
 }
 
 # apt_install PACKAGE...: installs with apt-get. The package lists are
@@ -44,6 +50,21 @@ apt_need() {
     type -P "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
   done
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
+# node_prefix DIR PACKAGE...: DIR/node_modules holding the npm packages.
+# Installed once: a later run finds the same list in DIR/ci-packages and
+# leaves it as it is, with no call to the registry.
+node_prefix() {
+  local dir=$1
+  shift
+  if [ -d "$dir/node_modules" ] && [ "$(cat "$dir/ci-packages" 2>/dev/null)" = "$*" ]; then
+    return 0
+  fi
+  rm -rf "$dir" && mkdir -p "$dir" || return
+  echo '{"private": true}' >"$dir/package.json" || return
+  (cd "$dir" && npm install --no-audit --no-fund --no-package-lock "$@") || return
+  echo "$*" >"$dir/ci-packages"
 }
 
 # venv DIR REQUIREMENT...: a Python virtual environment at DIR (under

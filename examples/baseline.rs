@@ -6,8 +6,11 @@
 //! JSON, for the instruction counts of the token).
 //!
 //! Run with:
-//! `cargo run --release --example baseline -- 127.0.0.1:9090 body.json headers.txt [post.json post-headers.txt]`
-//! where the headers files hold `name: value` lines.
+//! `cargo run --release --example baseline -- 127.0.0.1:9090 body.json headers.txt [post.json post-headers.txt] [--tls TLS_ADDR CERT KEY]`
+//! where the headers files hold `name: value` lines. `--tls` with its
+//! three arguments (an address, PEM files) also serves the same answers over
+//! HTTPS on `TLS_ADDR`, with the TLS doublure's `--tls` uses (rustls with
+//! ring, HTTP/2 then HTTP/1.1 by ALPN, session tickets), for its HTTPS rows.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -31,9 +34,16 @@ fn headers_of(path: &str) -> HeaderMap {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() != 4 && args.len() != 6 {
-        eprintln!("usage: baseline ADDR BODY_FILE HEADERS_FILE [POST_BODY_FILE POST_HEADERS_FILE]");
+    let mut args: Vec<String> = std::env::args().collect();
+    let tls = match args.iter().position(|a| a == "--tls") {
+        Some(at) if args.len() == at + 4 => Some(args.split_off(at)[1..].to_vec()),
+        Some(_) => Vec::new().into(),
+        None => None,
+    };
+    if (args.len() != 4 && args.len() != 6) || tls.as_ref().is_some_and(Vec::is_empty) {
+        eprintln!(
+            "usage: baseline ADDR BODY_FILE HEADERS_FILE [POST_BODY_FILE POST_HEADERS_FILE] [--tls TLS_ADDR CERT_FILE KEY_FILE]"
+        );
         std::process::exit(2);
     }
     let body = Bytes::from(std::fs::read(&args[2]).expect("body file"));
@@ -58,6 +68,10 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
+        if let Some([tls_addr, cert, key]) = tls.as_deref() {
+            let listener = tokio::net::TcpListener::bind(tls_addr).await.expect("bind");
+            tokio::spawn(serve_tls(listener, tls_config(cert, key), app.clone()));
+        }
         let listener = tokio::net::TcpListener::bind(&args[1]).await.expect("bind");
         println!(
             "baseline listening on http://{}",
@@ -65,4 +79,50 @@ fn main() {
         );
         axum::serve(listener, app).await.expect("serve");
     });
+}
+
+/// rustls as doublure's `--tls` sets it up.
+fn tls_config(cert: &str, key: &str) -> std::sync::Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .expect("cert file")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("certificates");
+    let key = PrivateKeyDer::from_pem_file(key).expect("key file");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("certificate and key");
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.ticketer = rustls::crypto::ring::Ticketer::new().expect("ticketer");
+    std::sync::Arc::new(config)
+}
+
+/// HTTPS, HTTP/2 or HTTP/1.1, with hyper-util's `auto` builder.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: std::sync::Arc<rustls::ServerConfig>,
+    app: Router,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let Ok(stream) = acceptor.accept(stream).await else {
+                return;
+            };
+            let service = hyper_util::service::TowerToHyperService::new(app);
+            let _ =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+        });
+    }
 }

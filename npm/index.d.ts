@@ -16,6 +16,12 @@ export interface StartOptions {
   adminToken?: string;
   /** Address to listen on (default `127.0.0.1:0`, a free port). */
   listen?: string;
+  /** Serve HTTPS (HTTP/2 and HTTP/1.1) with a certificate from a CA made for the run: `caPem`, `caFile`, `dispatcher()`. */
+  tls?: boolean;
+  /** More host names the certificate covers (`--tls-name`), e.g. `['app.logora.fr']`. */
+  tlsName?: string | string[];
+  /** Keep the CA in this folder (default: a temporary one, removed by stop()). */
+  tlsCaDir?: string;
   publicUrl?: string;
   corsOrigin?: string | string[];
   logFormat?: 'text' | 'json';
@@ -38,6 +44,8 @@ export interface StartOptions {
 export interface ConnectOptions {
   /** Default: the DOUBLURE_ADMIN_TOKEN environment variable. */
   adminToken?: string;
+  /** The CA (PEM file) to trust for an https:// server (`doublure tls ca --out FILE`). */
+  caFile?: string;
   /** Milliseconds each control-plane call may take (default 30000). */
   timeout?: number;
 }
@@ -93,6 +101,8 @@ export interface JournalEntry {
   duration_ms: number;
   /** Why the request got its answer. */
   outcome: string | null;
+  /** The protocol the request came in: "HTTP/1.1", "HTTP/2" or "HTTP/1.0". */
+  http_version: string;
   [field: string]: unknown;
 }
 
@@ -131,6 +141,12 @@ export declare class Doublure {
   readonly name: string | null;
   /** The last lines the started process wrote (empty for a connected server). */
   readonly output: string;
+  /** With `tls: true` (or `connect(url, { caFile })`): the CA to trust, PEM; else null. */
+  readonly caPem: string | null;
+  /** With `tls: true`: the CA's PEM file (NODE_EXTRA_CA_CERTS for a child process); else null. */
+  readonly caFile: string | null;
+  /** An undici `Agent` trusting the CA, for `fetch(url, { dispatcher })`; needs the `undici` package. */
+  dispatcher(): Promise<unknown>;
   /** A handle on the namespace `name` (1–64 of A-Z a-z 0-9 . _ -), served at `<url>/__ns/<name>`. */
   namespace(name: string): Doublure;
   /** Calls `/__doublure/<path>`; the decoded JSON answer, or null. */

@@ -4,12 +4,16 @@
 // namespace's handle sends them under `/__ns/{name}/`.
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { findBinary } from './lib/binary.js';
 
 export { findBinary } from './lib/binary.js';
 
-const LISTENING = /doublure listening on (http:\/\/[^\s"]+)/;
+const LISTENING = /doublure listening on (https?:\/\/[^\s"]+)/;
 // Enough output to explain a failure, bounded for a long-lived server that
 // logs every refused call.
 const KEPT_LINES = 200;
@@ -79,17 +83,38 @@ export async function start(options = {}) {
   // The address is read from an info line of doublure::startup: keep that
   // module at info whatever level the caller chose for the rest.
   const level = logLevel ?? (childEnv.DOUBLURE_LOG_LEVEL || 'info');
+  // With TLS, the CA is kept in a folder of the handle's (removed by
+  // stop()) unless one is named, so that it is a file as well as a PEM.
+  let ownCaDir;
+  if (flags.tls && !flags.tlsCert && flags.tlsCaDir == null) {
+    ownCaDir = mkdtempSync(join(tmpdir(), 'doublure-ca-'));
+    flags.tlsCaDir = ownCaDir;
+  }
   const args = [
     '--listen',
     listen ?? '127.0.0.1:0',
     ...toFlags({ fixtures, ...flags, logLevel: `${level},doublure::startup=info` }),
   ];
-  const child = await Child.spawn(executable, args, childEnv, startupTimeout);
-  const handle = new Doublure(child.url, { adminToken: token, timeout, child });
+  let child;
+  try {
+    child = await Child.spawn(executable, args, childEnv, startupTimeout);
+  } catch (error) {
+    if (ownCaDir) rmSync(ownCaDir, { recursive: true, force: true });
+    throw error;
+  }
+  const caFile = flags.tlsCaDir != null && flags.tls ? join(String(flags.tlsCaDir), 'ca.pem') : undefined;
+  const handle = new Doublure(child.url, {
+    adminToken: token,
+    timeout,
+    child,
+    caFile,
+    caPem: caFile ? readFileSync(caFile, 'utf8') : undefined,
+    ownCaDir,
+  });
   try {
     await handle.checkHealth();
   } catch (error) {
-    await child.stop();
+    await handle.stop();
     throw error;
   }
   return handle;
@@ -100,13 +125,15 @@ export async function start(options = {}) {
  * @param {string} url
  * @param {import('./index.js').ConnectOptions} [options]
  */
-export async function connect(url, { adminToken, timeout = 30_000 } = {}) {
+export async function connect(url, { adminToken, timeout = 30_000, caFile } = {}) {
   if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
     throw new TypeError(`connect: ${JSON.stringify(url)} is not an http:// or https:// URL`);
   }
   const handle = new Doublure(url, {
     adminToken: adminToken ?? (process.env.DOUBLURE_ADMIN_TOKEN || undefined),
     timeout,
+    caFile,
+    caPem: caFile ? readFileSync(caFile, 'utf8') : undefined,
   });
   await handle.checkHealth();
   return handle;
@@ -136,18 +163,54 @@ export class Doublure {
   #child;
   #root;
   #name;
+  #caFile;
+  #caPem;
+  #ownCaDir;
+  #dispatcher;
 
   /**
    * Prefer start(), connect() and namespace(); this makes a handle without
    * checking that anything answers.
    */
-  constructor(url, { adminToken, timeout = 30_000, child, root, name } = {}) {
+  constructor(url, { adminToken, timeout = 30_000, child, root, name, caFile, caPem, ownCaDir } = {}) {
     this.#url = String(url).replace(/\/+$/, '');
     this.#adminToken = adminToken;
     this.#timeout = timeout;
     this.#child = child;
     this.#root = root;
     this.#name = name;
+    this.#caFile = caFile;
+    this.#caPem = caPem;
+    this.#ownCaDir = ownCaDir;
+  }
+
+  /** With `tls: true`, the CA to trust as a PEM string (else null). */
+  get caPem() {
+    return this.#caPem ?? null;
+  }
+
+  /** With `tls: true`, the CA's PEM file, for NODE_EXTRA_CA_CERTS or a child process (else null). */
+  get caFile() {
+    return this.#caFile ?? null;
+  }
+
+  /**
+   * An undici `Agent` trusting the CA, for `fetch(url, { dispatcher })`
+   * (undici's own fetch, or Node's with a matching undici), made on the
+   * first call. Needs the `undici` package.
+   */
+  async dispatcher() {
+    if (!this.#caPem) throw new DoublureError('dispatcher() is for a server started with tls: true (or connected with caFile)');
+    if (!this.#dispatcher) {
+      let undici;
+      try {
+        undici = await import('undici');
+      } catch {
+        throw new DoublureError('dispatcher() needs the undici package: npm install undici');
+      }
+      this.#dispatcher = new undici.Agent({ connect: { ca: this.#caPem } });
+    }
+    return this.#dispatcher;
   }
 
   /** The base URL the emulated APIs answer at (a namespace's includes `/__ns/<name>`). */
@@ -186,6 +249,8 @@ export class Doublure {
       timeout: this.#timeout,
       root: this,
       name,
+      caFile: this.#caFile,
+      caPem: this.#caPem,
     });
   }
 
@@ -211,12 +276,14 @@ export class Doublure {
     let response;
     let text;
     try {
-      response = await fetch(url, {
+      const init = {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.#timeout),
-      });
+      };
+      // Node's fetch takes no CA; node:https does, with no dependency.
+      response = this.#caPem && url.startsWith('https:') ? await trusting(url, init, this.#caPem) : await fetch(url, init);
       text = await response.text();
     } catch (error) {
       const reason = error.cause?.code ?? error.cause?.message ?? error.message;
@@ -348,8 +415,37 @@ export class Doublure {
    * resolves to its exit code; does nothing on other handles.
    */
   async stop() {
-    return this.#child ? this.#child.stop() : null;
+    if (!this.#child) return null;
+    const status = await this.#child.stop();
+    if (this.#ownCaDir) {
+      rmSync(this.#ownCaDir, { recursive: true, force: true });
+      this.#ownCaDir = undefined;
+    }
+    await this.#dispatcher?.close();
+    return status;
   }
+}
+
+/** A fetch-like call through node:https trusting `ca`: `ok`, `status`, `statusText`, `text()`. */
+function trusting(url, { method, headers, body, signal }, ca) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method, headers, ca, signal }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          ok: res.statusCode >= 200 && res.statusCode < 300,
+          status: res.statusCode,
+          statusText: res.statusMessage,
+          text: async () => text,
+        });
+      });
+    });
+    req.on('error', (error) => reject(Object.assign(new Error(error.message), { cause: error })));
+    req.end(body);
+  });
 }
 
 function instant(value, what) {
@@ -395,7 +491,7 @@ class Child {
               if (found) {
                 settled = true;
                 clearTimeout(timer);
-                child.url = found[1].replace('http://0.0.0.0:', 'http://127.0.0.1:').replace('http://[::]:', 'http://[::1]:');
+                child.url = found[1].replace(/^(https?):\/\/0\.0\.0\.0:/, '$1://127.0.0.1:').replace('://[::]:', '://[::1]:');
                 child.#detach();
                 resolve(child);
               }

@@ -1,6 +1,6 @@
 //! The `doublure` command line: serving options (`crate::config`), the
 //! subcommands (`fixtures validate|generate|import`, `sign`,
-//! `healthcheck`, `verify`), and what each does. The binary's `main` calls [`main`].
+//! `healthcheck`, `verify`, `tls ca`), and what each does. The binary's `main` calls [`main`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,6 +74,32 @@ pub enum Command {
         /// Where doublure listens, to build the default URL.
         #[arg(long, env = "DOUBLURE_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Whether doublure serves HTTPS, to build the default URL (the
+        /// --listen port serves it unless --tls-listen is set).
+        #[arg(long, env = "DOUBLURE_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new())]
+        tls: bool,
+        /// doublure's --tls-listen, when set: --listen then serves plain HTTP.
+        #[arg(long, env = "DOUBLURE_TLS_LISTEN", value_name = "ADDR")]
+        tls_listen: Option<SocketAddr>,
+    },
+    /// Work with doublure's TLS certificate authority.
+    #[command(subcommand)]
+    Tls(TlsCommand),
+}
+
+/// Subcommands of `doublure tls`.
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Print the CA certificate (PEM) kept in --tls-ca-dir, making the CA
+    /// there first if it has none; clients trust it, and `doublure --tls
+    /// --tls-ca-dir DIR` serves certificates it signs.
+    Ca {
+        /// The directory that keeps the CA.
+        #[arg(long, env = "DOUBLURE_TLS_CA_DIR", value_name = "DIR")]
+        tls_ca_dir: PathBuf,
+        /// Write the PEM to this file instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -140,8 +166,16 @@ pub fn main() -> ExitCode {
             fixtures,
         }) => sign(&url, &orig, key, email, name_id, &algo, fixtures),
         Some(Command::Verify(target)) => verify(&target),
-        Some(Command::Healthcheck { url, listen }) => {
-            let url = url.unwrap_or_else(|| crate::healthcheck::default_url(listen));
+        Some(Command::Tls(TlsCommand::Ca { tls_ca_dir, out })) => tls_ca(&tls_ca_dir, out),
+        Some(Command::Healthcheck {
+            url,
+            listen,
+            tls,
+            tls_listen,
+        }) => {
+            let url = url.unwrap_or_else(|| {
+                crate::healthcheck::default_url(listen, tls && tls_listen.is_none())
+            });
             match runtime().block_on(crate::healthcheck::check(&url)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -151,6 +185,31 @@ pub fn main() -> ExitCode {
             }
         }
         None => serve(cli.serve),
+    }
+}
+
+/// `doublure tls ca`: the CA kept in `dir`, printed or written to `out`.
+fn tls_ca(dir: &std::path::Path, out: Option<PathBuf>) -> ExitCode {
+    let pem = match crate::tls::ca_in_dir(dir) {
+        Ok(pem) => pem,
+        Err(e) => {
+            errln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match out {
+        None => {
+            use std::io::Write as _;
+            let _ = std::io::stdout().lock().write_all(pem.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Some(file) => match std::fs::write(&file, pem) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                errln!("--out {}: {e}", file.display());
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

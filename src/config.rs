@@ -426,6 +426,68 @@ pub struct Config {
         )
     )]
     pub allowed_host: Vec<String>,
+
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with a certificate from
+    /// doublure's own CA: on the listen address, or on the TLS one when
+    /// given (`DOUBLURE_TLS=1` as well as `true`).
+    #[cfg_attr(feature = "cli", arg(long, env = "DOUBLURE_TLS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", value_parser = clap::builder::BoolishValueParser::new()))]
+    pub tls: bool,
+
+    /// Another host name (or IP address) the certificate covers, beside
+    /// localhost, 127.0.0.1, ::1 and the --public-url host; repeat the
+    /// flag, or separate names with commas.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long = "tls-name",
+            env = "DOUBLURE_TLS_NAME",
+            value_name = "HOST",
+            value_delimiter = ','
+        )
+    )]
+    pub tls_names: Vec<String>,
+
+    /// Keep doublure's CA (ca.pem, and ca-key.pem readable by its owner)
+    /// in this directory, made there at the first start, so clients trust
+    /// it once [default: a new CA in memory at each start]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_TLS_CA_DIR", value_name = "DIR")
+    )]
+    pub tls_ca_dir: Option<PathBuf>,
+
+    /// Serve this certificate chain (PEM) instead of one from doublure's
+    /// CA; needs --tls-key.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_TLS_CERT",
+            value_name = "FILE",
+            requires = "tls_key"
+        )
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[cfg_attr(
+        feature = "cli",
+        arg(
+            long,
+            env = "DOUBLURE_TLS_KEY",
+            value_name = "FILE",
+            requires = "tls_cert"
+        )
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS on this address too, while --listen serves plain HTTP
+    /// (and h2c); implies --tls.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, env = "DOUBLURE_TLS_LISTEN", value_name = "ADDR")
+    )]
+    pub tls_listen: Option<SocketAddr>,
 }
 
 /// `3600`, `90s`, `30m`, `1h` or `1d`.
@@ -484,6 +546,59 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 }
 
 impl Config {
+    /// Whether HTTPS is served, on one port or the other.
+    pub(crate) fn tls_enabled(&self) -> bool {
+        self.tls || self.tls_listen.is_some() || self.tls_cert.is_some() || self.tls_key.is_some()
+    }
+
+    /// Whether --listen itself serves HTTPS (no --tls-listen beside it).
+    pub(crate) fn tls_on_listen(&self) -> bool {
+        self.tls_enabled() && self.tls_listen.is_none()
+    }
+
+    /// Where the served certificate comes from, when HTTPS is served;
+    /// `listen` is the address bound, whose IP the certificate covers
+    /// too when it is a specific one.
+    pub(crate) fn tls_source(
+        &self,
+        listen: SocketAddr,
+    ) -> Result<Option<crate::tls::Source>, String> {
+        if !self.tls_enabled() {
+            return Ok(None);
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                if !self.tls_names.is_empty() || self.tls_ca_dir.is_some() {
+                    return Err(
+                        "--tls-name and --tls-ca-dir are for the certificate doublure \
+                                makes; with --tls-cert, the certificate given is served as it is"
+                            .to_owned(),
+                    );
+                }
+                Ok(Some(crate::tls::Source::Files {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }))
+            }
+            (None, None) => {
+                let mut names = Vec::new();
+                let ip = listen.ip();
+                if !ip.is_unspecified() && !ip.is_loopback() {
+                    names.push(ip.to_string());
+                }
+                if let Some(host) = self.public_url.as_deref().and_then(crate::tls::url_host) {
+                    names.push(host);
+                }
+                names.extend(self.tls_names.iter().cloned());
+                Ok(Some(crate::tls::Source::Generated {
+                    names,
+                    ca_dir: self.tls_ca_dir.clone(),
+                }))
+            }
+            _ => Err("--tls-cert and --tls-key go together".to_owned()),
+        }
+    }
+
     /// What to generate on top of the fixtures.
     pub(crate) fn generate(&self) -> Generate {
         Generate {
@@ -531,6 +646,12 @@ impl Default for Config {
             allowed_host: Vec::new(),
             memory_budget: DEFAULT_MEMORY_BUDGET,
             max_streams: 64,
+            tls: false,
+            tls_names: Vec::new(),
+            tls_ca_dir: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_listen: None,
         }
     }
 }
@@ -582,6 +703,9 @@ pub struct Settings {
     pub memory_budget: usize,
     /// Most live journal streams, every namespace together.
     pub max_streams: usize,
+    /// The PEM of doublure's CA when it serves HTTPS with a certificate
+    /// of its own (`GET /__doublure/tls/ca.pem`).
+    pub tls_ca_pem: Option<std::sync::Arc<str>>,
 }
 
 impl Settings {
@@ -589,6 +713,7 @@ impl Settings {
     pub fn new(config: &Config, local_addr: SocketAddr) -> Result<Self, String> {
         let public_url = match &config.public_url {
             Some(url) => normalize_public_url(url)?,
+            None if config.tls_on_listen() => format!("https://{local_addr}"),
             None => format!("http://{local_addr}"),
         };
         Ok(Self {
@@ -623,6 +748,7 @@ impl Settings {
                 .collect(),
             memory_budget: config.memory_budget,
             max_streams: config.max_streams,
+            tls_ca_pem: None,
         })
     }
 }

@@ -50,6 +50,10 @@ pub struct Doublure {
 struct Running {
     state: AppState,
     addr: SocketAddr,
+    /// `http` or `https`.
+    scheme: &'static str,
+    /// The CA to trust, with TLS.
+    ca_pem: Option<String>,
     stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
 
@@ -128,6 +132,14 @@ impl Doublure {
         self.server.addr
     }
 
+    /// With [`Builder::tls`], the certificate (PEM) of the CA that signed
+    /// the server's: what the client under test must trust, e.g.
+    /// `reqwest::Certificate::from_pem(pem.as_bytes())` given to
+    /// `ClientBuilder::add_root_certificate`. `None` without TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.server.ca_pem.as_deref()
+    }
+
     /// A handle on namespace `name` of the same server (made if it is not
     /// live): its own data, clock, tokens, nonces, journal and faults, at
     /// `url()/__ns/{name}`. Tests running in parallel each take one.
@@ -156,7 +168,12 @@ impl Doublure {
             })?;
         Ok(Doublure {
             server: Arc::clone(&self.server),
-            url: format!("http://{}{}", self.server.addr, entry.namespace.prefix()),
+            url: format!(
+                "{}://{}{}",
+                self.server.scheme,
+                self.server.addr,
+                entry.namespace.prefix()
+            ),
             namespace: entry.namespace,
         })
     }
@@ -327,6 +344,44 @@ impl Builder {
         self
     }
 
+    /// Serves HTTPS (HTTP/2 and HTTP/1.1) instead of HTTP, with a
+    /// certificate for `localhost`, `127.0.0.1`, `::1` and every
+    /// [`Builder::tls_name`], signed by a CA made for this server:
+    /// [`Doublure::url`] starts with `https://`, and
+    /// [`Doublure::ca_pem`] is the CA to trust.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let doublure = doublure::Doublure::builder().tls().start().await.unwrap();
+    /// let ca = reqwest::Certificate::from_pem(doublure.ca_pem().unwrap().as_bytes()).unwrap();
+    /// let client = reqwest::Client::builder()
+    ///     .add_root_certificate(ca)
+    ///     .build()
+    ///     .unwrap();
+    /// let health = client
+    ///     .get(format!("{}/__doublure/health", doublure.url()))
+    ///     .send()
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(health.version(), reqwest::Version::HTTP_2);
+    /// assert!(doublure.url().starts_with("https://127.0.0.1:"));
+    /// # }
+    /// ```
+    pub fn tls(mut self) -> Self {
+        self.config.tls = true;
+        self
+    }
+
+    /// Another host name the certificate covers (with [`Builder::tls`]),
+    /// for a client that only knows a real service's address
+    /// (`app.logora.fr`) and resolves it to [`Doublure::addr`].
+    pub fn tls_name(mut self, name: impl Into<String>) -> Self {
+        self.config.tls = true;
+        self.config.tls_names.push(name.into());
+        self
+    }
+
     /// Loads the data, binds `127.0.0.1:0` and serves in the current tokio
     /// runtime until the last handle is dropped: the same start as the
     /// binary's, [`Application::build`].
@@ -337,6 +392,8 @@ impl Builder {
         };
         let app = Application::build_with_clock(&self.config, clock).await?;
         let addr = app.local_addr();
+        let ca_pem = app.ca_pem().map(str::to_owned);
+        let scheme = if self.config.tls { "https" } else { "http" };
         let state = app.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
@@ -344,10 +401,12 @@ impl Builder {
         }));
         Ok(Doublure {
             namespace: (*state).clone(),
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             server: Arc::new(Running {
                 state,
                 addr,
+                scheme,
+                ca_pem,
                 stop: Mutex::new(Some(stop)),
             }),
         })

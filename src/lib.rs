@@ -46,7 +46,8 @@
 //! (`store`, `clock`, `config`, `outcome`); `traffic` (journal, faults)
 //! wraps their calls; `namespace` gives each test suite its own state;
 //! `admin` is the control plane; `routing` puts it together, behind the
-//! limits of `boundary`; `serve` runs the connections; `startup` is the one
+//! limits of `boundary`; `serve` runs the connections (`tls` makes their
+//! certificate); `startup` is the one
 //! start sequence of the binary, the embedding handle and the tests.
 
 mod admin;
@@ -77,6 +78,7 @@ mod store;
 pub mod testcontainers;
 #[doc(hidden)]
 pub mod testing;
+mod tls;
 mod traffic;
 #[cfg(feature = "cli")]
 mod verify;

@@ -12,6 +12,7 @@ use crate::config::{Config, Settings};
 use crate::data::Seed;
 use crate::state::AppState;
 use crate::store::{FixtureFiles, Problems};
+use crate::tls::Tls;
 
 /// Why the server could not start.
 #[derive(Debug)]
@@ -70,6 +71,17 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
+    /// HTTPS, when served: on `listener`, or on a listener of its own.
+    tls: Option<Serving>,
+}
+
+/// HTTPS as the application serves it.
+#[derive(Debug)]
+struct Serving {
+    tls: Tls,
+    /// `--tls-listen`'s listener and address; none when `--listen` serves
+    /// HTTPS itself.
+    own: Option<(TcpListener, SocketAddr)>,
 }
 
 impl Application {
@@ -93,7 +105,30 @@ impl Application {
         let local_addr = listener
             .local_addr()
             .map_err(|e| StartupError::Bind(config.listen, e))?;
-        let settings = Settings::new(config, local_addr).map_err(StartupError::Config)?;
+        let mut settings = Settings::new(config, local_addr).map_err(StartupError::Config)?;
+        let tls = match config
+            .tls_source(local_addr)
+            .map_err(StartupError::Config)?
+        {
+            None => None,
+            Some(source) => {
+                let tls = Tls::new(&source).map_err(StartupError::Config)?;
+                let own = match config.tls_listen {
+                    None => None,
+                    Some(addr) => {
+                        let listener = TcpListener::bind(addr)
+                            .await
+                            .map_err(|e| StartupError::Bind(addr, e))?;
+                        let bound = listener
+                            .local_addr()
+                            .map_err(|e| StartupError::Bind(addr, e))?;
+                        Some((listener, bound))
+                    }
+                };
+                settings.tls_ca_pem.clone_from(&tls.ca_pem);
+                Some(Serving { tls, own })
+            }
+        };
         if settings.admin_token.is_none() && !local_addr.ip().is_loopback() {
             tracing::warn!(
                 "listening on {local_addr} without --admin-token: anyone who can reach this \
@@ -111,6 +146,7 @@ impl Application {
             listener,
             local_addr,
             state,
+            tls,
         })
     }
 
@@ -123,12 +159,31 @@ impl Application {
             listener,
             local_addr,
             state,
+            tls: None,
         })
     }
 
     /// The address actually bound (the real port when port 0 was asked).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where HTTPS is served: `--tls-listen`'s address, or the listen
+    /// address when it serves HTTPS itself; none without TLS.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        let serving = self.tls.as_ref()?;
+        Some(
+            serving
+                .own
+                .as_ref()
+                .map_or(self.local_addr, |(_, addr)| *addr),
+        )
+    }
+
+    /// The PEM of the CA that signed the served certificate, when doublure
+    /// made it (`--tls` without `--tls-cert`): what clients must trust.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref()?.tls.ca_pem.as_deref()
     }
 
     /// The state the server runs with.
@@ -160,7 +215,6 @@ impl Application {
                 namespaces.sweep();
             }
         });
-        tracing::info!("doublure listening on http://{}", self.local_addr);
         let settings = self.state.settings();
         tracing::info!(
             "memory budget {} (--memory-budget: journals, w.c.s. nonces and journal streams of \
@@ -175,15 +229,75 @@ impl Application {
             write: settings.write_timeout,
         };
         let state = self.state.clone();
-        let served =
-            crate::serve::serve(self.listener, self.state.router(), timeouts, async move {
-                shutdown.await;
-                // Live journal streams never finish on their own.
-                state.close_streams();
-            })
-            .await;
+        let stopping = async move {
+            shutdown.await;
+            // Live journal streams never finish on their own.
+            state.close_streams();
+        };
+        let router = self.state.router();
+        let served = match self.tls {
+            None => {
+                tracing::info!("doublure listening on http://{}", self.local_addr);
+                crate::serve::serve(self.listener, router, timeouts, None, stopping).await
+            }
+            Some(Serving { tls, own: None }) => {
+                tracing::info!("doublure listening on https://{}", self.local_addr);
+                announce(&tls);
+                let acceptor = crate::serve::TlsAcceptor::new(tls.server);
+                crate::serve::serve(self.listener, router, timeouts, Some(acceptor), stopping).await
+            }
+            Some(Serving {
+                tls,
+                own: Some((secure, secure_addr)),
+            }) => {
+                tracing::info!(
+                    "doublure listening on http://{} and https://{secure_addr}",
+                    self.local_addr
+                );
+                announce(&tls);
+                let acceptor = crate::serve::TlsAcceptor::new(tls.server);
+                // One shutdown, heard by both accept loops.
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                let heard = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+                    let _ = stopped.wait_for(|&s| s).await;
+                };
+                let stopper = async move {
+                    stopping.await;
+                    let _ = stop.send(true);
+                };
+                let (_, plain, secure) = tokio::join!(
+                    stopper,
+                    crate::serve::serve(
+                        self.listener,
+                        router.clone(),
+                        timeouts,
+                        None,
+                        heard(stopped.clone())
+                    ),
+                    crate::serve::serve(secure, router, timeouts, Some(acceptor), heard(stopped)),
+                );
+                plain.and(secure)
+            }
+        };
         sweeper.abort();
         served
+    }
+}
+
+/// Says in the log where the CA is, for clients to trust it.
+fn announce(tls: &Tls) {
+    match (&tls.ca_file, &tls.ca_pem) {
+        (Some(file), _) => tracing::info!(
+            "TLS certificate for {} from doublure's CA: {} (also GET /__doublure/tls/ca.pem)",
+            tls.names.join(", "),
+            file.display()
+        ),
+        (None, Some(_)) => tracing::info!(
+            "TLS certificate for {} from a CA made for this run: GET /__doublure/tls/ca.pem \
+             (--tls-ca-dir keeps it in a file across restarts)",
+            tls.names.join(", ")
+        ),
+        (None, None) => tracing::info!("TLS certificate from --tls-cert"),
     }
 }
 

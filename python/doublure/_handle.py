@@ -13,6 +13,9 @@ import datetime
 import json
 import os
 import re
+import shutil
+import ssl
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -44,16 +47,28 @@ class Doublure:
         *,
         admin_token: Optional[str] = None,
         timeout: float = 30.0,
+        ca_file: Optional[str] = None,
         _child: Optional[_process.Process] = None,
         _root: Optional["Doublure"] = None,
         _name: Optional[str] = None,
+        _ca_dir: Optional[str] = None,
     ) -> None:
         self._url = url.rstrip("/")
         self._admin_token = admin_token
         self._timeout = timeout
+        self._ca_file = ca_file
+        self._context = ssl.create_default_context(cafile=ca_file) if ca_file else None
+        self._opener = (
+            urllib.request.build_opener(
+                urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=self._context)
+            )
+            if self._context
+            else _OPENER
+        )
         self._process = _child
         self._root = _root
         self._name = _name
+        self._ca_dir = _ca_dir
 
     # -- getting a handle -------------------------------------------------
 
@@ -77,6 +92,12 @@ class Doublure:
         ``admin_token`` is given to the server through its environment, so
         it shows neither in ``ps`` nor in an error message.
 
+        ``tls=True`` serves HTTPS (HTTP/2 and HTTP/1.1): :attr:`url` starts
+        with ``https://``, :attr:`ca_file` is the CA to trust (kept in a
+        temporary directory unless ``tls_ca_dir`` names one), and
+        :attr:`verify` is the value for ``requests``' ``verify=``;
+        :meth:`ssl_context` is the one for ``httpx`` and ``urllib``.
+
         Raises :class:`StartError` with the process's output when the binary
         cannot be found, exits, or does not listen within ``startup_timeout``
         seconds.
@@ -92,32 +113,58 @@ class Doublure:
             admin_token = child_env.get("DOUBLURE_ADMIN_TOKEN") or None
         if fixtures is not None:
             options["fixtures"] = fixtures
-        process = _process.Process(
-            _process.command(executable, options, child_env), child_env, startup_timeout
+        ca_dir = None
+        own_ca_dir = None
+        if options.get("tls") and not options.get("tls_cert"):
+            ca_dir = options.get("tls_ca_dir")
+            if ca_dir is None:
+                ca_dir = own_ca_dir = tempfile.mkdtemp(prefix="doublure-ca-")
+                options["tls_ca_dir"] = ca_dir
+        try:
+            process = _process.Process(
+                _process.command(executable, options, child_env), child_env, startup_timeout
+            )
+        except BaseException:
+            if own_ca_dir:
+                shutil.rmtree(own_ca_dir, ignore_errors=True)
+            raise
+        handle = cls(
+            process.url,
+            admin_token=admin_token,
+            timeout=timeout,
+            ca_file=os.path.join(os.fspath(ca_dir), "ca.pem") if ca_dir is not None else None,
+            _child=process,
+            _ca_dir=own_ca_dir,
         )
-        handle = cls(process.url, admin_token=admin_token, timeout=timeout, _child=process)
         try:
             handle._check_health()
         except BaseException:
-            process.stop()
+            handle.stop()
             raise
         return handle
 
     @classmethod
     def connect(
-        cls, url: str, *, admin_token: Optional[str] = None, timeout: float = 30.0
+        cls,
+        url: str,
+        *,
+        admin_token: Optional[str] = None,
+        timeout: float = 30.0,
+        ca_file: Optional[str] = None,
     ) -> "Doublure":
         """A handle on a server that is already running, once it answers its health check.
 
         ``admin_token`` defaults to the ``DOUBLURE_ADMIN_TOKEN`` environment
-        variable. Raises :class:`UnhealthyError`, naming the URL, when the
-        server cannot be reached or is not healthy.
+        variable. ``ca_file`` is the CA to trust for an ``https://`` server
+        (``doublure tls ca --out FILE`` writes it); by default the system's
+        trust store is used. Raises :class:`UnhealthyError`, naming the URL,
+        when the server cannot be reached or is not healthy.
         """
         if not re.match(r"https?://", url):
             raise ValueError(f"connect: {url!r} is not an http:// or https:// URL")
         if admin_token is None:
             admin_token = os.environ.get("DOUBLURE_ADMIN_TOKEN") or None
-        handle = cls(url, admin_token=admin_token, timeout=timeout)
+        handle = cls(url, admin_token=admin_token, timeout=timeout, ca_file=ca_file)
         handle._check_health()
         return handle
 
@@ -142,6 +189,7 @@ class Doublure:
             f"{self._url}/__ns/{name}",
             admin_token=self._admin_token,
             timeout=self._timeout,
+            ca_file=self._ca_file,
             _root=self,
             _name=name,
         )
@@ -152,6 +200,21 @@ class Doublure:
     def url(self) -> str:
         """The base URL the emulated APIs answer at (a namespace's includes ``/__ns/<name>``)."""
         return self._url
+
+    @property
+    def ca_file(self) -> Optional[str]:
+        """The CA certificate (PEM file) to trust over HTTPS; None without ``tls``."""
+        return self._ca_file
+
+    @property
+    def verify(self) -> Union[str, bool]:
+        """``requests``' ``verify=`` value: the CA file with ``tls``, else True."""
+        return self._ca_file if self._ca_file else True
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A new TLS context trusting :attr:`ca_file` (the system's store without one):
+        ``httpx.Client(verify=server.ssl_context())``, ``urllib``, ``aiohttp``."""
+        return ssl.create_default_context(cafile=self._ca_file)
 
     @property
     def name(self) -> Optional[str]:
@@ -210,7 +273,7 @@ class Doublure:
         if self._admin_token:
             request.add_header("Authorization", "Bearer " + self._admin_token)
         try:
-            with _OPENER.open(request, timeout=self._timeout) as response:
+            with self._opener.open(request, timeout=self._timeout) as response:
                 return _decode(response.read())
         except urllib.error.HTTPError as error:
             raw = error.read()
@@ -337,7 +400,11 @@ class Doublure:
         """
         if self._process is None:
             return None
-        return self._process.stop()
+        status = self._process.stop()
+        if self._ca_dir:
+            shutil.rmtree(self._ca_dir, ignore_errors=True)
+            self._ca_dir = None
+        return status
 
     @property
     def output(self) -> str:

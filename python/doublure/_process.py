@@ -1,8 +1,8 @@
 """Finding the doublure binary, and running it as a child process.
 
 The child listens on ``127.0.0.1:0``; its bound address is read from its
-log line ``doublure listening on http://127.0.0.1:PORT`` (on standard
-output, in text or JSON format). Both output streams are drained for the
+log line ``doublure listening on http://127.0.0.1:PORT`` (``https://``
+with ``tls``; on standard output, in text or JSON format). Both output streams are drained for the
 whole life of the process: a child whose pipe fills up would stop answering
 once it logs enough refused calls.
 """
@@ -22,7 +22,7 @@ from typing import IO, Deque, Dict, List, Mapping, Optional, Set, Tuple, Union
 from ._errors import StartError
 
 _EXE = "doublure.exe" if os.name == "nt" else "doublure"
-_LISTENING = re.compile(r"doublure listening on (http://[^\s\"]+)")
+_LISTENING = re.compile(r"doublure listening on (https?://[^\s\"]+)")
 # Enough of the output to explain a failure, bounded so a long-lived server
 # that logs every refused call does not grow without limit.
 _KEPT_LINES = 200
@@ -192,8 +192,8 @@ class Process:
 def _loopback(url: str) -> str:
     # A server bound to every interface logs the unspecified address, which
     # is no address to call.
-    return url.replace("http://0.0.0.0:", "http://127.0.0.1:").replace(
-        "http://[::]:", "http://[::1]:"
+    return re.sub(r"^(https?)://0\.0\.0\.0:", r"\1://127.0.0.1:", url).replace(
+        "://[::]:", "://[::1]:"
     )
 
 

@@ -18,6 +18,10 @@ Fixtures:
 - ``doublure_container_namespace`` (function): a handle on a fresh
   namespace of that container, named after the test and dropped after it,
   as ``doublure`` is of the server.
+
+The ``--doublure-tls`` option (or ``doublure_tls = true`` in the ini file)
+starts the server with ``tls=True``: HTTPS, its CA at
+``doublure_server.ca_file``.
 """
 
 from __future__ import annotations
@@ -50,6 +54,27 @@ def namespace_name(nodeid: str, worker: Optional[str] = None) -> str:
     return f"{prefix}{text}-{digest}" if text else f"{prefix}{digest}"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("doublure")
+    group.addoption(
+        "--doublure-tls",
+        action="store_true",
+        default=None,
+        help="serve the doublure_server fixture over HTTPS (Doublure.start(tls=True))",
+    )
+    parser.addini(
+        "doublure_tls",
+        "serve the doublure_server fixture over HTTPS (Doublure.start(tls=True))",
+        type="bool",
+        default=False,
+    )
+
+
+def _tls_asked(config: pytest.Config) -> bool:
+    option = config.getoption("doublure_tls")
+    return bool(option) if option is not None else bool(config.getini("doublure_tls"))
+
+
 @pytest.fixture(scope="session")
 def doublure_options() -> Dict[str, Any]:
     """Keyword arguments for ``Doublure.start`` (ignored when ``DOUBLURE_URL`` is set)."""
@@ -57,13 +82,19 @@ def doublure_options() -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def doublure_server(doublure_options: Dict[str, Any]) -> Iterator[Doublure]:
-    """One doublure for the session (or xdist worker), or the one at ``DOUBLURE_URL``."""
+def doublure_server(
+    doublure_options: Dict[str, Any], pytestconfig: pytest.Config
+) -> Iterator[Doublure]:
+    """One doublure for the session (or xdist worker), or the one at ``DOUBLURE_URL``
+    (trusting ``DOUBLURE_CA_FILE`` when it is ``https://``)."""
     url = os.environ.get("DOUBLURE_URL")
     if url:
-        yield Doublure.connect(url)
+        yield Doublure.connect(url, ca_file=os.environ.get("DOUBLURE_CA_FILE") or None)
         return
-    server = Doublure.start(**doublure_options)
+    options = dict(doublure_options)
+    if _tls_asked(pytestconfig):
+        options.setdefault("tls", True)
+    server = Doublure.start(**options)
     try:
         yield server
     finally:

@@ -26,6 +26,7 @@ mod fault_rules;
 mod memory;
 mod requests;
 mod state;
+mod tls;
 mod token;
 mod wcs_forms;
 mod wcs_users;
@@ -55,7 +56,8 @@ use error::AdminError;
 /// instead).
 pub fn router(namespaces: Namespaces, settings: Arc<Settings>) -> Router {
     let (open, protected, _) = parts();
-    open.merge(ui::router())
+    open.layer(axum::Extension(tls::CaPem(settings.tls_ca_pem.clone())))
+        .merge(ui::router())
         .merge(protected.route_layer(middleware::from_fn_with_state(
             Arc::clone(&settings),
             require_admin_token,
@@ -129,6 +131,7 @@ pub fn openapi() -> &'static Value {
 fn parts() -> (Router, Router, utoipa::openapi::OpenApi) {
     let (open, open_api) = OpenApiRouter::new()
         .routes(routes!(state::health))
+        .routes(routes!(tls::ca_pem))
         .split_for_parts();
     let (protected, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(openapi::control_plane))

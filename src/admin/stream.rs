@@ -54,7 +54,7 @@ pub struct StreamFilter {
     responses(
         (status = 200, content_type = "text/event-stream", body = String,
             description = "Server-sent events, one per journal entry as it is recorded: `event: request`, `id: <entry id>`, `data: <the entry as an item of GET /__doublure/requests>`; a `: keep-alive` comment every 15 s. `event: lagged`, `data: {\"skipped\": <count>, \"after\": <id>}` (no id) when the journal dropped entries before the stream read them; `event: end`, `data: {\"reason\": <text>}` last, when the namespace is dropped",
-            example = json!("event: request\nid: 7\ndata: {\"id\":7,\"time\":\"2026-01-15T10:00:00.000Z\",\"method\":\"GET\",\"path\":\"/api/v1/users\",\"query\":null,\"headers\":[],\"status\":401,\"duration_ms\":0.12,\"outcome\":\"…\"}\n\n")),
+            example = json!("event: request\nid: 7\ndata: {\"id\":7,\"time\":\"2026-01-15T10:00:00.000Z\",\"method\":\"GET\",\"path\":\"/api/v1/users\",\"query\":null,\"headers\":[],\"status\":401,\"duration_ms\":0.12,\"outcome\":\"…\",\"http_version\":\"HTTP/1.1\"}\n\n")),
         (status = 400, description = "Bad filter, or a Last-Event-ID that is not an entry id"),
         (status = 401, description = "Admin token missing or wrong"),
         (status = 429, description = "As many streams are open as --max-streams allows"),

@@ -48,8 +48,10 @@ const HEAD_KEPT: usize = 256;
 /// A connection's socket, which knows the connection's phase: it closes
 /// the connection when a phase lasts too long, and answers in the API's
 /// format when hyper refuses a head.
-pub(super) struct Guarded {
-    stream: TcpStream,
+pub(super) struct Guarded<S = TcpStream> {
+    /// The socket, or the TLS session over it: `Guarded` sees what hyper
+    /// reads and writes.
+    stream: S,
     activity: Arc<Activity>,
     timeouts: Timeouts,
     phase: Phase,
@@ -71,8 +73,8 @@ pub(super) struct Guarded {
     stalled: bool,
 }
 
-impl Guarded {
-    pub(super) fn new(stream: TcpStream, activity: Arc<Activity>, timeouts: Timeouts) -> Self {
+impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
+    pub(super) fn new(stream: S, activity: Arc<Activity>, timeouts: Timeouts) -> Self {
         Self {
             stream,
             activity,
@@ -243,7 +245,7 @@ impl Guarded {
     }
 }
 
-impl AsyncRead for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -265,7 +267,7 @@ impl AsyncRead for Guarded {
     }
 }
 
-impl AsyncWrite for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -33,6 +33,7 @@ mod activity;
 mod backoff;
 mod guarded;
 mod refusal;
+mod secure;
 
 pub use backoff::{AcceptBackoff, AcceptFailure};
 
@@ -55,6 +56,7 @@ use tower::ServiceExt;
 
 use activity::{Activity, Ticket, Tracked, Watched};
 use guarded::Guarded;
+pub use secure::TlsAcceptor;
 
 /// How long a connection may take over its request head, and sit idle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,14 +72,16 @@ pub struct Timeouts {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops
-/// accepting and waits for the requests in flight to be answered.
+/// accepting and waits for the requests in flight to be answered; over
+/// TLS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let builder = Builder::new(TokioExecutor::new());
+    let builder = secure::builder();
     // Connections watch `stop` to finish gracefully, and hold `alive`
     // until they are done, which the end waits for.
     let (stop_tx, stop_rx) = watch::channel(());
@@ -103,6 +107,7 @@ pub async fn serve(
                     app.clone(),
                     &builder,
                     timeouts,
+                    tls.as_ref(),
                     stop_rx.clone(),
                     alive_rx.clone(),
                 );
@@ -147,15 +152,51 @@ fn warn_accept_failure(error: &io::Error, failure: AcceptFailure) {
     }
 }
 
-/// Serves one connection in a task of its own.
+/// Serves one connection in a task of its own, after its TLS handshake
+/// when `tls` is given.
 fn spawn_connection(
     stream: TcpStream,
     app: Router,
     builder: &Builder<TokioExecutor>,
     timeouts: Timeouts,
+    tls: Option<&TlsAcceptor>,
     mut stop: watch::Receiver<()>,
     alive: watch::Receiver<()>,
 ) {
+    let builder = builder.clone();
+    match tls {
+        None => {
+            tokio::spawn(serve_connection(
+                stream, app, builder, timeouts, stop, alive,
+            ));
+        }
+        Some(acceptor) => {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let handshake = tokio::select! {
+                    done = secure::handshake(&acceptor, stream, timeouts.header_read) => done,
+                    _ = stop.changed() => None,
+                };
+                if let Some(stream) = handshake {
+                    serve_connection(stream, app, builder, timeouts, stop, alive).await;
+                }
+            });
+        }
+    }
+}
+
+/// Serves one connection, plain or TLS, HTTP/1.1 or HTTP/2, until it ends
+/// or the server stops.
+async fn serve_connection<S>(
+    stream: S,
+    app: Router,
+    builder: Builder<TokioExecutor>,
+    timeouts: Timeouts,
+    mut stop: watch::Receiver<()>,
+    alive: watch::Receiver<()>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(Guarded::new(stream, Arc::clone(&activity), timeouts));
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -180,21 +221,17 @@ fn spawn_connection(
             }))
         }
     });
-    let connection = builder
-        .serve_connection_with_upgrades(io, service)
-        .into_owned();
-    tokio::spawn(async move {
-        let mut connection = std::pin::pin!(connection);
-        let ended = tokio::select! {
-            ended = connection.as_mut() => ended,
-            _ = stop.changed() => {
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
-        };
-        if let Err(e) = ended {
-            tracing::debug!("connection ended: {e}");
+    let connection = builder.serve_connection_with_upgrades(io, service);
+    let mut connection = std::pin::pin!(connection);
+    let ended = tokio::select! {
+        ended = connection.as_mut() => ended,
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
         }
-        drop(alive);
-    });
+    };
+    if let Err(e) = ended {
+        tracing::debug!("connection ended: {e}");
+    }
+    drop(alive);
 }

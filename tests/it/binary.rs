@@ -507,3 +507,131 @@ async fn refused_namespaces_are_folded_in_the_log_by_kind_not_logged_one_line_ea
     );
     assert!(lines.iter().all(|l| l.len() < 1000), "a name cut short");
 }
+
+/// Starts the binary with `args` and collects its log lines until the one
+/// containing `until`.
+fn start_until(args: &[&str], until: &str, cwd: &Path) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("DOUBLURE_LISTEN")
+        .env_remove("DOUBLURE_TLS")
+        .env_remove("DOUBLURE_TLS_CA_DIR")
+        .env("DOUBLURE_LOG_LEVEL", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn doublure");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    while !lines.iter().any(|l: &String| l.contains(until)) {
+        lines.push(
+            rx.recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no {until:?} in {lines:?}")),
+        );
+    }
+    (child, lines)
+}
+
+#[tokio::test]
+async fn with_tls_and_a_ca_dir_the_log_names_the_ca_file_and_tls_ca_prints_the_same_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_dir = dir.path().join("ca");
+    let ca_dir_arg = ca_dir.to_str().unwrap();
+    let (mut child, lines) = start_until(
+        &[
+            "--tls",
+            "--tls-ca-dir",
+            ca_dir_arg,
+            "--tls-name",
+            "app.logora.fr",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ],
+        "TLS certificate",
+        dir.path(),
+    );
+    let messages: Vec<String> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|l| l["message"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let listening = messages
+        .iter()
+        .find_map(|m| m.strip_prefix("doublure listening on https://"))
+        .expect("an https address");
+    let addr: SocketAddr = listening.parse().unwrap();
+    assert_eq!(
+        messages.last().unwrap(),
+        &format!(
+            "TLS certificate for localhost, 127.0.0.1, ::1, app.logora.fr from doublure's CA: \
+             {} (also GET /__doublure/tls/ca.pem)",
+            ca_dir.join("ca.pem").display()
+        )
+    );
+    let ca = std::fs::read_to_string(ca_dir.join("ca.pem")).unwrap();
+
+    // `tls ca` prints the CA the server uses, and writes it with --out.
+    let printed = run(&["tls", "ca", "--tls-ca-dir", ca_dir_arg], dir.path());
+    assert_eq!(printed.status.code(), Some(0));
+    assert_eq!(String::from_utf8(printed.stdout).unwrap(), ca);
+    let out = dir.path().join("copy.pem");
+    let written = run(
+        &[
+            "tls",
+            "ca",
+            "--tls-ca-dir",
+            ca_dir_arg,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(written.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), ca);
+
+    // The healthcheck knows the port serves HTTPS from DOUBLURE_TLS.
+    let healthy = Command::new(BIN)
+        .arg("healthcheck")
+        .env("DOUBLURE_LISTEN", addr.to_string())
+        .env("DOUBLURE_TLS", "true")
+        .env_remove("DOUBLURE_TLS_LISTEN")
+        .output()
+        .unwrap();
+    assert_eq!(healthy.status.code(), Some(0), "{healthy:?}");
+    let plain = run(
+        &[
+            "healthcheck",
+            "--url",
+            &format!("http://{addr}/__doublure/health"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(plain.status.code(), Some(1));
+
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn tls_ca_in_a_fresh_directory_makes_the_ca_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca_dir = dir.path().join("new");
+    let printed = run(
+        &["tls", "ca", "--tls-ca-dir", ca_dir.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(printed.status.code(), Some(0));
+    let pem = String::from_utf8(printed.stdout).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+    assert_eq!(std::fs::read_to_string(ca_dir.join("ca.pem")).unwrap(), pem);
+    assert!(ca_dir.join("ca-key.pem").exists());
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, Version};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -51,6 +51,7 @@ struct Pending {
     started: Instant,
     at: DateTime<Utc>,
     method: Method,
+    version: Version,
     /// The request's target, a line break, its headers ([`Recorded::head`]
     /// before the redaction of known secrets).
     head: String,
@@ -69,6 +70,7 @@ impl Pending {
             id: 0,
             at: self.at,
             method: self.method.clone(),
+            version: self.version,
             head,
             target_len,
             status,
@@ -144,6 +146,7 @@ pub async fn record(
         started,
         at,
         method: request.method().clone(),
+        version: request.version(),
         target_len: target.len(),
         head,
         delay,
@@ -185,6 +188,7 @@ async fn refuse(
     head.push('\n');
     head.shrink_to_fit();
     let method = request.method().clone();
+    let version = request.version();
     let service = recorder
         .cors
         .clone()
@@ -212,6 +216,7 @@ async fn refuse(
             budget.limit()
         ))),
         matcher_bytes: 0,
+        version,
     };
     log(&recorded, &recorder.refusals);
     recorder.journal.push_refusal(recorded);

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::http::Method;
+use axum::http::{Method, Version};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,8 @@ pub struct Recorded {
     pub(super) id: u64,
     pub(super) at: DateTime<Utc>,
     pub(super) method: Method,
+    /// HTTP/1.1, HTTP/2…: what the client spoke.
+    pub(super) version: Version,
     /// Path and query as received, secrets redacted by value, cut; a line
     /// break; then `name: value` lines, secret values already redacted:
     /// secrets never stay in memory. Neither a request target nor a header
@@ -118,6 +120,7 @@ impl Recorded {
             status: self.status,
             duration_ms: self.duration_ms,
             outcome: self.outcome().map(std::borrow::Cow::into_owned),
+            http_version: version_name(self.version).into(),
         }
     }
 }
@@ -143,4 +146,19 @@ pub struct JournalEntry {
     pub duration_ms: f64,
     /// Why the request got this answer.
     pub outcome: Option<String>,
+    /// The protocol the request came in: `HTTP/1.1`, `HTTP/2` (over TLS
+    /// by ALPN, or h2c), or `HTTP/1.0`.
+    #[schema(example = "HTTP/2")]
+    pub http_version: std::borrow::Cow<'static, str>,
+}
+
+/// A protocol version as RFC 9110 and RFC 9113 spell it.
+fn version_name(version: Version) -> &'static str {
+    match version {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
 }

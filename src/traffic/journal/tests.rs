@@ -14,6 +14,7 @@ fn entry(path: &str, status: u16) -> Recorded {
         id: 0,
         at: DateTime::<Utc>::UNIX_EPOCH,
         method: Method::GET,
+        version: axum::http::Version::HTTP_11,
         head: format!("{path}\n"),
         target_len: path.len(),
         status,

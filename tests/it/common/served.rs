@@ -9,6 +9,10 @@ use doublure::testing::startup::Application;
 /// A running server, stopped when dropped.
 pub struct Served {
     pub addr: std::net::SocketAddr,
+    /// Where HTTPS is served, with `--tls`.
+    pub tls_addr: Option<std::net::SocketAddr>,
+    /// The CA to trust, when doublure made the certificate.
+    pub ca_pem: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -28,12 +32,16 @@ impl Served {
 
     fn run(app: Application) -> Self {
         let addr = app.local_addr();
+        let tls_addr = app.tls_addr();
+        let ca_pem = app.ca_pem().map(str::to_owned);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async {
             let _ = rx.await;
         }));
         Self {
             addr,
+            tls_addr,
+            ca_pem,
             stop: Some(tx),
             task: Some(task),
         }

@@ -7,3 +7,5 @@ mod shutdown;
 #[cfg(unix)]
 mod signal;
 mod timeouts;
+mod tls;
+mod tls_clients;
