@@ -76,6 +76,16 @@ impl Signatures {
         if signed.len() > MAX_TEXT {
             return;
         }
+        {
+            // The usual case under load, kept to a read lock.
+            let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(old) = entries.map.get(signed)
+                && &*old.algo == algo
+                && &*old.key == key
+            {
+                return;
+            }
+        }
         let size = signed.len() + algo.len() + key.len() + computed.len();
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if let Some(old) = entries.map.get(signed) {
