@@ -9,6 +9,8 @@ export declare const IMAGE: string;
 export declare const PORT: number;
 /** DOUBLURE_IMAGE, or the released image at this package's version. */
 export declare function defaultImage(): string;
+/** The host for DOUBLURE_ALLOWED_HOST (IPv6 in brackets), `*` when none is known. */
+export declare function allowedHost(host?: string): string;
 /** Settings in camelCase as DOUBLURE_* variables. */
 export declare function toEnvironment(settings?: ContainerSettings): Record<string, string>;
 

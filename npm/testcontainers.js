@@ -41,6 +41,17 @@ export function toEnvironment(settings) {
   return environment;
 }
 
+/**
+ * The host the started container is reached by (the runtime client's), for
+ * DOUBLURE_ALLOWED_HOST: the control plane answers only the hosts it knows,
+ * and a remote Docker host (CI's DOCKER_HOST=tcp://docker:2375) is none of
+ * them. `*` when there is none to tell.
+ */
+export function allowedHost(host) {
+  if (!host) return '*';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
 export class DoublureContainer extends GenericContainer {
   #adminToken;
 
@@ -83,6 +94,15 @@ export class DoublureContainer extends GenericContainer {
   }
 
   async start() {
+    if (!('DOUBLURE_ALLOWED_HOST' in this.environment)) {
+      let host;
+      try {
+        host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+      } catch {
+        // No runtime to ask: the start's own error says more.
+      }
+      this.withEnvironment({ DOUBLURE_ALLOWED_HOST: allowedHost(host) });
+    }
     let started;
     try {
       started = await super.start();

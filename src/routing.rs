@@ -168,7 +168,7 @@ async fn dispatch(State(d): State<Arc<Dispatch>>, mut request: Request) -> Respo
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return if is_admin_path(path) {
-            if let Some(refused) = host::refusal(&d.hosts, &request, path) {
+            if let Some(refused) = host::refusal(&d.hosts, &d.refusals, &request, path) {
                 return refused;
             }
             request.extensions_mut().insert(d.root.clone());
@@ -184,7 +184,7 @@ async fn dispatch(State(d): State<Arc<Dispatch>>, mut request: Request) -> Respo
     set_path(&mut request, &tail);
     let admin = is_admin_path(&tail);
     // Before the namespace is had: a rebinding page must not make one.
-    if admin && let Some(refused) = host::refusal(&d.hosts, &request, &tail) {
+    if admin && let Some(refused) = host::refusal(&d.hosts, &d.refusals, &request, &tail) {
         return refused;
     }
     if is_namespace_list(&tail) {

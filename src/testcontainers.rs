@@ -53,13 +53,24 @@ pub const PORT: u16 = 8080;
 const FIXTURES_IN_CONTAINER: &str = "/fixtures";
 
 /// doublure's image: name, tag, readiness, environment and fixtures.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DoublureImage {
     name: String,
     tag: String,
     env: BTreeMap<String, String>,
     copies: Vec<CopyToContainer>,
     admin_token: Option<String>,
+}
+
+/// Names the variables, never their values: one holds the admin token.
+impl std::fmt::Debug for DoublureImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DoublureImage")
+            .field("reference", &self.reference())
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .field("copies", &self.copies.len())
+            .finish()
+    }
 }
 
 impl Default for DoublureImage {
@@ -78,6 +89,45 @@ impl Default for DoublureImage {
             admin_token: None,
         }
     }
+}
+
+/// The host Testcontainers reaches containers by, from its override,
+/// `DOCKER_HOST` and whether `~/.testcontainers.properties` names a host:
+/// `*` (any) when it cannot be known beforehand.
+fn docker_host(host_override: Option<&str>, docker_host: Option<&str>, properties: bool) -> String {
+    if let Some(host) = host_override {
+        return host.to_owned();
+    }
+    let Some(url) = docker_host else {
+        return if properties { "*" } else { "localhost" }.to_owned();
+    };
+    match url.split_once("://") {
+        Some(("unix" | "npipe", _)) => "localhost".to_owned(),
+        Some(("tcp" | "http" | "https", rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+            if authority.is_empty() {
+                "*".to_owned()
+            } else {
+                authority.to_owned()
+            }
+        }
+        _ => "*".to_owned(),
+    }
+}
+
+/// Whether `~/.testcontainers.properties` sets the Docker host (which
+/// Testcontainers reads when `DOCKER_HOST` is unset).
+fn properties_name_a_host() -> bool {
+    let Some(home) = std::env::var_os("HOME") else {
+        return false;
+    };
+    std::fs::read_to_string(Path::new(&home).join(".testcontainers.properties")).is_ok_and(|text| {
+        text.lines().any(|line| {
+            let key = line.split(['=', ':']).next().unwrap_or("").trim();
+            key == "docker.host" || key == "tc.host"
+        })
+    })
 }
 
 /// `name:tag` cut at the last `:` after the last `/` (a registry's port
@@ -127,6 +177,23 @@ impl DoublureImage {
         let token = token.into();
         self.admin_token = Some(token.clone());
         self.with_env("DOUBLURE_ADMIN_TOKEN", token)
+    }
+
+    /// This image with `DOUBLURE_ALLOWED_HOST` set to the host the
+    /// handle will reach it by (unless already set): the control plane
+    /// answers only the hosts it knows, and a remote Docker host (CI's
+    /// `DOCKER_HOST=tcp://docker:2375`) is none of them.
+    fn allowing_docker_host(self) -> Self {
+        if self.env.contains_key("DOUBLURE_ALLOWED_HOST") {
+            return self;
+        }
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let host = docker_host(
+            var("TESTCONTAINERS_HOST_OVERRIDE").as_deref(),
+            var("DOCKER_HOST").as_deref(),
+            properties_name_a_host(),
+        );
+        self.with_env("DOUBLURE_ALLOWED_HOST", host)
     }
 
     /// `name:tag`.
@@ -192,6 +259,7 @@ impl DoublureContainer {
     pub async fn start(image: DoublureImage) -> Result<Self, Error> {
         let reference = image.reference();
         let admin_token = image.admin_token.clone();
+        let image = image.allowing_docker_host();
         let container = image
             .start()
             .await
@@ -263,13 +331,27 @@ fn start_error(reference: &str, error: &::testcontainers::TestcontainersError) -
 
 /// A doublure reached over HTTP (a container's, or any running one): the
 /// methods of [`crate::Doublure`], each one call to the control plane.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Remote {
     url: String,
     root: String,
     name: Option<String>,
     admin_token: Option<String>,
     client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// Says whether there is an admin token, never which.
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote")
+            .field("url", &self.url)
+            .field("name", &self.name)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl Remote {
@@ -519,7 +601,46 @@ impl Remote {
 
 #[cfg(test)]
 mod tests {
-    use super::split_reference;
+    use super::{DoublureImage, Remote, docker_host, split_reference};
+
+    #[test]
+    fn the_allowed_host_is_the_one_testcontainers_will_reach_the_container_by() {
+        let host = |o, d, p| docker_host(o, d, p);
+        assert_eq!(host(None, None, false), "localhost");
+        assert_eq!(host(None, None, true), "*");
+        assert_eq!(
+            host(None, Some("unix:///var/run/docker.sock"), true),
+            "localhost"
+        );
+        assert_eq!(host(None, Some("tcp://docker:2375"), false), "docker:2375");
+        assert_eq!(
+            host(None, Some("https://u@10.0.0.5:2376/"), false),
+            "10.0.0.5:2376"
+        );
+        assert_eq!(host(None, Some("ssh://me@box"), false), "*");
+        assert_eq!(host(Some("dind"), Some("tcp://docker:2375"), false), "dind");
+    }
+
+    #[test]
+    fn an_image_is_given_an_allowed_host_unless_its_user_set_one() {
+        let image = DoublureImage::default().with_env("DOUBLURE_ALLOWED_HOST", "mine");
+        let image = image.allowing_docker_host();
+        assert_eq!(image.env["DOUBLURE_ALLOWED_HOST"], "mine");
+        let image = DoublureImage::default().allowing_docker_host();
+        assert!(image.env.contains_key("DOUBLURE_ALLOWED_HOST"));
+    }
+
+    #[test]
+    fn the_debug_text_of_an_image_or_a_handle_never_holds_the_admin_token() {
+        let image = DoublureImage::default().with_admin_token("s3cret-token");
+        let shown = format!("{image:?}");
+        assert!(!shown.contains("s3cret-token"), "{shown}");
+        assert!(shown.contains("DOUBLURE_ADMIN_TOKEN"), "{shown}");
+        let remote = Remote::new("http://localhost:1", Some("s3cret-token".into()));
+        let shown = format!("{remote:?}");
+        assert!(!shown.contains("s3cret-token"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
 
     #[test]
     fn an_image_reference_splits_at_the_tag_not_at_a_registry_port() {

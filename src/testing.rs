@@ -155,6 +155,8 @@ pub mod wcs {
 pub mod sharing {
     use std::sync::Arc;
 
+    pub use crate::wcs::model::Form;
+
     use crate::namespace::Namespace;
     use crate::wcs::model::WcsData;
 

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { StartError } from 'doublure';
-import { DoublureContainer } from 'doublure/testcontainers';
+import { DoublureContainer, allowedHost } from 'doublure/testcontainers';
 
 let container;
 before(async () => {
@@ -108,4 +108,10 @@ test('a wrong image tag is named with how to get it', async () => {
 test('fails on purpose, to see its container go', { skip: !process.env.DOUBLURE_FAIL_ON_PURPOSE }, async () => {
   await story(container.namespace('on_purpose'));
   assert.fail('this test fails on purpose: its container must still be removed');
+});
+
+test('the container allows the host its url names', () => {
+  assert.equal(allowedHost('docker'), 'docker');
+  assert.equal(allowedHost('::1'), '[::1]');
+  assert.equal(allowedHost(undefined), '*');
 });

@@ -19,7 +19,7 @@ import docker
 import pytest
 
 from doublure import StartError
-from doublure.testcontainers import DoublureContainer
+from doublure.testcontainers import DoublureContainer, allowed_host
 
 
 def get(url, token=None):
@@ -112,3 +112,20 @@ def test_a_wrong_image_tag_is_named_with_how_to_get_it():
 def test_fails_on_purpose(doublure_container_namespace):
     story(doublure_container_namespace)
     assert False, "this test fails on purpose: its container must still be removed"
+
+
+def test_the_container_allows_the_host_its_url_names():
+    class Client:
+        def __init__(self, mode, host):
+            self.mode, self._host = mode, host
+
+        def get_connection_mode(self):
+            return type("Mode", (), {"name": self.mode})
+
+        def host(self):
+            return self._host
+
+    assert allowed_host(Client("docker_host", "docker")) == "docker"
+    assert allowed_host(Client("docker_host", "::1")) == "[::1]"
+    assert allowed_host(Client("gateway_ip", "localhost")) == "*"
+    assert allowed_host(None) == "*"

@@ -57,6 +57,20 @@ def _version() -> str:
     return found.group(1)
 
 
+def allowed_host(client: Any) -> str:
+    """The host ``.url`` will name, for ``DOUBLURE_ALLOWED_HOST``: the
+    control plane answers only the hosts it knows, and a remote Docker host
+    (CI's ``DOCKER_HOST=tcp://docker:2375``) is none of them. ``*`` when
+    only the started container could tell (a gateway or bridge address)."""
+    try:
+        if client.get_connection_mode().name == "docker_host":
+            host = str(client.host())
+            return f"[{host}]" if ":" in host and not host.startswith("[") else host
+    except Exception:
+        pass
+    return "*"
+
+
 class DoublureContainer(DockerContainer):
     """A doublure container: ``.url``, ``.connect()``, ``.namespace(name)``.
 
@@ -130,6 +144,8 @@ class DoublureContainer(DockerContainer):
 
     def start(self) -> "DoublureContainer":
         try:
+            if "DOUBLURE_ALLOWED_HOST" not in self.env:
+                self.with_env("DOUBLURE_ALLOWED_HOST", allowed_host(self.get_docker_client()))
             super().start()
         except docker.errors.DockerException as error:
             self._remove()

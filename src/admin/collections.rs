@@ -115,18 +115,6 @@ pub(super) fn change<R>(
             let next = data.with_settings_of(&files_with(exported, file, list))?;
             Ok((next, result))
         })
-    } else if file == WCS_USERS_FILE {
-        // Only for a change that the loader must judge as a whole (see
-        // `wcs_users`).
-        ns.wcs.data.update(|data| {
-            let exported = data.export();
-            let mut list = array_of(exported.clone(), file);
-            let result = change(&mut list)?;
-            let mut problems = Problems::default();
-            let next = WcsData::load(&files_with(exported, file, list), &mut problems);
-            problems.into_result(())?;
-            Ok((next, result))
-        })
     } else {
         // The users and the forms, tens of thousands with generated data
         // and changed one by one elsewhere (`wcs_users`, `wcs_forms`), are

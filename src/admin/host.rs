@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::AdminError;
 use crate::config::Settings;
+use crate::traffic::journal::RefusalLog;
 
 /// Which `Host` values the control plane answers to.
 #[derive(Debug, Clone)]
@@ -103,7 +104,12 @@ fn is_loopback(host: &str) -> bool {
 
 /// The refusal of a control-plane call whose `Host` is not doublure's, or
 /// `None` when it may go on. `path` is the path within its namespace.
-pub fn refusal(hosts: &Hosts, request: &Request, path: &str) -> Option<Response> {
+pub fn refusal(
+    hosts: &Hosts,
+    refusals: &RefusalLog,
+    request: &Request,
+    path: &str,
+) -> Option<Response> {
     if path == "/__doublure/health" {
         return None;
     }
@@ -119,22 +125,42 @@ pub fn refusal(hosts: &Hosts, request: &Request, path: &str) -> Option<Response>
     }
     let host = host.unwrap_or_default();
     let name = host_of(&host);
-    // A name of a hostile page's choosing: logged and echoed short.
+    // A name of a hostile page's choosing: logged and echoed short, and
+    // folded (a rebinding page fetching in a loop would flood the log).
     let shown: String = name.chars().take(253).collect();
-    tracing::info!(
-        method = %request.method(),
-        path,
-        host = shown,
-        "control-plane call for another host refused"
-    );
+    refusals.host_refused(request.method().as_str(), path, &shown);
+    // Offered as a command line only when it is a host name or address:
+    // anything else would be pasted into a shell unquoted.
+    let hint = match hint_host(&shown) {
+        Some(h) => format!(
+            "if doublure is reached by that name, start it with --allowed-host {h} \
+             (or DOUBLURE_ALLOWED_HOST={h})"
+        ),
+        None => "if doublure is reached by that name, start it with --allowed-host NAME \
+                 (or DOUBLURE_ALLOWED_HOST=NAME)"
+            .to_owned(),
+    };
     Some(
         AdminError::Forbidden(format!(
             "control-plane call refused: Host {shown:?} is not doublure's (a loopback address, \
-             the --public-url host, or an --allowed-host); if doublure is reached by that name, \
-             start it with --allowed-host {shown} (or DOUBLURE_ALLOWED_HOST={shown})"
+             the --public-url host, or an --allowed-host); {hint}"
         ))
         .into_response(),
     )
+}
+
+/// `host` as it may be written on a command line (an IPv6 address in
+/// brackets, quoted), or `None` when it is no host name nor address.
+fn hint_host(host: &str) -> Option<String> {
+    if let Ok(v6) = host.parse::<Ipv6Addr>() {
+        return Some(format!("'[{v6}]'"));
+    }
+    let fit = !host.is_empty()
+        && !host.starts_with(['-', '.'])
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    fit.then(|| host.to_owned())
 }
 
 #[cfg(test)]
@@ -207,5 +233,25 @@ mod tests {
         assert!(h.any());
         assert!(h.allows(Some("evil.example:8080")));
         assert!(!hosts("http://localhost:8080", &["doublure"]).any());
+    }
+
+    #[test]
+    fn only_a_host_name_or_address_is_offered_as_a_command_line() {
+        assert_eq!(hint_host("evil.example").as_deref(), Some("evil.example"));
+        assert_eq!(hint_host("10.0.0.1").as_deref(), Some("10.0.0.1"));
+        assert_eq!(hint_host("fd00::1").as_deref(), Some("'[fd00::1]'"));
+        for hostile in [
+            "",
+            "a;rm -rf ~",
+            "$(id)",
+            "a`id`",
+            "-x",
+            "a b",
+            "a'b",
+            "é.example",
+            "a:b",
+        ] {
+            assert_eq!(hint_host(hostile), None, "{hostile}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use super::collections::{change, find, id_of, not_found, updated};
+use super::collections::{id_of, not_found, updated};
 use super::error::AdminError;
 use crate::namespace::Namespace;
 use crate::store::{ItemRef, Problems, fixtures::parse_item};
@@ -76,18 +76,20 @@ pub fn create(
     })
 }
 
-/// Why a change of one user was not made here.
-enum Refused {
-    /// It is wrong: said as the loader says it.
-    Error(AdminError),
-    /// Forms name the user it would take away: the loader, which names
-    /// each form, says what is wrong (this item, in place of the user).
-    Loader(Map<String, Value>),
-}
+/// The forms file as a reload of everything names it in its problems
+/// (the state exported as the fixture files of a directory `state`).
+const FORMS_SHOWN: &str = "state/wcs/forms.json";
 
-impl From<AdminError> for Refused {
-    fn from(e: AdminError) -> Self {
-        Self::Error(e)
+/// The refusal of a change that takes user `id` from the forms that name
+/// it, in the loader's words for those forms alone: a reload of
+/// everything (seconds with generated data, under the write lock) would
+/// say the same and nothing more, the rest being as valid as before.
+fn forms_losing(data: &WcsData, id: i64) -> Result<(), AdminError> {
+    let problems = data.problems_of_forms_losing(id, FORMS_SHOWN);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AdminError::Invalid(Problems(problems)))
     }
 }
 
@@ -99,59 +101,33 @@ pub fn update(
     fields: Map<String, Value>,
     merge: bool,
 ) -> Result<Value, AdminError> {
-    let attempt = ns.wcs.data.update(|data| {
+    ns.wcs.data.update(|data| {
         let at = position(data, id).ok_or_else(|| not_found(api, name, "id", id))?;
         let current = &data.users[at];
         let item = updated(&value(current), fields, "id", merge);
         let new_id = id_of(&item, "id").unwrap_or_else(|| id.to_owned());
         if new_id != id && position(data, &new_id).is_some() {
-            return Err(Refused::Error(AdminError::Conflict(format!(
+            return Err(AdminError::Conflict(format!(
                 "{api}/{name} already has an item with id {new_id}"
-            ))));
-        }
-        if new_id.parse::<i64>().ok() != Some(current.id) && data.forms_refer_to_user(current.id) {
-            return Err(Refused::Loader(match item {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            }));
+            )));
         }
         let user = checked(data, &item, at + 1)?;
+        if user.id != current.id {
+            forms_losing(data, current.id)?;
+        }
         let shown = value(&user);
         let mut next = data.clone();
         next.set_user(at, user);
         Ok((next, shown))
-    });
-    let item = match attempt {
-        Ok(shown) => return Ok(shown),
-        Err(Refused::Error(e)) => return Err(e),
-        Err(Refused::Loader(item)) => Value::Object(item),
-    };
-    let new_id = id_of(&item, "id").unwrap_or_else(|| id.to_owned());
-    change(ns, USERS_FILE, |list| {
-        let index = find(list, "id", id).ok_or_else(|| not_found(api, name, "id", id))?;
-        list[index] = item;
-        Ok(())
-    })?;
-    read(ns, api, name, &new_id)
+    })
 }
 
 pub fn remove(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<(), AdminError> {
-    let attempt = ns.wcs.data.update(|data| {
+    ns.wcs.data.update(|data| {
         let at = position(data, id).ok_or_else(|| not_found(api, name, "id", id))?;
-        if data.forms_refer_to_user(data.users[at].id) {
-            return Err(Refused::Loader(Map::new()));
-        }
+        forms_losing(data, data.users[at].id)?;
         let mut next = data.clone();
         next.remove_user(at);
         Ok((next, ()))
-    });
-    match attempt {
-        Ok(()) => Ok(()),
-        Err(Refused::Error(e)) => Err(e),
-        Err(Refused::Loader(_)) => change(ns, USERS_FILE, |list| {
-            let index = find(list, "id", id).ok_or_else(|| not_found(api, name, "id", id))?;
-            list.remove(index);
-            Ok(())
-        }),
-    }
+    })
 }

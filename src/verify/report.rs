@@ -103,10 +103,12 @@ impl Report {
             .count()
     }
 
-    /// 0 when every probe checked matches or differs as documented and
-    /// verify ran to the end; 1 otherwise.
+    /// 0 when every probe checked matches or differs as documented, at
+    /// least one was, and verify ran to the end; 1 otherwise: a run that
+    /// compared nothing proves nothing.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.count("DIFFERS") > 0 || self.stopped.is_some())
+        let compared = self.count("match") + self.count("documented");
+        u8::from(self.count("DIFFERS") > 0 || self.stopped.is_some() || compared == 0)
     }
 
     /// The closing line of the table.
@@ -364,6 +366,16 @@ mod tests {
         r.results.remove(1);
         assert_eq!(r.exit_code(), 0);
         r.stopped = Some("the instance answered 503".into());
+        assert_eq!(r.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_run_that_compared_nothing_fails_with_exit_code_one() {
+        let mut r = report();
+        r.results
+            .retain(|x| matches!(x.verdict, Verdict::NotChecked { .. }));
+        assert_eq!(r.exit_code(), 1);
+        r.results.clear();
         assert_eq!(r.exit_code(), 1);
     }
 

@@ -2,7 +2,7 @@
 //! in-process copy, the answers compared; stopping at the first 429 or a
 //! burst of 5xx; and naming the Doorkeeper profile that matches best.
 
-use super::compare::{Side, compare};
+use super::compare::{Difference, Side, compare};
 use super::documented;
 use super::pace::Pacer;
 use super::probe::{Ctx, Probe, requests};
@@ -73,6 +73,19 @@ async fn send(
             Sent::Answer(answer)
         }
         None => Sent::NotChecked("sends nothing".into()),
+    }
+}
+
+/// The verdict when doublure's copy could not be sent the probe the
+/// instance answered.
+fn doublure_failed(real: &Answer, why: String) -> Verdict {
+    Verdict::Differs {
+        differences: vec![Difference {
+            aspect: "error",
+            at: String::new(),
+            real: real.summary(),
+            doublure: why,
+        }],
     }
 }
 
@@ -192,9 +205,12 @@ pub async fn run(plan: Plan) -> (Report, Vec<String>) {
                         plan.imported,
                     )
                 }
-                Sent::NotChecked(why) | Sent::Stop(why) => Verdict::NotChecked {
+                Sent::NotChecked(why) => Verdict::NotChecked {
                     why: format!("doublure: {why}"),
                 },
+                // The instance answered and doublure did not: a failure of
+                // doublure's, never a probe to pass over.
+                Sent::Stop(why) => doublure_failed(&real, why),
             };
             verdicts.push(verdict);
         }

@@ -98,6 +98,9 @@ impl Answer {
 pub struct Target {
     base: String,
     client: reqwest::Client,
+    /// Largest answer read: the importer's `--max-response-bytes` default,
+    /// so that an instance sending without end runs no memory out.
+    max_body: usize,
 }
 
 impl Target {
@@ -121,6 +124,7 @@ impl Target {
         Ok(Self {
             base: base.trim().trim_end_matches('/').to_owned(),
             client,
+            max_body: crate::import::Limits::default().max_response_bytes,
         })
     }
 
@@ -155,12 +159,33 @@ impl Target {
                 )
             })
             .collect();
-        let body = response.bytes().await.map_err(|e| cause(&e))?.to_vec();
+        let body = self.read_body(response).await?;
         Ok(Answer {
             status,
             headers,
             body,
         })
+    }
+}
+
+impl Target {
+    /// The body of `response`, read no further than `max_body` bytes.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+        let too_large = || format!("the answer is larger than {} bytes", self.max_body);
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_body as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| cause(&e))? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 
@@ -197,5 +222,41 @@ mod tests {
             Target::new("https://example.org/").unwrap().base(),
             "https://example.org"
         );
+    }
+
+    /// A server on port 0 that answers every connection with `answer`.
+    async fn answering(answer: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_answer_larger_than_the_bound_is_read_no_further() {
+        let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n\
+                       8\r\n01234567\r\n8\r\n89abcdef\r\n0\r\n\r\n";
+        let sized = "HTTP/1.1 200 OK\r\ncontent-length: 16\r\nconnection: close\r\n\r\n\
+                     0123456789abcdef";
+        for answer in [chunked, sized] {
+            let mut target = Target::new(&answering(answer).await).unwrap();
+            target.max_body = 16;
+            assert_eq!(
+                target.send(&Request::get("/")).await.unwrap().body,
+                b"0123456789abcdef"
+            );
+            target.max_body = 10;
+            assert_eq!(
+                target.send(&Request::get("/")).await.unwrap_err(),
+                "the answer is larger than 10 bytes"
+            );
+        }
     }
 }

@@ -87,13 +87,25 @@ pub fn authenticate(
     forgotten: &mut usize,
 ) -> Result<Auth, AuthError> {
     if signature::is_signed(raw_query) {
+        // Remembered only once the caller's signature matched it: a
+        // mismatch would otherwise let anyone fill the memo.
+        let mut computed = None;
         let v = signature::verify_with(
             raw_query,
             now,
             |orig| data.access(orig).map(|a| a.access_key.clone()),
-            |algo, key, signed| runtime.signatures.signature(algo, key, signed),
+            |algo, key, signed| {
+                computed = runtime.signatures.signature(algo, key, signed);
+                computed.clone()
+            },
         )
         .map_err(AuthError::Signature)?;
+        if let (Some(s), Some(access)) = (computed, data.access(&v.orig)) {
+            let signed = signature::signed_part(raw_query);
+            runtime
+                .signatures
+                .remember(&v.algo, &access.access_key, signed, s);
+        }
         // Upstream keys the token on the simplified nonce even when nothing
         // survives simplify (`!!!` gives ""), so such nonces replay-check too.
         if let Some(n) = v.nonce.as_deref() {

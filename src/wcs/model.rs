@@ -21,7 +21,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::store::{FixtureFiles, Item, ItemRef, Problems};
+use crate::store::{FixtureFiles, Item, ItemRef, Problem, Problems};
 
 /// The users' fixture file.
 pub const USERS_FILE: &str = "wcs/users.json";
@@ -494,14 +494,47 @@ impl WcsData {
         self.index.user_by_id.get(&id).copied()
     }
 
-    /// Whether a form names user `id` (as its user, or as `_user:<id>`
-    /// among its concerned roles).
-    pub fn forms_refer_to_user(&self, id: i64) -> bool {
-        self.index.forms_by_user.contains_key(&id)
-            || self
-                .index
-                .forms_by_role
-                .contains_key(&format!("_user:{id}"))
+    /// What [`Self::load`] would say of the forms that name user `id` (as
+    /// their user or as `_user:<id>`) were that user gone, found from the
+    /// indexes alone: the refusal of a change that takes a user its forms
+    /// still name, at the cost of those forms rather than a load of
+    /// everything. `file` is the forms file as the problems name it.
+    pub fn problems_of_forms_losing(&self, id: i64, file: &str) -> Vec<Problem> {
+        let role = format!("_user:{id}");
+        let mut at: Vec<usize> = self
+            .index
+            .forms_by_user
+            .get(&id)
+            .into_iter()
+            .chain(self.index.forms_by_role.get(&role))
+            .flatten()
+            .copied()
+            .collect();
+        if at.is_empty() {
+            return Vec::new();
+        }
+        at.sort_unstable();
+        at.dedup();
+        let mut without = self.clone();
+        without.index.user_by_id.remove(&id);
+        let mut out = Vec::new();
+        for n in at {
+            let Some(form) = without.forms.get(n) else {
+                continue;
+            };
+            let item = ItemRef {
+                file: file.to_owned(),
+                number: n + 1,
+                id: Some(form.id.to_string()),
+            };
+            out.extend(
+                without
+                    .form_problems(form)
+                    .into_iter()
+                    .map(|p| item.problem(p)),
+            );
+        }
+        out
     }
 
     /// What is wrong with `user`'s references, as [`Self::load`] says it.

@@ -573,3 +573,24 @@ async fn a_call_refused_for_the_admin_token_makes_no_namespace_and_takes_no_room
     );
     assert_eq!(app.state.namespaces().len(), 1);
 }
+
+#[tokio::test]
+async fn calls_refused_for_the_admin_token_do_not_keep_a_namespace_alive() {
+    let mut settings = Settings::for_tests();
+    settings.admin_token = Some("s3cret".to_owned());
+    settings.namespace_ttl = std::time::Duration::from_secs(600);
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    let made = app
+        .get_with(
+            "/__ns/idle/__doublure/clock",
+            &[("authorization", "Bearer s3cret")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK);
+    let registry = app.state.namespaces();
+    registry.clock().advance(TimeDelta::seconds(400));
+    let refused = app.get("/__ns/idle/__doublure/state").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    registry.clock().advance(TimeDelta::seconds(201));
+    assert_eq!(registry.sweep(), ["idle"]);
+}

@@ -60,6 +60,7 @@ fn thousands(n: u64) -> String {
 pub struct RefusalLog {
     calls: Mutex<Refusals>,
     namespaces: Mutex<Refusals>,
+    hosts: Mutex<Refusals>,
 }
 
 impl RefusalLog {
@@ -93,6 +94,37 @@ impl RefusalLog {
         let name = shorten(name);
         let why = shorten(why);
         tracing::info!(namespace = name, "namespace refused: {why}");
+    }
+}
+
+impl RefusalLog {
+    /// Whether a control-plane call for another host is to be logged, and
+    /// how many were folded before it: by kind alone, as refused
+    /// namespaces are, so a rebinding page looping on made-up names is one
+    /// line a second.
+    fn see_host(&self, now: Instant) -> Repeats {
+        self.hosts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .see("control-plane call for another host refused".into(), now)
+    }
+
+    /// Logs a control-plane call refused for its `Host` (`host`, already
+    /// cut short), folded with the others within the second.
+    pub fn host_refused(&self, method: &str, path: &str, host: &str) {
+        let before = match self.see_host(Instant::now()) {
+            Repeats::Repeated => return,
+            Repeats::New { before } => before,
+        };
+        if let Some((n, last)) = before {
+            tracing::info!("…and {} more like this: {last}", thousands(n));
+        }
+        tracing::info!(
+            method,
+            path = shorten(path),
+            host,
+            "control-plane call for another host refused"
+        );
     }
 }
 
@@ -180,6 +212,25 @@ mod tests {
         assert_eq!(thousands(2341), "2,341");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn control_plane_calls_for_other_hosts_fold_into_a_count_whatever_the_host() {
+        let log = RefusalLog::default();
+        let t0 = Instant::now();
+        assert_eq!(log.see_host(t0), Repeats::New { before: None });
+        for ms in 1..=500 {
+            assert_eq!(
+                log.see_host(t0 + Duration::from_millis(ms)),
+                Repeats::Repeated
+            );
+        }
+        assert_eq!(
+            log.see_host(t0 + Duration::from_millis(1500)),
+            Repeats::New {
+                before: Some((500, "control-plane call for another host refused".into()))
+            }
+        );
     }
 
     #[test]

@@ -131,6 +131,19 @@ async fn a_control_plane_call_for_another_host_is_refused_as_dns_rebinding_would
         .get_with("/__doublure/state", &[("host", "evil.example")])
         .await;
     assert_eq!(no_origin.json(), foreign_host("evil.example"));
+    // A Host no shell should see unquoted is not offered as a command.
+    let hostile = app
+        .get_with("/__doublure/state", &[("host", "a;curl$IFS-d@~")])
+        .await;
+    assert_eq!(hostile.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        hostile.json(),
+        error(
+            "control-plane call refused: Host \"a;curl$ifs-d@~\" is not doublure's (a loopback \
+             address, the --public-url host, or an --allowed-host); if doublure is reached by \
+             that name, start it with --allowed-host NAME (or DOUBLURE_ALLOWED_HOST=NAME)"
+        )
+    );
     assert_eq!(
         app.state.namespaces().len(),
         0,

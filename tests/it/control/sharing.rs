@@ -4,15 +4,17 @@
 //! every answer is the one a reload would give.
 
 use crate::common::TestApp;
-use crate::common::control::{delete, patch, post, put};
+use crate::common::control::{assert_json, delete, patch, post, put};
 use axum::http::StatusCode;
 use doublure::testing::AppState;
 use doublure::testing::clock::Clock;
 use doublure::testing::config::{Generate, Settings};
 use doublure::testing::data::{Seed, builtin};
-use doublure::testing::sharing::{wcs_forms_shared, wcs_snapshot, wcs_users_shared};
+use doublure::testing::sharing::{Form, wcs_forms_shared, wcs_snapshot, wcs_users_shared};
 use doublure::testing::state::test_now;
 use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
 
 fn generated(wcs_users: usize) -> TestApp {
     let generate = Generate {
@@ -172,4 +174,67 @@ async fn the_state_written_as_read_is_the_wcs_export_byte_for_byte() {
     );
     let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(parsed["wcs/users.json"].as_array().unwrap().len(), 312);
+}
+
+/// The problems a reload of everything gives when user `user` is gone
+/// (or renumbered) and `forms` still name it.
+fn forms_naming(forms: &[Arc<Form>], user: i64) -> Vec<String> {
+    let role = format!("_user:{user}");
+    let mut out = Vec::new();
+    for (n, f) in forms.iter().enumerate() {
+        let at = format!("state/wcs/forms.json: item {} (id {})", n + 1, f.id);
+        if f.user_id == Some(user) {
+            out.push(format!(
+                "{at}: field user_id: unknown user {user} (not in wcs/users.json)"
+            ));
+        }
+        if f.concerned_roles.contains(&role) {
+            out.push(format!(
+                "{at}: field concerned_roles: unknown role \"{role}\" (a role id, or _user:<user id>)"
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn taking_a_user_its_forms_name_is_refused_as_a_reload_says_without_one() {
+    let started = Instant::now();
+    let app = generated(20_000);
+    // What a reload of everything costs here, which the old refusal paid.
+    let load = started.elapsed();
+    let ns = (*app.state).clone();
+    let before = wcs_snapshot(&ns);
+    let forms: Vec<Arc<Form>> = before.forms.iter().cloned().collect();
+    let user = forms
+        .iter()
+        .rev()
+        .find_map(|f| f.user_id)
+        .expect("a generated form with its user");
+    let problems = forms_naming(&forms, user);
+    assert!(!problems.is_empty());
+    let refusal = json!({"error": "invalid data: nothing was changed", "problems": problems});
+
+    let t = Instant::now();
+    let removed = delete(&app, &format!("/__doublure/wcs/users/{user}")).await;
+    let took_delete = t.elapsed();
+    assert_json(&removed, StatusCode::BAD_REQUEST, refusal.clone());
+
+    let t = Instant::now();
+    let renumbered = patch(
+        &app,
+        &format!("/__doublure/wcs/users/{user}"),
+        json!({"id": 999_999_999}),
+    )
+    .await;
+    let took_patch = t.elapsed();
+    assert_json(&renumbered, StatusCode::BAD_REQUEST, refusal);
+
+    assert!(Arc::ptr_eq(&before, &wcs_snapshot(&ns)), "nothing changed");
+    for took in [took_delete, took_patch] {
+        assert!(
+            took * 4 < load,
+            "a refusal took {took:?}, a load of the data {load:?}: it reloaded"
+        );
+    }
 }
