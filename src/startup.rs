@@ -242,7 +242,7 @@ impl Application {
             }
             Some(Serving { tls, own: None }) => {
                 tracing::info!("doublure listening on https://{}", self.local_addr);
-                announce(&tls);
+                let _ca_file = announce(&tls, self.local_addr.port());
                 let acceptor = crate::serve::TlsAcceptor::new(tls.server);
                 crate::serve::serve(self.listener, router, timeouts, Some(acceptor), stopping).await
             }
@@ -254,7 +254,7 @@ impl Application {
                     "doublure listening on http://{} and https://{secure_addr}",
                     self.local_addr
                 );
-                announce(&tls);
+                let _ca_file = announce(&tls, secure_addr.port());
                 let acceptor = crate::serve::TlsAcceptor::new(tls.server);
                 // One shutdown, heard by both accept loops.
                 let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -284,20 +284,57 @@ impl Application {
     }
 }
 
-/// Says in the log where the CA is, for clients to trust it.
-fn announce(tls: &Tls) {
+/// Says in the log where the CA is, for clients to trust it. A CA made
+/// for this run only is written to a file of the temporary directory, for
+/// `--cacert`, `REQUESTS_CA_BUNDLE` or `NODE_EXTRA_CA_CERTS`; the file goes
+/// when the server stops (the returned guard). Where no file can be written
+/// (an image with no /tmp), the log gives the CA's route alone.
+fn announce(tls: &Tls, port: u16) -> Option<CaFile> {
     match (&tls.ca_file, &tls.ca_pem) {
-        (Some(file), _) => tracing::info!(
-            "TLS certificate for {} from doublure's CA: {} (also GET /__doublure/tls/ca.pem)",
-            tls.names.join(", "),
-            file.display()
-        ),
-        (None, Some(_)) => tracing::info!(
-            "TLS certificate for {} from a CA made for this run: GET /__doublure/tls/ca.pem \
-             (--tls-ca-dir keeps it in a file across restarts)",
-            tls.names.join(", ")
-        ),
-        (None, None) => tracing::info!("TLS certificate from --tls-cert"),
+        (Some(file), _) => {
+            tracing::info!(
+                "TLS certificate for {} from doublure's CA: {} (also GET /__doublure/tls/ca.pem)",
+                tls.names.join(", "),
+                file.display()
+            );
+            None
+        }
+        (None, Some(pem)) => {
+            let path =
+                std::env::temp_dir().join(format!("doublure-ca-{}-{port}.pem", std::process::id()));
+            match std::fs::write(&path, pem.as_bytes()) {
+                Ok(()) => {
+                    tracing::info!(
+                        "TLS certificate for {} from a CA made for this run: {} (also GET \
+                         /__doublure/tls/ca.pem; --tls-ca-dir keeps the CA across restarts)",
+                        tls.names.join(", "),
+                        path.display()
+                    );
+                    Some(CaFile(path))
+                }
+                Err(_) => {
+                    tracing::info!(
+                        "TLS certificate for {} from a CA made for this run: GET \
+                         /__doublure/tls/ca.pem (--tls-ca-dir keeps it in a file across restarts)",
+                        tls.names.join(", ")
+                    );
+                    None
+                }
+            }
+        }
+        (None, None) => {
+            tracing::info!("TLS certificate from --tls-cert");
+            None
+        }
+    }
+}
+
+/// The file of a CA made for one run, removed when the server stops.
+struct CaFile(std::path::PathBuf);
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

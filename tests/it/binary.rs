@@ -518,6 +518,8 @@ fn start_until(args: &[&str], until: &str, cwd: &Path) -> (Child, Vec<String>) {
         .env_remove("DOUBLURE_TLS")
         .env_remove("DOUBLURE_TLS_CA_DIR")
         .env("DOUBLURE_LOG_LEVEL", "info")
+        // A CA made for the run is written there, not in the machine's /tmp.
+        .env("TMPDIR", cwd)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -634,4 +636,59 @@ fn tls_ca_in_a_fresh_directory_makes_the_ca_there() {
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
     assert_eq!(std::fs::read_to_string(ca_dir.join("ca.pem")).unwrap(), pem);
     assert!(ca_dir.join("ca-key.pem").exists());
+}
+
+#[tokio::test]
+async fn with_tls_and_no_ca_dir_the_log_names_a_file_of_the_runs_ca_removed_at_the_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, lines) = start_until(
+        &["--tls", "--listen", "127.0.0.1:0", "--log-format", "json"],
+        "TLS certificate",
+        dir.path(),
+    );
+    let messages: Vec<String> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|l| l["message"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let addr: SocketAddr = messages
+        .iter()
+        .find_map(|m| m.strip_prefix("doublure listening on https://"))
+        .expect("an https address")
+        .parse()
+        .unwrap();
+    let expected = dir
+        .path()
+        .join(format!("doublure-ca-{}-{}.pem", child.id(), addr.port()));
+    assert_eq!(
+        messages.last().unwrap(),
+        &format!(
+            "TLS certificate for localhost, 127.0.0.1, ::1 from a CA made for this run: {} \
+             (also GET /__doublure/tls/ca.pem; --tls-ca-dir keeps the CA across restarts)",
+            expected.display()
+        )
+    );
+    // The file is the CA the server's certificate comes from.
+    let ca = std::fs::read_to_string(&expected).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let served = client
+        .get(format!("https://{addr}/__doublure/tls/ca.pem"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.text().await.unwrap(), ca);
+
+    // A graceful stop removes it.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(child.wait().unwrap().success());
+    assert!(!expected.exists(), "{} left behind", expected.display());
 }
