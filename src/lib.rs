@@ -57,6 +57,7 @@ mod budget;
 mod cli;
 mod clock;
 mod config;
+mod cors;
 mod data;
 mod embed;
 mod form;

@@ -23,13 +23,14 @@ use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, ServiceBuilder, ServiceExt};
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::admin::error::AdminError;
 use crate::admin::host;
 use crate::boundary;
 use crate::config::{CorsOrigins, Settings};
+use crate::cors::Cors;
 use crate::logora::Logora;
 use crate::namespace::Namespaces;
 use crate::namespace::{Namespace, Refusal};
@@ -61,9 +62,9 @@ pub fn namespace_router(ns: &Namespace) -> Router {
         .merge(t.logora.clone().with_state(ns.logora.clone()))
         .merge(t.wcs.clone().with_state(ns.wcs.clone()))
         .fallback(fallback);
-    // The journal outermost, then CORS, then the limits, then faults: a
-    // browser demo reads an injected 503 or a 413 like any other answer,
-    // and the journal sees what the layers did. Wrapped around the whole
+    // The journal outermost, answering CORS itself ([`crate::cors`]), then
+    // the limits, then faults: a browser demo reads an injected 503 or a
+    // 413 like any other answer, and the journal sees what the layers did. Wrapped around the whole
     // router rather than each route, so that a namespace is quick to make.
     // Each middleware's state is one `Arc`, cloned for every call: one
     // reference count to touch, not one per field.
@@ -77,11 +78,10 @@ pub fn namespace_router(ns: &Namespace) -> Router {
                 logora: ns.logora.clone(),
                 wcs: ns.wcs.clone(),
                 refusals: Arc::clone(&ns.ground.refusals),
-                cors: cors_layer(&settings.cors),
+                cors: Cors::new(&settings.cors),
             }),
             journal::record,
         ))
-        .layer(cors_layer(&settings.cors))
         .layer(middleware::from_fn_with_state(
             boundary::Limits {
                 admin_body: settings.admin_body_limit,
@@ -121,7 +121,7 @@ pub fn app(
             root_apis,
             namespaces,
             admin,
-            cors: cors_layer(&settings.cors),
+            cors: Cors::new(&settings.cors),
             hosts: host::Hosts::new(&settings),
             refusals: Arc::clone(&root.ground.refusals),
             root,
@@ -157,7 +157,7 @@ struct Dispatch {
     root_apis: Router,
     namespaces: Namespaces,
     admin: Router,
-    cors: CorsLayer,
+    cors: Cors,
     hosts: host::Hosts,
     settings: Arc<Settings>,
     refusals: Arc<RefusalLog>,
@@ -225,22 +225,7 @@ async fn refuse(d: &Dispatch, name: &str, refusal: Refusal, request: Request) ->
     } else {
         // A browser calling an API under the prefix reads the
         // refusal, not a CORS error.
-        refused_with_cors(d.cors.clone(), error, request).await
-    }
-}
-
-async fn refused_with_cors(cors: CorsLayer, error: AdminError, request: Request) -> Response {
-    let mut error = Some(error);
-    let service = cors.layer(tower::service_fn(move |_: Request| {
-        let response = error.take().map_or_else(
-            || StatusCode::NOT_FOUND.into_response(),
-            IntoResponse::into_response,
-        );
-        std::future::ready(Ok::<_, std::convert::Infallible>(response))
-    }));
-    match service.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+        d.cors.answer(&request, error.into_response())
     }
 }
 
@@ -277,18 +262,8 @@ fn is_namespace_list(path: &str) -> bool {
             .is_some_and(|name| !name.contains('/'))
 }
 
-/// Response headers a browser app may read: Logora's pagination headers.
-pub const EXPOSED_HEADERS: &[&str] = &[
-    "total",
-    "total-pages",
-    "current-page",
-    "page-items",
-    "next-page",
-    "link",
-    "www-authenticate",
-    "retry-after",
-];
-
+/// tower-http's CORS, for the control plane (`--admin-cors-origin`),
+/// called rarely; the APIs' own is [`crate::cors`].
 fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
     let allow_origin = match origins {
         CorsOrigins::Any => AllowOrigin::any(),
@@ -312,7 +287,7 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
         // Authorization, which every Logora call sends.
         .allow_headers(AllowHeaders::mirror_request())
         .expose_headers(
-            EXPOSED_HEADERS
+            crate::cors::EXPOSED_HEADERS
                 .iter()
                 .map(|h| HeaderName::from_static(h))
                 .collect::<Vec<_>>(),

@@ -2,6 +2,8 @@
 //! they make (spec §3 and §4; upstream `api.py` `get_user_forms`,
 //! `misc.get_int_or_400`, `sql_criterias.py`).
 
+use std::borrow::Cow;
+
 use super::error::WcsError;
 use super::model::WcsData;
 use super::python::{self, PyInt};
@@ -9,13 +11,16 @@ use super::text::{simplify, unaccent};
 
 type ParseError = (WcsError, String);
 
-/// Request form values (blank values kept, like Quixote's form).
-fn pairs(raw: &str) -> Vec<(String, String)> {
-    crate::form::parse_owned(raw)
+type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// Request form values (blank values kept, like Quixote's form), borrowed
+/// where nothing needs decoding.
+fn pairs(raw: &str) -> Vec<Pair<'_>> {
+    crate::form::parse(raw).collect()
 }
 
-fn first<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+fn first<'a>(p: &'a [Pair<'_>], name: &str) -> Option<&'a str> {
+    p.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
 }
 
 /// `misc.get_int_or_400`: absent is `None`, anything `int()` refuses is a

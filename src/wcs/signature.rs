@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::digest::core_api::BlockSizeUser;
 use hmac::digest::{Digest, KeyInit};
 use hmac::{Mac, SimpleHmac};
+use std::borrow::Cow;
 use subtle::ConstantTimeEq;
 
 use super::text::{python_timedelta, simplify};
@@ -113,21 +114,31 @@ pub struct Verified {
 
 /// Python's `parse_qs(query)`: decoded pairs, blank values dropped.
 pub fn parse_qs(raw: &str) -> Vec<(String, String)> {
-    crate::form::parse(raw)
-        .filter(|(_, v)| !v.is_empty())
+    parse_qs_borrowed(raw)
+        .into_iter()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+/// [`parse_qs`], borrowing what needs no decoding: verification reads a
+/// few values and keeps none of them.
+fn parse_qs_borrowed(raw: &str) -> Vec<Pair<'_>> {
+    crate::form::parse(raw)
+        .filter(|(_, v)| !v.is_empty())
         .collect()
 }
 
-fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+fn values<'a>(pairs: &'a [Pair<'_>], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_ref())
+        .collect()
+}
+
+fn single<'a>(pairs: &'a [Pair<'_>], name: &str) -> Option<&'a str> {
     match values(pairs, name).as_slice() {
         [one] => Some(one),
         _ => None,
@@ -219,7 +230,7 @@ pub fn verify_with<S: AsRef<str>>(
     key_for: impl Fn(&str) -> Option<String>,
     sign: impl FnOnce(&str, &str, &str) -> Option<S>,
 ) -> Result<Verified, SignatureError> {
-    let pairs = parse_qs(raw_query);
+    let pairs = parse_qs_borrowed(raw_query);
     // A repeated orig is reduced to its first value upstream.
     let orig = values(&pairs, "orig")
         .first()

@@ -140,6 +140,128 @@ async fn a_configured_origin_list_allows_only_those_origins() {
     assert!(!refused.has_header("access-control-allow-origin"));
 }
 
+/// A response's headers in the order they are written, values as text.
+fn header_list(response: &crate::common::TestResponse) -> Vec<(String, String)> {
+    response
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+const VARY: (&str, &str) = (
+    "vary",
+    "origin, access-control-request-method, access-control-request-headers",
+);
+const EXPOSED: (&str, &str) = (
+    "access-control-expose-headers",
+    "total,total-pages,current-page,page-items,next-page,link,www-authenticate,retry-after",
+);
+
+/// The CORS headers end an API answer, after the handler's own, in this
+/// order, whether the request names an origin or not.
+#[tokio::test]
+async fn an_api_answer_ends_with_the_cors_headers_in_their_order() {
+    let app = TestApp::new();
+    for prefix in ["", "/__ns/cors-order"] {
+        let path = format!("{prefix}/api/v1/users");
+        for asked in [&[("origin", "http://front.test")][..], &[]] {
+            let response = app.get_with(&path, asked).await;
+            assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{path}");
+            let list = header_list(&response);
+            assert_eq!(
+                list[list.len() - 3..],
+                pairs(&[VARY, ("access-control-allow-origin", "*"), EXPOSED]),
+                "{path} {asked:?}: {list:?}"
+            );
+            assert_eq!(
+                list.iter()
+                    .filter(|(n, _)| n.starts_with("access-control-") || n == "vary")
+                    .count(),
+                3,
+                "{list:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_preflight_is_answered_with_exactly_these_headers_in_this_order() {
+    let app = TestApp::new();
+    for path in [
+        "/api/v1/users",
+        "/__ns/cors-order/api/user/",
+        "/__ns/BAD!/api/v1/users",
+    ] {
+        let response = preflight(&app, path, "http://front.test").await;
+        assert_eq!(response.status, StatusCode::OK, "{path}");
+        assert_eq!(response.body, b"", "{path}");
+        assert_eq!(
+            header_list(&response),
+            pairs(&[
+                VARY,
+                (
+                    "access-control-allow-methods",
+                    "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+                ),
+                ("access-control-allow-headers", "authorization"),
+                ("access-control-max-age", "600"),
+                ("access-control-allow-origin", "*"),
+                ("content-length", "0"),
+            ]),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unlisted_origin_gets_vary_and_the_exposed_headers_but_no_allowed_origin() {
+    let config = Config {
+        cors_origin: "http://allowed.test".to_owned(),
+        ..Config::default()
+    };
+    let settings = Settings::new(&config, "127.0.0.1:8080".parse().unwrap()).unwrap();
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    let response = app
+        .get_with("/api/v1/users", &[("origin", "http://elsewhere.test")])
+        .await;
+    let list = header_list(&response);
+    assert_eq!(list[list.len() - 2..], pairs(&[VARY, EXPOSED]), "{list:?}");
+    let response = app
+        .get_with("/api/v1/users", &[("origin", "http://allowed.test")])
+        .await;
+    let list = header_list(&response);
+    assert_eq!(
+        list[list.len() - 3..],
+        pairs(&[
+            VARY,
+            ("access-control-allow-origin", "http://allowed.test"),
+            EXPOSED
+        ]),
+        "{list:?}"
+    );
+    let response = preflight(&app, "/api/v1/users", "http://elsewhere.test").await;
+    assert_eq!(
+        header_list(&response),
+        pairs(&[
+            VARY,
+            (
+                "access-control-allow-methods",
+                "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+            ),
+            ("access-control-allow-headers", "authorization"),
+            ("access-control-max-age", "600"),
+            ("content-length", "0"),
+        ])
+    );
+}
+
 #[test]
 fn every_flag_is_read_from_the_command_line() {
     let cli = Cli::try_parse_from([

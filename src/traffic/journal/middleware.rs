@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, Version};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
-use tower::{Layer, ServiceExt};
 
 use super::fold::{RefusalLog, log};
 use super::recorded::{Recorded, Said};
@@ -39,9 +38,10 @@ pub struct Recorder {
     pub wcs: Wcs,
     /// Where the server folds repeated refusals in its log.
     pub refusals: Arc<RefusalLog>,
-    /// The namespace's CORS, for the calls this middleware refuses itself
-    /// (a browser demo reads a 503 of the budget like any answer).
-    pub cors: tower_http::cors::CorsLayer,
+    /// The namespace's CORS, answered here rather than by a layer of its
+    /// own (one service fewer per call), refusals of this middleware
+    /// included: a browser demo reads a 503 of the budget like any answer.
+    pub cors: crate::cors::Cors,
 }
 
 /// What is known of a call before its answer: enough to record it
@@ -153,7 +153,14 @@ pub async fn record(
         recorder,
         done: false,
     };
-    let mut response = next.run(request).await;
+    let mut response = if pending.method == Method::OPTIONS {
+        pending.recorder.cors.preflight(request.headers())
+    } else {
+        let origin = pending.recorder.cors.allow_origin(request.headers());
+        let mut response = next.run(request).await;
+        pending.recorder.cors.apply(origin, &mut response);
+        response
+    };
     let outcome = response.extensions_mut().remove::<Outcome>();
     pending.finish(response.status().as_u16(), outcome);
     response
@@ -172,11 +179,11 @@ async fn refuse(
 ) -> Response {
     let budget = recorder.journal.budget();
     budget.note_refused();
-    let mut refusal = Some(crate::traffic::faults::error_response(
+    let refusal = crate::traffic::faults::error_response(
         request.uri().path(),
         StatusCode::SERVICE_UNAVAILABLE,
         Some(1),
-    ));
+    );
     let target = request
         .uri()
         .path_and_query()
@@ -189,19 +196,7 @@ async fn refuse(
     head.shrink_to_fit();
     let method = request.method().clone();
     let version = request.version();
-    let service = recorder
-        .cors
-        .clone()
-        .layer(tower::service_fn(move |_: Request| {
-            let response = refusal
-                .take()
-                .unwrap_or_else(|| StatusCode::SERVICE_UNAVAILABLE.into_response());
-            std::future::ready(Ok::<_, std::convert::Infallible>(response))
-        }));
-    let response = match service.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
+    let response = recorder.cors.answer(&request, refusal);
     let recorded = Recorded {
         id: 0,
         at,
