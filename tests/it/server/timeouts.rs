@@ -173,8 +173,18 @@ async fn an_answer_the_client_stops_reading_is_cut_after_the_write_timeout() {
         .await
         .unwrap();
     let started = Instant::now();
-    tokio::time::sleep(TIMEOUT * 4).await;
-    let answer = until_closed(&mut stream).await;
+    // The head first, so that the server is known to be writing; then
+    // nothing read for ten times the write timeout: on a loaded machine the
+    // server's timer may be late, never by seconds.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the head");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    tokio::time::sleep(TIMEOUT * 10).await;
+    answer.extend(until_closed(&mut stream).await);
     let head_end = answer
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
