@@ -61,12 +61,13 @@ impl Logora {
         settings: Arc<Settings>,
         base_url: String,
         realm: Option<Box<[u8]>>,
+        budget: Arc<crate::budget::MemoryBudget>,
     ) -> Self {
         Self(Arc::new(Inner {
             data: Cell::new(data),
             runtime: Runtime::default(),
-            verified: Verified::default(),
-            pages: Pages::default(),
+            verified: Verified::new(Arc::clone(&budget)),
+            pages: Pages::new(budget),
             clock,
             settings,
             users_url: format!("{base_url}/api/v1/users"),
