@@ -306,7 +306,11 @@ impl MemoryBudget {
         if !counted {
             return Err(StreamRefusal::TooMany(self.max_streams));
         }
-        if !self.try_charge(Kind::Streams, STREAM_CHARGE) {
+        // Like a call, a stream takes room from the largest journals'
+        // oldest entries before it is refused.
+        let charged = self.try_charge(Kind::Streams, STREAM_CHARGE)
+            || (self.reclaim(STREAM_CHARGE) && self.try_charge(Kind::Streams, STREAM_CHARGE));
+        if !charged {
             self.streams.fetch_sub(1, Ordering::AcqRel);
             return Err(StreamRefusal::NoRoom);
         }
@@ -454,6 +458,18 @@ mod tests {
         );
         assert!(budget.reclaim(4100));
         assert_eq!((big.bytes(), small.bytes()), (600, 600), "levelled");
+    }
+
+    #[test]
+    fn a_stream_takes_its_room_from_the_journals_before_it_is_refused() {
+        let budget = Arc::new(MemoryBudget::new(2 * STREAM_CHARGE, 2));
+        let journal = Held::new(&budget, 2 * STREAM_CHARGE, 1024);
+
+        let permit = budget.open_stream().expect("room made");
+
+        // Room for the stream and a 64th of the budget, in whole entries.
+        assert_eq!(journal.bytes(), 15 * 1024);
+        drop(permit);
     }
 
     #[test]
