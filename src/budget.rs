@@ -248,6 +248,12 @@ impl MemoryBudget {
     /// One sweep at a time: the calls waiting for it find room once it is
     /// done. A sweep reads each journal's size once (one lock each).
     pub fn reclaim(&self, headroom: usize) -> bool {
+        // What every journal holds together is counted already: when even
+        // all of it would leave no room, nothing is walked (a call refused
+        // while nonces or streams fill the budget costs two loads here).
+        if !self.room_in_journals(headroom) {
+            return false;
+        }
         let list = self.reclaimers.lock().unwrap_or_else(|e| e.into_inner());
         if !self.is_short_of(headroom) {
             return true;
@@ -293,6 +299,15 @@ impl MemoryBudget {
         // Journals dropped here give their bytes back as they go.
         drop(alive);
         !self.is_short_of(headroom)
+    }
+
+    /// Whether emptying every journal would leave `headroom` bytes.
+    fn room_in_journals(&self, headroom: usize) -> bool {
+        let journals = self.journal.load(Ordering::Relaxed);
+        self.used()
+            .saturating_sub(journals)
+            .saturating_add(headroom)
+            <= self.limit
     }
 
     /// A place for one more live stream, held until the stream ends.
