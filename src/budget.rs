@@ -34,7 +34,7 @@ pub enum Kind {
 }
 
 /// What can give memory back to the budget when it is spent: a journal,
-/// whose oldest entries go first.
+/// whose oldest entries go first, or a namespace's Logora caches.
 pub trait Reclaim: Send + Sync + std::fmt::Debug {
     /// Bytes it could give back now.
     fn reclaimable(&self) -> usize;
@@ -67,7 +67,7 @@ pub struct MemoryBudget {
     max_streams: usize,
     refused: AtomicU64,
     unjournaled: AtomicU64,
-    /// Every journal of the server, weakly: what [`Self::reclaim`] takes
+    /// Every journal and cache of the server, weakly: what [`Self::reclaim`] takes
     /// from. Only touched when a namespace is made and when the budget is
     /// spent, never on a call that finds room.
     reclaimers: Mutex<Vec<Weak<dyn Reclaim>>>,
@@ -301,9 +301,10 @@ impl MemoryBudget {
         !self.is_short_of(headroom)
     }
 
-    /// Whether emptying every journal would leave `headroom` bytes.
+    /// Whether emptying every journal and cache would leave `headroom`
+    /// bytes.
     fn room_in_journals(&self, headroom: usize) -> bool {
-        let journals = self.journal.load(Ordering::Relaxed);
+        let journals = self.journal.load(Ordering::Relaxed) + self.caches.load(Ordering::Relaxed);
         self.used()
             .saturating_sub(journals)
             .saturating_add(headroom)

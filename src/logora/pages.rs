@@ -146,6 +146,23 @@ impl Pages {
     }
 }
 
+impl Pages {
+    /// Bytes of pages kept.
+    pub fn bytes(&self) -> usize {
+        self.held.read().unwrap_or_else(|e| e.into_inner()).bytes
+    }
+
+    /// Forgets every page, giving their memory back; what was freed.
+    pub fn clear(&self) -> usize {
+        let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
+        held.pages.clear();
+        held.count = 0;
+        let freed = std::mem::take(&mut held.bytes);
+        self.budget.release(Kind::Caches, freed);
+        freed
+    }
+}
+
 impl Drop for Pages {
     /// A dropped namespace gives its pages' memory back.
     fn drop(&mut self) {
@@ -236,13 +253,17 @@ mod tests {
         );
         assert_eq!(budget.usage().cache_bytes, one);
 
-        pages.put(1, 1, "page=2", page);
+        pages.put(1, 1, "page=2", Arc::clone(&page));
         assert_eq!(
             budget.usage().cache_bytes,
             one,
             "a newer version gave the older pages back"
         );
         assert!(pages.get(1, 1, "page=2").is_some());
+        assert_eq!(pages.clear(), one);
+        assert!(pages.get(1, 1, "page=2").is_none());
+        assert_eq!(budget.usage().cache_bytes, 0);
+        pages.put(1, 1, "page=2", page);
         drop(pages);
         assert_eq!(budget.usage().cache_bytes, 0);
     }

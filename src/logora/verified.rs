@@ -111,6 +111,22 @@ impl Verified {
     }
 }
 
+impl Verified {
+    /// Bytes of tokens kept.
+    pub fn bytes(&self) -> usize {
+        self.held.read().unwrap_or_else(|e| e.into_inner()).bytes
+    }
+
+    /// Forgets every token, giving their memory back; what was freed.
+    pub fn clear(&self) -> usize {
+        let mut held = self.held.write().unwrap_or_else(|e| e.into_inner());
+        held.tokens.clear();
+        let freed = std::mem::take(&mut held.bytes);
+        self.budget.release(Kind::Caches, freed);
+        freed
+    }
+}
+
 impl Drop for Verified {
     /// A dropped namespace gives its tokens' memory back.
     fn drop(&mut self) {
@@ -181,6 +197,10 @@ mod tests {
         assert_eq!(cache.get("abd", STAMP), None, "no room: not kept");
         assert_eq!(cache.get("abc", STAMP), Some(info("A")));
         assert_eq!(budget.usage().cache_bytes, one);
+        assert_eq!(cache.clear(), one);
+        assert_eq!(cache.get("abc", STAMP), None);
+        assert_eq!(budget.usage().cache_bytes, 0);
+        cache.put("abc", STAMP, info("A"));
 
         drop(cache);
         assert_eq!(budget.usage().cache_bytes, 0);
