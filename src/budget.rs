@@ -1,5 +1,6 @@
 //! The server's one memory budget (`--memory-budget`): what calls can make
-//! the server keep (journal entries, w.c.s. nonces, live journal streams),
+//! the server keep (journal entries, w.c.s. nonces, live journal streams,
+//! Logora's caches of verified tokens and answered pages),
 //! counted across every namespace together, so that a limit given per
 //! namespace cannot multiply by the number of namespaces.
 //!
@@ -8,13 +9,16 @@
 //! is one compare-and-swap loop on a shared counter plus one add to the
 //! counter of its kind: cheap enough for every call of the emulated APIs.
 //! When a charge does not fit, the store first forgets what it may (the
-//! journal its oldest entries, the nonce store its expired nonces); a call
-//! that would still grow memory is refused with a 503, as an overloaded
-//! service answers. No source dictates the figures: they are ours, and
+//! journal its oldest entries, the nonce store its expired nonces), then
+//! the largest journals of the whole server give back their oldest
+//! entries ([`MemoryBudget::reclaim`]); a call that would still grow
+//! memory is refused with a 503, as an overloaded service answers. A cache
+//! that finds no room simply does not keep its answer. No source dictates the figures: they are ours, and
 //! `docs/reliability.md` lists them.
 
-use std::sync::Arc;
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::Serialize;
 
@@ -25,6 +29,18 @@ pub enum Kind {
     Journal,
     Nonces,
     Streams,
+    /// Logora's verified tokens and answered pages.
+    Caches,
+}
+
+/// What can give memory back to the budget when it is spent: a journal,
+/// whose oldest entries go first, or a namespace's Logora caches.
+pub trait Reclaim: Send + Sync + std::fmt::Debug {
+    /// Bytes it could give back now.
+    fn reclaimable(&self) -> usize;
+    /// Gives back its oldest entries until `bytes` were freed or nothing
+    /// is left; returns what it freed (already released to the budget).
+    fn shed(&self, bytes: usize) -> usize;
 }
 
 /// Room kept above the budget for the small entries that journal refused
@@ -47,9 +63,14 @@ pub struct MemoryBudget {
     nonces: AtomicUsize,
     streams_bytes: AtomicUsize,
     streams: AtomicUsize,
+    caches: AtomicUsize,
     max_streams: usize,
     refused: AtomicU64,
     unjournaled: AtomicU64,
+    /// Every journal and cache of the server, weakly: what [`Self::reclaim`] takes
+    /// from. Only touched when a namespace is made and when the budget is
+    /// spent, never on a call that finds room.
+    reclaimers: Mutex<Vec<Weak<dyn Reclaim>>>,
 }
 
 /// How the budget is used, as `GET /__doublure/memory` shows it.
@@ -67,6 +88,9 @@ pub struct Usage {
     pub stream_bytes: usize,
     /// Live journal streams.
     pub streams: usize,
+    /// Bytes of Logora's caches (verified tokens, answered users pages),
+    /// every namespace together.
+    pub cache_bytes: usize,
     /// `--max-streams`.
     pub max_streams: usize,
     /// Calls refused with a 503 because the budget was spent, since start.
@@ -95,9 +119,11 @@ impl MemoryBudget {
             nonces: AtomicUsize::new(0),
             streams_bytes: AtomicUsize::new(0),
             streams: AtomicUsize::new(0),
+            caches: AtomicUsize::new(0),
             max_streams,
             refused: AtomicU64::new(0),
             unjournaled: AtomicU64::new(0),
+            reclaimers: Mutex::new(Vec::new()),
         }
     }
 
@@ -111,6 +137,7 @@ impl MemoryBudget {
             Kind::Journal => &self.journal,
             Kind::Nonces => &self.nonces,
             Kind::Streams => &self.streams_bytes,
+            Kind::Caches => &self.caches,
         }
     }
 
@@ -191,10 +218,97 @@ impl MemoryBudget {
             nonce_bytes: self.nonces.load(Ordering::Relaxed),
             stream_bytes: self.streams_bytes.load(Ordering::Relaxed),
             streams: self.streams.load(Ordering::Relaxed),
+            cache_bytes: self.caches.load(Ordering::Relaxed),
             max_streams: self.max_streams,
             refused_calls: self.refused.load(Ordering::Relaxed),
             refusals_not_journaled: self.unjournaled.load(Ordering::Relaxed),
         }
+    }
+
+    /// Adds `journal` to those [`Self::reclaim`] may take from, for as
+    /// long as it lives.
+    pub fn enlist(&self, journal: Weak<dyn Reclaim>) {
+        let mut list = self.reclaimers.lock().unwrap_or_else(|e| e.into_inner());
+        // Pruned when the list would grow: amortized, and the list stays
+        // within twice the journals alive.
+        if list.len() == list.capacity() {
+            list.retain(|w| w.strong_count() > 0);
+        }
+        list.push(journal);
+    }
+
+    /// Makes room for `headroom` bytes when the budget is short of it,
+    /// from every journal of the server: the largest give back their
+    /// oldest entries first, down to the next largest, until the budget
+    /// has `headroom` left plus a slack (a 64th of the budget), so that
+    /// the calls after this one find room without coming here again.
+    /// False, forgetting nothing, when even empty journals would leave no
+    /// room (what is left is in flight, streams, nonces or caches).
+    ///
+    /// One sweep at a time: the calls waiting for it find room once it is
+    /// done. A sweep reads each journal's size once (one lock each).
+    pub fn reclaim(&self, headroom: usize) -> bool {
+        // What every journal holds together is counted already: when even
+        // all of it would leave no room, nothing is walked (a call refused
+        // while nonces or streams fill the budget costs two loads here).
+        if !self.room_in_journals(headroom) {
+            return false;
+        }
+        let list = self.reclaimers.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.is_short_of(headroom) {
+            return true;
+        }
+        let target = self
+            .limit
+            .saturating_sub(headroom.saturating_add(self.limit / 64));
+        let mut heap: BinaryHeap<(usize, usize)> = BinaryHeap::new();
+        let mut alive = Vec::with_capacity(list.len());
+        let mut total = 0usize;
+        for weak in list.iter() {
+            if let Some(journal) = weak.upgrade() {
+                let bytes = journal.reclaimable();
+                if bytes > 0 {
+                    total += bytes;
+                    heap.push((bytes, alive.len()));
+                    alive.push(journal);
+                }
+            }
+        }
+        // Nothing is forgotten in vain: the entries of the calls refused
+        // so far stay when even empty journals would leave no room.
+        if self.used().saturating_sub(total).saturating_add(headroom) > self.limit {
+            drop(list);
+            drop(alive);
+            return false;
+        }
+        while let Some((bytes, at)) = heap.pop() {
+            let used = self.used();
+            if used <= target {
+                break;
+            }
+            let next = heap.peek().map_or(0, |&(b, _)| b);
+            // Down to the next largest, or to what is still needed, with
+            // at least one entry freed so that the sweep ends.
+            let want = (used - target).min(bytes - next.min(bytes)).max(1);
+            let freed = alive[at].shed(want);
+            if freed > 0 && freed < bytes {
+                heap.push((bytes - freed, at));
+            }
+        }
+        drop(list);
+        // Journals dropped here give their bytes back as they go.
+        drop(alive);
+        !self.is_short_of(headroom)
+    }
+
+    /// Whether emptying every journal and cache would leave `headroom`
+    /// bytes.
+    fn room_in_journals(&self, headroom: usize) -> bool {
+        let journals = self.journal.load(Ordering::Relaxed) + self.caches.load(Ordering::Relaxed);
+        self.used()
+            .saturating_sub(journals)
+            .saturating_add(headroom)
+            <= self.limit
     }
 
     /// A place for one more live stream, held until the stream ends.
@@ -208,7 +322,11 @@ impl MemoryBudget {
         if !counted {
             return Err(StreamRefusal::TooMany(self.max_streams));
         }
-        if !self.try_charge(Kind::Streams, STREAM_CHARGE) {
+        // Like a call, a stream takes room from the largest journals'
+        // oldest entries before it is refused.
+        let charged = self.try_charge(Kind::Streams, STREAM_CHARGE)
+            || (self.reclaim(STREAM_CHARGE) && self.try_charge(Kind::Streams, STREAM_CHARGE));
+        if !charged {
             self.streams.fetch_sub(1, Ordering::AcqRel);
             return Err(StreamRefusal::NoRoom);
         }
@@ -281,6 +399,105 @@ mod tests {
         assert!(budget.is_short_of(1));
         assert!(budget.charge_refusal(REFUSAL_RESERVE));
         assert!(!budget.charge_refusal(1));
+    }
+
+    /// A store of `bytes` held in entries of `entry` bytes each.
+    #[derive(Debug)]
+    struct Held {
+        budget: Arc<MemoryBudget>,
+        bytes: Mutex<usize>,
+        entry: usize,
+    }
+
+    impl Held {
+        fn new(budget: &Arc<MemoryBudget>, bytes: usize, entry: usize) -> Arc<Self> {
+            assert!(budget.try_charge(Kind::Journal, bytes));
+            let held = Arc::new(Self {
+                budget: Arc::clone(budget),
+                bytes: Mutex::new(bytes),
+                entry,
+            });
+            budget.enlist(Arc::downgrade(&held) as Weak<dyn Reclaim>);
+            held
+        }
+
+        fn bytes(&self) -> usize {
+            *self.bytes.lock().unwrap()
+        }
+    }
+
+    impl Reclaim for Held {
+        fn reclaimable(&self) -> usize {
+            self.bytes()
+        }
+
+        fn shed(&self, bytes: usize) -> usize {
+            let mut held = self.bytes.lock().unwrap();
+            let mut freed = 0;
+            while freed < bytes && *held > 0 {
+                let one = self.entry.min(*held);
+                *held -= one;
+                freed += one;
+            }
+            self.budget.release(Kind::Journal, freed);
+            freed
+        }
+    }
+
+    #[test]
+    fn a_spent_budget_takes_from_the_largest_stores_first_down_to_the_next_largest() {
+        let budget = Arc::new(MemoryBudget::new(6400, 1));
+        let big = Held::new(&budget, 4000, 100);
+        let small = Held::new(&budget, 2000, 100);
+        let dropped = Held::new(&budget, 400, 100);
+        drop(dropped);
+        budget.release(Kind::Journal, 400);
+
+        assert!(budget.reclaim(1000));
+
+        // 6000 used, room for 1000 and a 64th (100) wanted: 700 freed,
+        // all from the largest, which stays the largest.
+        assert_eq!((big.bytes(), small.bytes()), (3300, 2000));
+        assert_eq!(budget.used(), 5300);
+        assert!(budget.reclaim(1000), "room already: nothing more to free");
+        assert_eq!(budget.used(), 5300);
+
+        assert!(budget.reclaim(4000));
+        // Down to 2300 used: the largest down to the next, then both.
+        assert_eq!((big.bytes(), small.bytes()), (1200, 1100));
+        budget.force_charge(Kind::Streams, 1000);
+        assert!(!budget.reclaim(6000), "what streams hold cannot be freed");
+        assert_eq!(
+            (big.bytes(), small.bytes()),
+            (1200, 1100),
+            "and nothing is forgotten in vain"
+        );
+        assert!(budget.reclaim(4100));
+        assert_eq!((big.bytes(), small.bytes()), (600, 600), "levelled");
+    }
+
+    #[test]
+    fn a_stream_takes_its_room_from_the_journals_before_it_is_refused() {
+        let budget = Arc::new(MemoryBudget::new(2 * STREAM_CHARGE, 2));
+        let journal = Held::new(&budget, 2 * STREAM_CHARGE, 1024);
+
+        let permit = budget.open_stream().expect("room made");
+
+        // Room for the stream and a 64th of the budget, in whole entries.
+        assert_eq!(journal.bytes(), 15 * 1024);
+        drop(permit);
+    }
+
+    #[test]
+    fn the_caches_are_a_kind_of_their_own() {
+        let budget = MemoryBudget::new(100, 1);
+        assert!(budget.try_charge(Kind::Caches, 30));
+        assert_eq!(
+            (budget.usage().cache_bytes, budget.usage().used_bytes),
+            (30, 30)
+        );
+        budget.release(Kind::Caches, 30);
+        assert_eq!(budget.usage().used_bytes, 0);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::runtime::{Minted, Revocation, Runtime};
 use super::token;
 use super::token::{Binding, TokenInfo};
 use super::verified::{Stamp, Verified};
+use crate::budget::Reclaim;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
@@ -45,6 +46,22 @@ pub struct Inner {
     realm: Option<Box<[u8]>>,
 }
 
+/// A spent budget empties the caches too: they are an optimization, and
+/// what they hold must not shut out calls.
+impl Reclaim for Inner {
+    fn reclaimable(&self) -> usize {
+        self.pages.bytes() + self.verified.bytes()
+    }
+
+    fn shed(&self, bytes: usize) -> usize {
+        let freed = self.pages.clear();
+        if freed >= bytes {
+            return freed;
+        }
+        freed + self.verified.clear()
+    }
+}
+
 impl std::ops::Deref for Logora {
     type Target = Inner;
 
@@ -61,18 +78,21 @@ impl Logora {
         settings: Arc<Settings>,
         base_url: String,
         realm: Option<Box<[u8]>>,
+        budget: Arc<crate::budget::MemoryBudget>,
     ) -> Self {
-        Self(Arc::new(Inner {
+        let inner = Arc::new(Inner {
             data: Cell::new(data),
             runtime: Runtime::default(),
-            verified: Verified::default(),
-            pages: Pages::default(),
+            verified: Verified::new(Arc::clone(&budget)),
+            pages: Pages::new(Arc::clone(&budget)),
             clock,
             settings,
             users_url: format!("{base_url}/api/v1/users"),
             base_url,
             realm,
-        }))
+        });
+        budget.enlist(Arc::downgrade(&inner) as std::sync::Weak<dyn Reclaim>);
+        Self(inner)
     }
 
     /// The Doorkeeper profile of application `id`: its own, else

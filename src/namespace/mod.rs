@@ -169,6 +169,14 @@ impl Namespace {
             realm.extend(rand::random::<[u8; 16]>());
             realm.into_boxed_slice()
         });
+        let journal = Arc::new(Journal::new(
+            settings.journal_size,
+            settings.journal_bytes,
+            Arc::clone(&ground.budget),
+        ));
+        ground
+            .budget
+            .enlist(Arc::downgrade(&journal) as std::sync::Weak<dyn crate::budget::Reclaim>);
         Self(Arc::new(Inner {
             name: name.map(str::to_owned),
             logora: Logora::new(
@@ -177,6 +185,7 @@ impl Namespace {
                 Arc::clone(&settings),
                 base_url.clone(),
                 realm,
+                Arc::clone(&ground.budget),
             ),
             wcs: Wcs::new(
                 Arc::clone(&seed.wcs),
@@ -186,11 +195,7 @@ impl Namespace {
                 prefix,
                 Arc::clone(&ground.budget),
             ),
-            journal: Arc::new(Journal::new(
-                settings.journal_size,
-                settings.journal_bytes,
-                Arc::clone(&ground.budget),
-            )),
+            journal,
             faults: Arc::new(Faults::new(settings.fault_seed)),
             clock,
             ground,

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::TestApp;
 use crate::common::control::{assert_error, delete};
+use crate::common::logora::token_at;
 
 /// A Logora call whose path makes a journal entry of some 4 KiB.
 fn heavy(prefix: &str, n: usize) -> String {
@@ -21,7 +22,7 @@ async fn memory(app: &TestApp) -> Value {
 }
 
 #[tokio::test]
-async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_503_in_their_apis_format_and_are_journaled()
+async fn past_the_budget_the_flooders_oldest_entries_go_so_the_root_and_other_namespaces_are_still_served()
  {
     // Arrange: room for some thirty heavy entries beside the headroom a
     // call needs.
@@ -31,13 +32,75 @@ async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_5
         ..Settings::for_tests()
     }));
 
-    // Act: one namespace fills the budget, keeps being served, and pays
-    // with its own oldest entries.
+    // Act: one namespace fills the budget and keeps being served, paying
+    // with its own oldest entries; then the root and another namespace,
+    // whose journals hold nothing to give, are served from the flooder's.
     for n in 0..100 {
         let answer = app.get(&heavy("/__ns/flood", n)).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "call {n}");
     }
-    let kept = app.get("/__ns/flood/__doublure/requests").await.json();
+    let before = app.get("/__ns/flood/__doublure/requests").await.json();
+    let other = token_at(&app, "/__ns/other").await;
+    let listed = app
+        .get_with(
+            "/__ns/other/api/v1/users",
+            &[("authorization", &format!("Bearer {other}"))],
+        )
+        .await;
+    let root = token_at(&app, "").await;
+    let at_root = app
+        .get_with(
+            "/api/v1/users",
+            &[("authorization", &format!("Bearer {root}"))],
+        )
+        .await;
+    let after = app.get("/__ns/flood/__doublure/requests").await.json();
+
+    // Assert
+    let ids = |kept: &Value| -> Vec<u64> {
+        kept["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_u64().unwrap())
+            .collect()
+    };
+    let (before, after) = (ids(&before), ids(&after));
+    assert!(
+        before.len() < 40 && before.last() == Some(&100),
+        "the newest kept, the oldest gone: {before:?}"
+    );
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(at_root.status, StatusCode::OK);
+    assert!(
+        after.len() < before.len() && after.last() == Some(&100),
+        "the flooder's oldest went for the others: {before:?} then {after:?}"
+    );
+    let usage = memory(&app).await;
+    assert_eq!(usage["refused_calls"], 0);
+    let used = usage["used_bytes"].as_u64().unwrap();
+    assert!(used <= budget as u64, "{usage}");
+}
+
+#[tokio::test]
+async fn when_no_journal_can_give_enough_back_a_call_gets_a_503_in_its_apis_format_and_is_journaled()
+ {
+    // Arrange: three live streams leave less than the room a call needs
+    // (64 KiB), and no journal holds anything to give back.
+    let budget = 3 * (16 << 10) + (60 << 10);
+    let app = TestApp::with_state(AppState::for_tests_with(Settings {
+        memory_budget: budget,
+        ..Settings::for_tests()
+    }));
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        streams.push(
+            app.open("/__ns/watch/__doublure/requests/stream", &[])
+                .await,
+        );
+    }
+
+    // Act
     let oauth = app
         .post_form(
             "/__ns/other/oauth/token",
@@ -54,16 +117,6 @@ async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_5
     let wcs = app.get("/__ns/other/api/user/").await;
 
     // Assert
-    let ids: Vec<u64> = kept["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_u64().unwrap())
-        .collect();
-    assert!(
-        ids.len() < 40 && ids.last() == Some(&100),
-        "the newest kept, the oldest gone: {ids:?}"
-    );
     for (answer, body) in [
         (
             &oauth,
@@ -105,14 +158,15 @@ async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_5
             ("POST", "/oauth/token", 503),
             ("GET", "/api/v1/users", 503),
             ("GET", "/api/user/", 503)
-        ]
+        ],
+        "refusals are not what a later refusal frees"
     );
     assert_eq!(
         entries[0]["outcome"],
         format!(
             "refused: the memory budget is spent (--memory-budget {budget} bytes, every \
-             namespace together) and this namespace's journal cannot give enough back; \
-             retry later"
+             namespace together) and no journal can give enough back (what is left is held by \
+             calls in flight, streams, nonces or refusals); retry later"
         )
     );
     assert_eq!(
@@ -124,8 +178,36 @@ async fn past_the_budget_a_namespaces_oldest_entries_go_then_other_calls_get_a_5
     assert_eq!(usage["budget_bytes"], budget);
     assert_eq!(usage["refused_calls"], 3);
     assert_eq!(usage["refusals_not_journaled"], 0);
-    let used = usage["used_bytes"].as_u64().unwrap();
-    assert!(used <= budget as u64 + 4096, "{usage}");
+    drop(streams);
+}
+
+#[tokio::test]
+async fn logoras_caches_are_charged_to_the_budget_and_given_back_with_their_namespace() {
+    let app = TestApp::new();
+    let token = token_at(&app, "/__ns/cached").await;
+    let bearer = format!("Bearer {token}");
+    for n in 0..3 {
+        let listed = app
+            .get_with(
+                &format!("/__ns/cached/api/v1/users?page=1&x={n}"),
+                &[("authorization", &bearer)],
+            )
+            .await;
+        assert_eq!(listed.status, StatusCode::OK);
+    }
+
+    let usage = memory(&app).await;
+    delete(&app, "/__doublure/namespaces/cached").await;
+    let gone = memory(&app).await;
+
+    let caches = usage["cache_bytes"].as_u64().unwrap();
+    assert!(caches > 3 * 200, "a token and three pages: {usage}");
+    assert_eq!(
+        usage["used_bytes"].as_u64().unwrap(),
+        usage["journal_bytes"].as_u64().unwrap() + caches,
+        "{usage}"
+    );
+    assert_eq!(gone["cache_bytes"], 0, "{gone}");
 }
 
 #[tokio::test]
@@ -159,6 +241,7 @@ async fn the_memory_route_says_the_budget_and_each_use_and_is_documented() {
             "nonce_bytes": 0,
             "stream_bytes": 0,
             "streams": 0,
+            "cache_bytes": 0,
             "max_streams": 64,
             "refused_calls": 0,
             "refusals_not_journaled": 0,

@@ -121,7 +121,12 @@ pub async fn record(
     let started = Instant::now();
     let at = recorder.clock.now();
     // The memory budget: one load when there is room, the usual case.
-    if recorder.journal.budget_short() && !recorder.journal.make_room() {
+    // Past it, this namespace's oldest entries go first, then the
+    // largest journals' of the whole server.
+    if recorder.journal.budget_short()
+        && !recorder.journal.make_room()
+        && !recorder.journal.reclaim()
+    {
         return refuse(&recorder, request, at, started).await;
     }
     // Only a call that fault injection may hold back needs a place to say
@@ -166,8 +171,8 @@ pub async fn record(
     response
 }
 
-/// Refuses a call the memory budget has no room for, once this
-/// namespace's journal has given back all it could: a 503 with
+/// Refuses a call the memory budget has no room for, once every journal
+/// of the server has given back all it could: a 503 with
 /// `Retry-After` in the format of the call's API (as an injected 503 fault
 /// answers, and as an overloaded service would), and a small entry that
 /// says why.
@@ -207,7 +212,8 @@ async fn refuse(
         duration_ms: millis(started.elapsed()),
         outcome: Some(Said::Text(format!(
             "refused: the memory budget is spent (--memory-budget {} bytes, every namespace \
-             together) and this namespace's journal cannot give enough back; retry later",
+             together) and no journal can give enough back (what is left is held by calls in \
+             flight, streams, nonces or refusals); retry later",
             budget.limit()
         ))),
         matcher_bytes: 0,

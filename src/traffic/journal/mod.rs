@@ -5,8 +5,9 @@
 //! a call failed ("signature mismatch …", "token expired 12 s ago").
 //!
 //! The middleware also refuses a call, before it is served, when the
-//! budget is spent and this namespace's journal cannot give enough back: a
-//! 503 in the API's format, with a small entry saying so.
+//! budget is spent and no journal of the server can give enough back (its
+//! own first, then the largest): a 503 in the API's format, with a small
+//! entry saying so.
 //!
 //! Handlers say why a request got its answer by attaching an [`Outcome`](crate::outcome::Outcome)
 //! to the response's extensions; the middleware reads it there. A call the

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::recorded::{JournalEntry, Recorded, Said};
 use super::redact::{Redactor, Secrets, known_secrets};
-use crate::budget::{Kind, MemoryBudget};
+use crate::budget::{Kind, MemoryBudget, Reclaim};
 use crate::logora::model::LogoraData;
 use crate::wcs::model::WcsData;
 
@@ -279,6 +279,13 @@ impl Journal {
         true
     }
 
+    /// When this journal could not make room: takes it from the largest
+    /// journals of the server ([`MemoryBudget::reclaim`]); false when
+    /// nothing anywhere can give enough back.
+    pub(super) fn reclaim(&self) -> bool {
+        self.budget.reclaim(HEADROOM)
+    }
+
     /// The budget the journal charges.
     pub(super) fn budget(&self) -> &MemoryBudget {
         &self.budget
@@ -424,6 +431,27 @@ impl Journal {
             redactor: Arc::clone(&redactor),
         });
         redactor
+    }
+}
+
+/// What the budget takes from when it is spent and the calling
+/// namespace's journal cannot give enough back.
+impl Reclaim for Journal {
+    fn reclaimable(&self) -> usize {
+        self.lock().bytes
+    }
+
+    fn shed(&self, bytes: usize) -> usize {
+        let mut ring = self.lock();
+        let mut freed = 0;
+        while freed < bytes {
+            let Some(weight) = ring.pop_weight() else {
+                break;
+            };
+            freed += weight;
+        }
+        self.budget.release(Kind::Journal, freed);
+        freed
     }
 }
 
