@@ -216,12 +216,16 @@ impl Application {
             }
         });
         let settings = self.state.settings();
-        tracing::info!(
-            "memory budget {} (--memory-budget: journals, w.c.s. nonces and journal streams of \
-             every namespace together), at most {} journal streams (--max-streams)",
-            crate::budget::bytes_in_words(settings.memory_budget),
-            settings.max_streams
-        );
+        // After the line saying where doublure listens, which stays the
+        // first: scripts and the image's checks read the address from it.
+        let budget = || {
+            tracing::info!(
+                "memory budget {} (--memory-budget: journals, w.c.s. nonces and journal streams \
+                 of every namespace together), at most {} journal streams (--max-streams)",
+                crate::budget::bytes_in_words(settings.memory_budget),
+                settings.max_streams
+            )
+        };
         let timeouts = crate::serve::Timeouts {
             header_read: settings.header_read_timeout,
             idle: settings.idle_timeout,
@@ -238,10 +242,12 @@ impl Application {
         let served = match self.tls {
             None => {
                 tracing::info!("doublure listening on http://{}", self.local_addr);
+                budget();
                 crate::serve::serve(self.listener, router, timeouts, None, stopping).await
             }
             Some(Serving { tls, own: None }) => {
                 tracing::info!("doublure listening on https://{}", self.local_addr);
+                budget();
                 let _ca_file = announce(&tls, self.local_addr.port());
                 let acceptor = crate::serve::TlsAcceptor::new(tls.server);
                 crate::serve::serve(self.listener, router, timeouts, Some(acceptor), stopping).await
@@ -254,6 +260,7 @@ impl Application {
                     "doublure listening on http://{} and https://{secure_addr}",
                     self.local_addr
                 );
+                budget();
                 let _ca_file = announce(&tls, secure_addr.port());
                 let acceptor = crate::serve::TlsAcceptor::new(tls.server);
                 // One shutdown, heard by both accept loops.
