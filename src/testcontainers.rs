@@ -92,17 +92,25 @@ impl Default for DoublureImage {
 }
 
 /// The host Testcontainers reaches containers by, from its override,
-/// `DOCKER_HOST` and whether `~/.testcontainers.properties` names a host:
-/// `*` (any) when it cannot be known beforehand.
-fn docker_host(host_override: Option<&str>, docker_host: Option<&str>, properties: bool) -> String {
+/// `DOCKER_HOST`, whether `~/.testcontainers.properties` names a host, and
+/// whether the test itself runs in a container (then testcontainers-rs
+/// reaches a local engine's containers through the bridge's gateway, an
+/// address not known beforehand): `*` (any) when it cannot be known.
+fn docker_host(
+    host_override: Option<&str>,
+    docker_host: Option<&str>,
+    properties: bool,
+    in_container: bool,
+) -> String {
     if let Some(host) = host_override {
         return host.to_owned();
     }
+    let local = if in_container { "*" } else { "localhost" };
     let Some(url) = docker_host else {
-        return if properties { "*" } else { "localhost" }.to_owned();
+        return if properties { "*" } else { local }.to_owned();
     };
     match url.split_once("://") {
-        Some(("unix" | "npipe", _)) => "localhost".to_owned(),
+        Some(("unix" | "npipe", _)) => local.to_owned(),
         Some(("tcp" | "http" | "https", rest)) => {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
             let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
@@ -192,6 +200,7 @@ impl DoublureImage {
             var("TESTCONTAINERS_HOST_OVERRIDE").as_deref(),
             var("DOCKER_HOST").as_deref(),
             properties_name_a_host(),
+            std::path::Path::new("/.dockerenv").exists(),
         );
         self.with_env("DOUBLURE_ALLOWED_HOST", host)
     }
@@ -605,8 +614,17 @@ mod tests {
 
     #[test]
     fn the_allowed_host_is_the_one_testcontainers_will_reach_the_container_by() {
-        let host = |o, d, p| docker_host(o, d, p);
+        let host = |o, d, p| docker_host(o, d, p, false);
         assert_eq!(host(None, None, false), "localhost");
+        assert_eq!(
+            docker_host(None, Some("unix:///var/run/docker.sock"), false, true),
+            "*"
+        );
+        assert_eq!(docker_host(None, None, false, true), "*");
+        assert_eq!(
+            docker_host(None, Some("tcp://docker:2375"), false, true),
+            "docker:2375"
+        );
         assert_eq!(host(None, None, true), "*");
         assert_eq!(
             host(None, Some("unix:///var/run/docker.sock"), true),
