@@ -341,7 +341,8 @@ def test_a_namespace_dropped_ends_its_consoles_stream_and_says_why(browser, doub
     doublure.call("DELETE", "/__doublure/namespaces/short-lived")
 
     inside.wait_for(lambda: inside.by_id("stream-state").text == "ended")
-    assert 'namespace "short-lived" was dropped' in inside.by_id("toast").text
+    # The toast is written just after the state: wait for it too.
+    inside.wait_for(lambda: 'namespace "short-lived" was dropped' in inside.by_id("toast").text)
 
 
 def test_the_namespaces_panel_links_each_namespace_to_its_own_console(console, doublure, browser):
