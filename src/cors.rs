@@ -2,9 +2,9 @@
 //! middleware rather than a layer of its own.
 //!
 //! The headers, their values and their order are those tower-http's
-//! `CorsLayer` wrote with the same configuration (the control plane still
-//! uses it, for `--admin-cors-origin`): a unit test below holds the two
-//! together, case by case. What differs is the cost: tower-http's layer is
+//! `CorsLayer` wrote with the same configuration, which the control plane
+//! still uses ([`control_plane_layer`], for `--admin-cors-origin`): a unit
+//! test below holds the two together, case by case. What differs is the cost: tower-http's layer is
 //! cloned with its configuration for every call (its `vary` list a vector),
 //! builds a header map, joins its `vary` value and moves the request
 //! through one more service; here every value is made once, when the
@@ -20,8 +20,9 @@ use axum::http::header::{
     ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_HEADERS, ORIGIN,
     VARY,
 };
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::Response;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::config::CorsOrigins;
 
@@ -142,42 +143,45 @@ const fn exposed_value() -> &'static str {
     "total,total-pages,current-page,page-items,next-page,link,www-authenticate,retry-after"
 }
 
+/// tower-http's CORS, for the control plane (`--admin-cors-origin`),
+/// called rarely; it is also what the APIs' own, [`Cors`], must answer
+/// like (the tests below hold them together).
+pub fn control_plane_layer(origins: &CorsOrigins) -> CorsLayer {
+    let allow_origin = match origins {
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        // Mirrored rather than `*`: browsers never let `*` cover
+        // Authorization, which every Logora call sends.
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(
+            EXPOSED_HEADERS
+                .iter()
+                .map(|h| HeaderName::from_static(h))
+                .collect::<Vec<_>>(),
+        )
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::{HeaderName, StatusCode};
+    use axum::http::StatusCode;
     use tower::{Layer, ServiceExt};
-    use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
-
-    /// The layer the API routes had, as they configured it.
-    fn reference(origins: &CorsOrigins) -> CorsLayer {
-        let allow_origin = match origins {
-            CorsOrigins::Any => AllowOrigin::any(),
-            CorsOrigins::List(list) => AllowOrigin::list(
-                list.iter()
-                    .filter_map(|o| HeaderValue::from_str(o).ok())
-                    .collect::<Vec<_>>(),
-            ),
-        };
-        CorsLayer::new()
-            .allow_origin(allow_origin)
-            .allow_methods([
-                Method::GET,
-                Method::POST,
-                Method::PUT,
-                Method::PATCH,
-                Method::DELETE,
-                Method::OPTIONS,
-            ])
-            .allow_headers(AllowHeaders::mirror_request())
-            .expose_headers(
-                EXPOSED_HEADERS
-                    .iter()
-                    .map(|h| HeaderName::from_static(h))
-                    .collect::<Vec<_>>(),
-            )
-            .max_age(std::time::Duration::from_secs(600))
-    }
 
     /// An answer that already has some of the headers CORS writes.
     fn inner_answer(with: &[(&'static str, &'static str)]) -> Response {
@@ -218,7 +222,7 @@ mod tests {
         asked: &[(&'static str, &'static str)],
         answered: &'static [(&'static str, &'static str)],
     ) -> (StatusCode, Vec<(String, Vec<u8>)>) {
-        let service = reference(origins).layer(tower::service_fn(move |_: Request| {
+        let service = control_plane_layer(origins).layer(tower::service_fn(move |_: Request| {
             std::future::ready(Ok::<_, std::convert::Infallible>(inner_answer(answered)))
         }));
         let response = service.oneshot(request(method, asked)).await.unwrap();

@@ -20,11 +20,10 @@ use std::sync::{Arc, OnceLock};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::uri::PathAndQuery;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use tower::{ServiceBuilder, ServiceExt};
-use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::admin::error::AdminError;
 use crate::admin::host;
@@ -144,7 +143,7 @@ fn protect_admin(admin: Router, settings: &Settings) -> Router {
         ));
     let admin = match &settings.admin_cors {
         CorsOrigins::List(list) if list.is_empty() => admin,
-        origins => admin.layer(cors_layer(origins)),
+        origins => admin.layer(crate::cors::control_plane_layer(origins)),
     };
     admin.layer(middleware::from_fn_with_state(
         Arc::new(crate::admin::origin::Rules::new(settings)),
@@ -260,39 +259,6 @@ fn is_namespace_list(path: &str) -> bool {
         || path
             .strip_prefix("/__doublure/namespaces/")
             .is_some_and(|name| !name.contains('/'))
-}
-
-/// tower-http's CORS, for the control plane (`--admin-cors-origin`),
-/// called rarely; the APIs' own is [`crate::cors`].
-fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
-    let allow_origin = match origins {
-        CorsOrigins::Any => AllowOrigin::any(),
-        CorsOrigins::List(list) => AllowOrigin::list(
-            list.iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok())
-                .collect::<Vec<_>>(),
-        ),
-    };
-    CorsLayer::new()
-        .allow_origin(allow_origin)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        // Mirrored rather than `*`: browsers never let `*` cover
-        // Authorization, which every Logora call sends.
-        .allow_headers(AllowHeaders::mirror_request())
-        .expose_headers(
-            crate::cors::EXPOSED_HEADERS
-                .iter()
-                .map(|h| HeaderName::from_static(h))
-                .collect::<Vec<_>>(),
-        )
-        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// Unknown paths: a Logora 404 under `/api/v1/`, a w.c.s. 404 elsewhere
