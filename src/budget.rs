@@ -380,21 +380,33 @@ impl Drop for StreamPermit {
     }
 }
 
-/// How many bytes of memory one byte of an item's JSON takes once kept:
-/// the typed item (strings in their own allocations, the allocator's
-/// rounding) and its rendered JSON the APIs cache. Measured with
-/// `bench/soak`'s "control-plane data" probe (RSS over created w.c.s. and
-/// Logora users of about 300 bytes of JSON, release build): see
-/// `docs/reliability.md`.
-pub const DATA_FACTOR: usize = 4;
+/// How many bytes of memory one byte of an item's JSON takes once kept,
+/// beside [`DATA_COPIED_NODES`]: the typed item, whose strings are their
+/// own allocations, rounded up by the allocator. Measured on the release
+/// build (RSS, with mimalloc, after the allocator had settled): w.c.s.
+/// users created in a namespace took about 1 byte per byte of JSON plus
+/// 1.6 KiB each (1,839 bytes for 257 bytes of JSON, 2,748 for 1,157);
+/// twice the JSON leaves room for the rendered answers the APIs cache.
+pub const DATA_FACTOR: usize = 2;
 
-/// What structural sharing copies for one changed item: the index and
-/// vector nodes on the path to it (imbl's 64-wide chunks and hash-map
-/// nodes, in the users' several indexes), measured as the RSS that a
-/// PATCH of each of 2,000 users of 50,000 added beyond the users
-/// themselves (`bench/soak`). An overestimate when changes are close
-/// together, as they then share copied nodes.
-pub const DATA_COPIED_NODES: usize = 8 << 10;
+/// What one kept item costs beside its JSON: what structural sharing
+/// copies for its change (imbl's 64-wide vector chunks and hash-map nodes
+/// on the path to it, in each of the indexes it appears in) and its own
+/// allocations. Measured as the RSS that first PATCHes of users of 50,000
+/// generated ones add to a namespace: 1.8 KiB each when every fourth
+/// change falls in a chunk already copied, 3.3 KiB (w.c.s., 177 bytes of
+/// JSON) and 4.6 KiB (Logora, 654 bytes) when each falls in a chunk of
+/// its own, the worst case; json times [`DATA_FACTOR`] plus this covers
+/// both. An overestimate when changes are close together.
+pub const DATA_COPIED_NODES: usize = 4 << 10;
+
+/// What each item of an imported state costs beside its JSON (its own
+/// allocations and its place in the indexes, built compact from the
+/// start). Measured as above: a state of 10 MB of JSON in 60,081 items
+/// (20,000 generated w.c.s. users, their forms, the Logora users) took
+/// 59.5 MiB in a namespace, about its JSON plus 0.85 KiB an item; json
+/// times [`DATA_FACTOR`] plus this charges 78 MiB for it.
+pub const DATASET_ITEM: usize = 1 << 10;
 
 /// What a namespace is charged for keeping one item whose JSON is
 /// `json_len` bytes long, with the nodes its change copied.
@@ -405,10 +417,12 @@ pub const fn item_charge(json_len: usize) -> usize {
 }
 
 /// What a namespace is charged for a whole dataset whose JSON is
-/// `json_len` bytes long (`PUT /__doublure/state`): nothing of it is
-/// shared, so no copied nodes.
-pub const fn dataset_charge(json_len: usize) -> usize {
-    json_len.saturating_mul(DATA_FACTOR)
+/// `json_len` bytes long, in `items` items (`PUT /__doublure/state`):
+/// nothing of it is shared with the seed.
+pub const fn dataset_charge(json_len: usize, items: usize) -> usize {
+    json_len
+        .saturating_mul(DATA_FACTOR)
+        .saturating_add(items.saturating_mul(DATASET_ITEM))
 }
 
 /// The budget had no room for data, even after the journals gave back
@@ -685,7 +699,10 @@ mod tests {
     fn an_item_is_charged_its_json_times_the_factor_plus_the_nodes_its_change_copies() {
         assert_eq!(item_charge(0), DATA_COPIED_NODES);
         assert_eq!(item_charge(300), 300 * DATA_FACTOR + DATA_COPIED_NODES);
-        assert_eq!(dataset_charge(1000), 1000 * DATA_FACTOR);
+        assert_eq!(
+            dataset_charge(1000, 3),
+            1000 * DATA_FACTOR + 3 * DATASET_ITEM
+        );
         assert_eq!(item_charge(usize::MAX), usize::MAX);
     }
 

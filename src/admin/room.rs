@@ -13,7 +13,8 @@ use crate::budget::{NoRoom, dataset_charge, item_charge};
 use crate::namespace::Namespace;
 
 /// Bytes of a minted token's record beside its client and scope (the
-/// token, its times, the type), as kept among the last tokens minted.
+/// token, its times, the type), as kept among the last tokens minted;
+/// charged as one item of a dataset (nothing shared is copied).
 const MINTED: usize = 150;
 
 /// The length of `value` as JSON, written nowhere.
@@ -76,11 +77,11 @@ pub fn charge_item(
         .map_err(|NoRoom| refused(ns, &format!("the item {key}")))
 }
 
-/// Charges `ns` for a whole dataset of `json_len` bytes of JSON, which
-/// replaces everything charged before.
-pub fn charge_dataset(ns: &Namespace, json_len: usize) -> Result<(), AdminError> {
+/// Charges `ns` for a whole dataset of `json_len` bytes of JSON in `items`
+/// items, which replaces everything charged before.
+pub fn charge_dataset(ns: &Namespace, json_len: usize, items: usize) -> Result<(), AdminError> {
     ns.charges
-        .set_whole("state", dataset_charge(json_len))
+        .set_whole("state", dataset_charge(json_len, items))
         .map_err(|NoRoom| refused(ns, "an imported state"))
 }
 
@@ -92,7 +93,7 @@ pub fn charge_token(ns: &Namespace, asked: usize) -> Result<String, AdminError> 
     let place = ns.charges.next() % crate::logora::RECENT_TOKENS as u64;
     let key = format!("token {place}");
     ns.charges
-        .set(None, &key, dataset_charge(asked.saturating_add(MINTED)))
+        .set(None, &key, dataset_charge(asked.saturating_add(MINTED), 1))
         .map_err(|NoRoom| refused(ns, "a minted token"))?;
     Ok(key)
 }

@@ -150,8 +150,10 @@ pub(super) async fn put_state(
         AdminError::Invalid(problems)
     })??;
     // What the state replaces is given back as it is charged: the body's
-    // length is the JSON of what is kept.
-    super::room::charge_dataset(&ns, body_len)?;
+    // length is the JSON of what is kept, its items each cost their own
+    // allocations beside it.
+    let items = data.logora.user_count() + data.wcs.users.len() + data.wcs.forms.len();
+    super::room::charge_dataset(&ns, body_len, items)?;
     ns.replace_data(data);
     Ok(Json(json!({"status": "replaced"})))
 }
