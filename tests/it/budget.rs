@@ -421,6 +421,7 @@ async fn a_data_write_past_the_budget_gets_a_503_with_retry_after_and_changes_no
     };
     let before = memory(&app).await;
     let seed_user = app.get("/__ns/full/__doublure/wcs/users/1").await.json();
+    let state = app.get("/__ns/full/__doublure/state").await.json();
 
     // Act
     let patched = patch(
@@ -435,6 +436,7 @@ async fn a_data_write_past_the_budget_gets_a_503_with_retry_after_and_changes_no
         json!({"path": "/api/", "status": 500, "client_id": "p".repeat(20_000)}),
     )
     .await;
+    let imported = put(&app, "/__ns/full/__doublure/state", state.clone()).await;
 
     // Assert
     let limit = 64 << 10;
@@ -457,6 +459,20 @@ async fn a_data_write_past_the_budget_gets_a_503_with_retry_after_and_changes_no
         "{}",
         rule.text()
     );
+    assert_error(
+        &imported,
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!(
+            "the memory budget is spent (--memory-budget {limit} bytes, every namespace \
+             together) and no journal can give enough back: no room for an imported state; \
+             nothing was changed; retry later"
+        ),
+    );
+    assert_eq!(
+        app.get("/__ns/full/__doublure/state").await.json(),
+        state,
+        "the refused import changed nothing"
+    );
     assert!((3..=30).contains(&created), "{created} users fit");
     let missing = app
         .get(&format!(
@@ -477,7 +493,7 @@ async fn a_data_write_past_the_budget_gets_a_503_with_retry_after_and_changes_no
     let after = memory(&app).await;
     assert_eq!(after["data_bytes"], before["data_bytes"]);
     assert_eq!(after["used_bytes"], before["used_bytes"]);
-    assert_eq!(after["refused_calls"], 3);
+    assert_eq!(after["refused_calls"], 4);
 }
 
 #[tokio::test]
