@@ -19,8 +19,10 @@ pub(super) async fn add_fault(
     In(state): In,
     AdminJson(spec): AdminJson<faults::FaultRule>,
 ) -> Result<(StatusCode, Json<faults::Rule>), AdminError> {
-    // Charged before it is kept, under a place of its own until the rule
-    // has its id.
+    // A rule that would be refused is refused as invalid, whatever room
+    // is left; a valid one is charged before it is kept, under a place of
+    // its own until it has its id.
+    spec.validate().map_err(AdminError::BadRequest)?;
     let pending = format!("pending {}", state.charges.next());
     room::charge_item(&state, None, &pending, &spec)?;
     match state.faults.add(spec) {
