@@ -635,3 +635,33 @@ async fn a_data_write_that_fits_once_journals_give_back_their_oldest_entries_suc
     assert_eq!(after["data_bytes"].as_u64(), Some(charged_for(&created)));
     assert_eq!(after["refused_calls"], 0);
 }
+
+#[tokio::test]
+async fn data_held_by_a_namespace_that_expires_is_given_back() {
+    let mut settings = Settings::for_tests();
+    settings.namespace_ttl = std::time::Duration::from_secs(600);
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    let empty = memory(&app).await;
+    let created = post(&app, "/__ns/idle/__doublure/wcs/users", wcs_user(1, 100)).await;
+    let held = memory(&app).await;
+    let registry = app.state.namespaces();
+
+    registry.clock().advance(TimeDelta::seconds(601));
+    assert_eq!(registry.sweep(), ["idle"]);
+
+    assert_eq!(held["data_bytes"].as_u64(), Some(charged_for(&created)));
+    assert_eq!(memory(&app).await, empty);
+}
+
+#[tokio::test]
+async fn a_reload_gives_back_the_data_its_namespace_held_and_charges_the_seed_to_no_one() {
+    let app = TestApp::new();
+    let empty = memory(&app).await;
+    let created = post(&app, "/__doublure/wcs/users", wcs_user(1, 100)).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+
+    let reloaded = post_empty(&app, "/__doublure/reload").await;
+
+    assert_eq!(reloaded.status, StatusCode::OK);
+    assert_eq!(memory(&app).await, empty);
+}
