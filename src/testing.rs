@@ -63,6 +63,10 @@ pub mod boundary {
 }
 
 #[cfg(feature = "cli")]
+pub mod budget {
+    pub use crate::budget::{dataset_charge, item_charge};
+}
+
 pub mod cli {
     pub use crate::cli::{Cli, Command, FixturesCommand};
 }

@@ -21,8 +21,8 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
-use super::In;
 use super::error::{AdminError, AdminJson};
+use super::{In, room};
 use crate::logora::model::{LogoraData, USERS_FILE};
 use crate::namespace::Namespace;
 use crate::store::{FixtureFiles, Problems};
@@ -99,11 +99,14 @@ fn files_with(exported: Vec<(&'static str, Value)>, file: &str, list: Vec<Value>
 }
 
 /// Applies `change` to the items of `file` and replaces the data of its
-/// API if the result is valid. Returns what `change` returned.
+/// API if the result is valid and `charge` (run last, on what `change`
+/// returned) finds room for it in the memory budget. Returns what
+/// `change` returned.
 pub(super) fn change<R>(
     ns: &Namespace,
     file: &str,
     change: impl FnOnce(&mut Vec<Value>) -> Result<R, AdminError>,
+    charge: impl FnOnce(&R) -> Result<(), AdminError>,
 ) -> Result<R, AdminError> {
     if file.starts_with("logora/") {
         // Logora's users, which generated data makes a million long, stay
@@ -113,6 +116,7 @@ pub(super) fn change<R>(
             let mut list = array_of(exported.clone(), file);
             let result = change(&mut list)?;
             let next = data.with_settings_of(&files_with(exported, file, list))?;
+            charge(&result)?;
             Ok((next, result))
         })
     } else {
@@ -128,6 +132,7 @@ pub(super) fn change<R>(
             let next =
                 WcsData::load_keeping_items(&files_with(exported, file, list), data, &mut problems);
             problems.into_result(())?;
+            charge(&result)?;
             Ok((next, result))
         })
     }
@@ -270,15 +275,22 @@ pub async fn create(
         return super::wcs_forms::create(&state, &id, item, taken)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
-    change(&state, file, |list| {
-        if find(list, key, &id).is_some() {
-            return Err(AdminError::Conflict(format!(
-                "{api}/{name} already has an item with {key} {id}"
-            )));
-        }
-        list.push(item);
-        Ok(())
-    })?;
+    let kept = room::item_key(file, &id);
+    let charged = item.clone();
+    change(
+        &state,
+        file,
+        |list| {
+            if find(list, key, &id).is_some() {
+                return Err(AdminError::Conflict(format!(
+                    "{api}/{name} already has an item with {key} {id}"
+                )));
+            }
+            list.push(item);
+            Ok(())
+        },
+        |()| room::charge_item(&state, None, &kept, &charged),
+    )?;
     read(In(state), Path((api, name, id)))
         .await
         .map(|item| (StatusCode::CREATED, item))
@@ -314,18 +326,26 @@ async fn update(
         };
         return super::wcs_forms::update(&state, &id, change).map(Json);
     }
-    let new_id = change(&state, file, |list| {
-        let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
-        let item = updated(&list[index], fields, key, merge);
-        let new_id = id_of(&item, key).unwrap_or_else(|| id.clone());
-        if new_id != id && find(list, key, &new_id).is_some() {
-            return Err(AdminError::Conflict(format!(
-                "{api}/{name} already has an item with {key} {new_id}"
-            )));
-        }
-        list[index] = item;
-        Ok(new_id)
-    })?;
+    let (new_id, _) = change(
+        &state,
+        file,
+        |list| {
+            let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
+            let item = updated(&list[index], fields, key, merge);
+            let new_id = id_of(&item, key).unwrap_or_else(|| id.clone());
+            if new_id != id && find(list, key, &new_id).is_some() {
+                return Err(AdminError::Conflict(format!(
+                    "{api}/{name} already has an item with {key} {new_id}"
+                )));
+            }
+            list[index] = item.clone();
+            Ok((new_id, item))
+        },
+        |(new_id, item)| {
+            let from = room::item_key(file, &id);
+            room::charge_item(&state, Some(&from), &room::item_key(file, new_id), item)
+        },
+    )?;
     read(In(state), Path((api, name, new_id))).await
 }
 
@@ -376,11 +396,17 @@ pub async fn remove(
         super::wcs_forms::remove(&state, &id, |_| true, || not_found(&api, &name, key, &id))?;
         return Ok(StatusCode::NO_CONTENT);
     }
-    change(&state, file, |list| {
-        let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
-        list.remove(index);
-        Ok(())
-    })?;
+    change(
+        &state,
+        file,
+        |list| {
+            let index = find(list, key, &id).ok_or_else(|| not_found(&api, &name, key, &id))?;
+            list.remove(index);
+            Ok(())
+        },
+        |()| Ok(()),
+    )?;
+    state.charges.forget(&room::item_key(file, &id));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -390,7 +416,7 @@ pub async fn remove(
 mod users {
     use serde_json::{Map, Value};
 
-    use super::{AdminError, not_found, updated};
+    use super::{AdminError, not_found, room, updated};
     use crate::logora::model::{LogoraData, USERS_FILE, User};
     use crate::namespace::Namespace;
     use crate::store::{ItemRef, Problems, fixtures::parse_item};
@@ -454,6 +480,7 @@ mod users {
                 .slot_of_id(id.parse().unwrap_or_default())
                 .map(|s| user_in(&next, s))
                 .unwrap_or(Value::Null);
+            room::charge_item(ns, None, &room::item_key(USERS_FILE, id), &shown)?;
             Ok((next, shown))
         })
     }
@@ -480,6 +507,13 @@ mod users {
             let mut next = data.clone();
             next.put_user(Some(s), user, &at)?;
             let shown = user_in(&next, s);
+            let from = room::item_key(USERS_FILE, id);
+            room::charge_item(
+                ns,
+                Some(&from),
+                &room::item_key(USERS_FILE, &new_id),
+                &shown,
+            )?;
             Ok((next, axum::Json(shown)))
         })
     }
@@ -489,7 +523,9 @@ mod users {
             let s = slot(data, api, name, id)?;
             let mut next = data.clone();
             next.remove_slot(s);
-            Ok((next, ()))
-        })
+            Ok::<_, AdminError>((next, ()))
+        })?;
+        ns.charges.forget(&room::item_key(USERS_FILE, id));
+        Ok(())
     }
 }

@@ -35,10 +35,17 @@ pub async fn mint(
     In(state): In,
     AdminJson(request): AdminJson<MintRequest>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
-    match state
+    let charged = super::room::charge_token(
+        &state,
+        request.client_id.len() + request.scope.as_ref().map_or(0, String::len),
+    )?;
+    let minted = state
         .logora
-        .mint(&request.client_id, request.scope.as_deref())
-    {
+        .mint(&request.client_id, request.scope.as_deref());
+    if minted.is_err() {
+        state.charges.forget(&charged);
+    }
+    match minted {
         Ok(body) => Ok((StatusCode::CREATED, Json(body))),
         Err(LogoraError::OAuth {
             code: "invalid_client",

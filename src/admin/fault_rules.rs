@@ -5,8 +5,8 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::In;
 use super::error::{AdminError, AdminJson};
+use super::{In, room};
 use crate::traffic::faults;
 
 #[utoipa::path(get, path = "/__doublure/faults", tag = "faults", responses((status = 200, description = "`{faults: [Rule]}` in firing order", body = Object)))]
@@ -19,13 +19,28 @@ pub(super) async fn add_fault(
     In(state): In,
     AdminJson(spec): AdminJson<faults::FaultRule>,
 ) -> Result<(StatusCode, Json<faults::Rule>), AdminError> {
-    let rule = state.faults.add(spec).map_err(AdminError::BadRequest)?;
-    Ok((StatusCode::CREATED, Json(rule)))
+    // A rule that would be refused is refused as invalid, whatever room
+    // is left; a valid one is charged before it is kept, under a place of
+    // its own until it has its id.
+    spec.validate().map_err(AdminError::BadRequest)?;
+    let pending = format!("pending {}", state.charges.next());
+    room::charge_item(&state, None, &pending, &spec)?;
+    match state.faults.add(spec) {
+        Ok(rule) => {
+            state.charges.rename(&pending, &room::fault_key(rule.id));
+            Ok((StatusCode::CREATED, Json(rule)))
+        }
+        Err(problem) => {
+            state.charges.forget(&pending);
+            Err(AdminError::BadRequest(problem))
+        }
+    }
 }
 
 #[utoipa::path(delete, path = "/__doublure/faults", tag = "faults", responses((status = 204, description = "Every rule removed")))]
 pub(super) async fn clear_faults(In(state): In) -> StatusCode {
     state.faults.clear();
+    state.charges.forget_all(room::FAULTS);
     StatusCode::NO_CONTENT
 }
 
@@ -37,6 +52,7 @@ pub(super) async fn remove_fault(
     let not_found = || AdminError::NotFound(format!("no fault rule {id}"));
     let number: u64 = id.parse().map_err(|_| not_found())?;
     if state.faults.remove(number) {
+        state.charges.forget(&room::fault_key(number));
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found())

@@ -25,6 +25,7 @@ mod clock;
 mod fault_rules;
 mod memory;
 mod requests;
+mod room;
 mod state;
 mod tls;
 mod token;

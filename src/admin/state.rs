@@ -125,6 +125,7 @@ pub(super) async fn put_state(
     // other calls meanwhile. Each file is kept as the text it came as: no
     // tree of a million users' values is built, the loader reads items
     // from the text.
+    let body_len = body.len();
     let data = tokio::task::spawn_blocking(move || -> Result<Data, AdminError> {
         type Files = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
         let Json(files) = Json::<Files>::from_bytes(&body)?;
@@ -148,6 +149,11 @@ pub(super) async fn put_state(
         ));
         AdminError::Invalid(problems)
     })??;
+    // What the state replaces is given back as it is charged: the body's
+    // length is the JSON of what is kept, its items each cost their own
+    // allocations beside it.
+    let items = data.logora.user_count() + data.wcs.users.len() + data.wcs.forms.len();
+    super::room::charge_dataset(&ns, body_len, items)?;
     ns.replace_data(data);
     Ok(Json(json!({"status": "replaced"})))
 }

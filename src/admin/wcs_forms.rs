@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::collections::id_of;
 use super::error::AdminError;
+use super::room;
 use crate::namespace::Namespace;
 use crate::store::{ItemRef, Problems, fixtures::parse_item};
 use crate::wcs::model::{Form, WcsData};
@@ -74,6 +75,7 @@ pub fn create(
         let shown = value(&form);
         let mut next = data.clone();
         next.set_form(next.forms.len(), form);
+        room::charge_item(ns, None, &room::item_key(FILE, id), &shown)?;
         Ok((next, shown))
     })
 }
@@ -115,6 +117,8 @@ where
         let shown = value(&form);
         let mut next = data.clone();
         next.set_form(at, form);
+        let from = room::item_key(FILE, id);
+        room::charge_item(ns, Some(&from), &room::item_key(FILE, &new_id), &shown)?;
         Ok((next, shown))
     })
 }
@@ -132,6 +136,8 @@ pub fn remove(
         };
         let mut next = data.clone();
         next.remove_form(at);
-        Ok((next, ()))
-    })
+        Ok::<_, AdminError>((next, ()))
+    })?;
+    ns.charges.forget(&room::item_key(FILE, id));
+    Ok(())
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::collections::{id_of, not_found, updated};
 use super::error::AdminError;
+use super::room;
 use crate::namespace::Namespace;
 use crate::store::{ItemRef, Problems, fixtures::parse_item};
 use crate::wcs::model::{USERS_FILE, User, WcsData};
@@ -72,6 +73,7 @@ pub fn create(
         let shown = value(&user);
         let mut next = data.clone();
         next.set_user(next.users.len(), user);
+        room::charge_item(ns, None, &room::item_key(USERS_FILE, id), &shown)?;
         Ok((next, shown))
     })
 }
@@ -118,6 +120,13 @@ pub fn update(
         let shown = value(&user);
         let mut next = data.clone();
         next.set_user(at, user);
+        let from = room::item_key(USERS_FILE, id);
+        room::charge_item(
+            ns,
+            Some(&from),
+            &room::item_key(USERS_FILE, &new_id),
+            &shown,
+        )?;
         Ok((next, shown))
     })
 }
@@ -128,6 +137,8 @@ pub fn remove(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<(), Adm
         forms_losing(data, data.users[at].id)?;
         let mut next = data.clone();
         next.remove_user(at);
-        Ok((next, ()))
-    })
+        Ok::<_, AdminError>((next, ()))
+    })?;
+    ns.charges.forget(&room::item_key(USERS_FILE, id));
+    Ok(())
 }

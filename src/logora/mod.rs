@@ -28,7 +28,7 @@ mod state;
 mod verified;
 
 pub use router::router;
-pub use runtime::Revocation;
+pub use runtime::{RECENT_TOKENS, Revocation};
 pub use state::Logora;
 
 // Shared with the handlers of `users`.

@@ -15,7 +15,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::budget::MemoryBudget;
+use crate::budget::{DataCharges, MemoryBudget};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::data::{Data, Seed};
@@ -116,6 +116,9 @@ pub struct Inner {
     pub wcs: Wcs,
     pub journal: Arc<Journal>,
     pub faults: Arc<Faults>,
+    /// What the control plane made it keep beyond the seed, charged to the
+    /// memory budget and given back when it resets or is dropped.
+    pub charges: DataCharges,
     /// When it was made, by the registry's clock.
     pub created: DateTime<Utc>,
     /// When it was last asked anything, in microseconds since the epoch by
@@ -197,6 +200,7 @@ impl Namespace {
             ),
             journal,
             faults: Arc::new(Faults::new(settings.fault_seed)),
+            charges: DataCharges::new(Arc::clone(&ground.budget)),
             clock,
             ground,
             created: now,
@@ -226,9 +230,10 @@ impl Namespace {
         self.clock.reset();
         self.journal.clear();
         self.faults.clear();
+        self.charges.clear();
     }
 
-    /// Replaces all data (state import).
+    /// Replaces all data (state import), once the caller has charged it.
     pub fn replace_data(&self, data: Data) {
         self.logora.data.replace(Arc::new(data.logora));
         self.wcs.data.replace(Arc::new(data.wcs));
@@ -241,6 +246,8 @@ impl Namespace {
         self.logora.data.replace(Arc::clone(&seed.logora));
         self.wcs.data.replace(Arc::clone(&seed.wcs));
         self.ground.set_seed(seed);
+        // The seed is not what traffic grew: it is charged to no one.
+        self.charges.clear();
     }
 
     /// All data, as it is now.

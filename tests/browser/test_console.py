@@ -3,6 +3,7 @@ token: each of its promises, one test each, plus keyboard use,
 labels and the screenshots in docs/console/."""
 
 import json
+import re
 
 import pytest
 
@@ -331,6 +332,8 @@ def test_the_namespaces_panel_shows_the_memory_budget_and_its_use(console, doubl
     console.wait_for(lambda: "256.0 MiB used" in console.by_id("memory").text)
     assert "of 64 streams" in console.by_id("memory").text
     assert "0 calls refused with 503" in console.by_id("memory").text
+    # The data control-plane calls added, every namespace together.
+    assert re.search(r"data \d+\.\d MiB", console.by_id("memory").text)
 
 
 def test_a_namespace_dropped_ends_its_consoles_stream_and_says_why(browser, doublure):

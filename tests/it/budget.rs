@@ -5,11 +5,12 @@
 use axum::http::StatusCode;
 use chrono::TimeDelta;
 use doublure::testing::AppState;
+use doublure::testing::budget::{dataset_charge, item_charge};
 use doublure::testing::config::Settings;
 use serde_json::{Value, json};
 
 use crate::common::TestApp;
-use crate::common::control::{assert_error, delete};
+use crate::common::control::{assert_error, delete, patch, post, post_empty, put};
 use crate::common::logora::token_at;
 
 /// A Logora call whose path makes a journal entry of some 4 KiB.
@@ -242,6 +243,7 @@ async fn the_memory_route_says_the_budget_and_each_use_and_is_documented() {
             "stream_bytes": 0,
             "streams": 0,
             "cache_bytes": 0,
+            "data_bytes": 0,
             "max_streams": 64,
             "refused_calls": 0,
             "refusals_not_journaled": 0,
@@ -378,4 +380,288 @@ async fn a_stream_the_budget_has_no_room_for_gets_a_503_with_retry_after() {
          retry later",
     );
     assert_eq!(refused.header("retry-after"), "1");
+}
+
+/// A w.c.s. user to create, numbered `n`, with `pad` bytes of address.
+fn wcs_user(n: u64, pad: usize) -> Value {
+    json!({
+        "id": 1000 + n,
+        "name": format!("Padded {n}"),
+        "email": format!("padded{n}@example.net"),
+        "name_identifiers": [format!("{n:032x}")],
+        "fields": {"address": "a".repeat(pad)},
+    })
+}
+
+/// What creating `answer`'s item charged: its JSON, as stored and shown.
+fn charged_for(answer: &crate::common::TestResponse) -> u64 {
+    item_charge(answer.body.len()) as u64
+}
+
+#[tokio::test]
+async fn a_data_write_past_the_budget_gets_a_503_with_retry_after_and_changes_nothing() {
+    // Arrange: room for a few users of some 2 KiB each, and nothing else.
+    let app = TestApp::with_state(AppState::for_tests_with(Settings {
+        memory_budget: 64 << 10,
+        ..Settings::for_tests()
+    }));
+    let mut created = 0;
+    let refused = loop {
+        let answer = post(
+            &app,
+            "/__ns/full/__doublure/wcs/users",
+            wcs_user(created, 2000),
+        )
+        .await;
+        if answer.status != StatusCode::CREATED {
+            break answer;
+        }
+        created += 1;
+        assert!(created < 100, "the budget never refused");
+    };
+    let before = memory(&app).await;
+    let seed_user = app.get("/__ns/full/__doublure/wcs/users/1").await.json();
+    let state = app.get("/__ns/full/__doublure/state").await.json();
+
+    // Act
+    let patched = patch(
+        &app,
+        "/__ns/full/__doublure/wcs/users/1",
+        json!({"name": "x".repeat(20_000)}),
+    )
+    .await;
+    let rule = post(
+        &app,
+        "/__ns/full/__doublure/faults",
+        json!({"path": "/api/", "status": 500, "client_id": "p".repeat(20_000)}),
+    )
+    .await;
+    let imported = put(&app, "/__ns/full/__doublure/state", state.clone()).await;
+
+    // Assert
+    let limit = 64 << 10;
+    assert_error(
+        &refused,
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!(
+            "the memory budget is spent (--memory-budget {limit} bytes, every namespace \
+             together) and no journal can give enough back: no room for the item \
+             wcs/users.json {}; nothing was changed; retry later",
+            1000 + created
+        ),
+    );
+    assert_eq!(refused.header("retry-after"), "1");
+    assert_eq!(patched.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(patched.header("retry-after"), "1");
+    assert_eq!(
+        rule.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        rule.text()
+    );
+    assert_error(
+        &imported,
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!(
+            "the memory budget is spent (--memory-budget {limit} bytes, every namespace \
+             together) and no journal can give enough back: no room for an imported state; \
+             nothing was changed; retry later"
+        ),
+    );
+    assert_eq!(
+        app.get("/__ns/full/__doublure/state").await.json(),
+        state,
+        "the refused import changed nothing"
+    );
+    assert!((3..=30).contains(&created), "{created} users fit");
+    let missing = app
+        .get(&format!(
+            "/__ns/full/__doublure/wcs/users/{}",
+            1000 + created
+        ))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/__ns/full/__doublure/wcs/users/1").await.json(),
+        seed_user,
+        "the refused PATCH changed nothing"
+    );
+    assert_eq!(
+        app.get("/__ns/full/__doublure/faults").await.json(),
+        json!({"faults": []})
+    );
+    let after = memory(&app).await;
+    assert_eq!(after["data_bytes"], before["data_bytes"]);
+    assert_eq!(after["used_bytes"], before["used_bytes"]);
+    assert_eq!(after["refused_calls"], 4);
+}
+
+#[tokio::test]
+async fn data_is_charged_when_kept_and_given_back_on_delete_reset_state_import_and_namespace_drop()
+{
+    let app = TestApp::new();
+    let empty = memory(&app).await;
+    let ns = "/__ns/kept/__doublure";
+
+    // A created user is charged its JSON and the nodes its change copies;
+    // a delete gives it back.
+    let created = post(&app, &format!("{ns}/wcs/users"), wcs_user(1, 100)).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let one = memory(&app).await;
+    assert_eq!(one["data_bytes"].as_u64(), Some(charged_for(&created)));
+    assert_eq!(
+        one["used_bytes"].as_u64().unwrap() - empty["used_bytes"].as_u64().unwrap(),
+        charged_for(&created)
+    );
+    assert_eq!(
+        delete(&app, &format!("{ns}/wcs/users/1001")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(memory(&app).await, empty, "given back on delete");
+
+    // A replaced user is charged the difference.
+    post(&app, &format!("{ns}/wcs/users"), wcs_user(2, 100)).await;
+    let bigger = patch(
+        &app,
+        &format!("{ns}/wcs/users/1002"),
+        json!({"fields": {"address": "b".repeat(1000)}}),
+    )
+    .await;
+    assert_eq!(bigger.status, StatusCode::OK);
+    assert_eq!(
+        memory(&app).await["data_bytes"].as_u64(),
+        Some(charged_for(&bigger))
+    );
+
+    // A reset gives everything back, fault rules and tokens included.
+    let rule = post(&app, &format!("{ns}/faults"), json!({"status": 500})).await;
+    assert_eq!(rule.status, StatusCode::CREATED);
+    let minted = post(
+        &app,
+        &format!("{ns}/logora/tokens"),
+        json!({"client_id": "API_KEY"}),
+    )
+    .await;
+    assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.text());
+    assert!(memory(&app).await["data_bytes"].as_u64() > Some(charged_for(&bigger)));
+    assert_eq!(
+        post_empty(&app, &format!("{ns}/reset")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(memory(&app).await, empty, "given back on reset");
+
+    // A state import is charged as a whole, what it replaces given back.
+    post(&app, &format!("{ns}/wcs/users"), wcs_user(3, 100)).await;
+    let state = app.get(&format!("{ns}/state")).await;
+    let imported = put(&app, &format!("{ns}/state"), state.json()).await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text());
+    let whole = serde_json::to_vec(&state.json()).unwrap().len();
+    let items = ["logora/users.json", "wcs/users.json", "wcs/forms.json"]
+        .iter()
+        .map(|file| state.json()[file].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        memory(&app).await["data_bytes"].as_u64(),
+        Some(dataset_charge(whole, items) as u64)
+    );
+    assert_eq!(
+        post_empty(&app, &format!("{ns}/reset")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        memory(&app).await,
+        empty,
+        "given back on reset after an import"
+    );
+
+    // A dropped namespace gives back all it held.
+    post(&app, &format!("{ns}/wcs/users"), wcs_user(4, 100)).await;
+    post(&app, &format!("{ns}/faults"), json!({"status": 500})).await;
+    assert_ne!(memory(&app).await, empty);
+    delete(&app, "/__doublure/namespaces/kept").await;
+    assert_eq!(memory(&app).await, empty, "given back with the namespace");
+}
+
+#[tokio::test]
+async fn fault_rules_are_charged_and_given_back_one_by_one_or_all_at_once() {
+    let app = TestApp::new();
+    let empty = memory(&app).await;
+
+    let first = post(&app, "/__doublure/faults", json!({"status": 500})).await;
+    post(&app, "/__doublure/faults", json!({"status": 502})).await;
+    let two = memory(&app).await["data_bytes"].as_u64().unwrap();
+    let id = first.json()["id"].as_u64().unwrap();
+    delete(&app, &format!("/__doublure/faults/{id}")).await;
+    let one = memory(&app).await["data_bytes"].as_u64().unwrap();
+    delete(&app, "/__doublure/faults").await;
+
+    assert!(two > one && one > 0, "{two} then {one}");
+    assert_eq!(memory(&app).await, empty);
+}
+
+#[tokio::test]
+async fn a_data_write_that_fits_once_journals_give_back_their_oldest_entries_succeeds() {
+    // Arrange: a namespace's journal fills the budget.
+    let app = TestApp::with_state(AppState::for_tests_with(Settings {
+        memory_budget: 200 << 10,
+        ..Settings::for_tests()
+    }));
+    for n in 0..100 {
+        app.get(&heavy("/__ns/flood", n)).await;
+    }
+    let before = memory(&app).await;
+
+    // Act
+    let created = post(
+        &app,
+        "/__ns/arranged/__doublure/wcs/users",
+        wcs_user(1, 40_000),
+    )
+    .await;
+
+    // Assert
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let after = memory(&app).await;
+    let journals = |usage: &Value| usage["journal_bytes"].as_u64().unwrap();
+    let budget = 200 << 10;
+    assert!(
+        journals(&before) + charged_for(&created) > budget,
+        "the budget had no room before: {before}"
+    );
+    assert!(
+        journals(&after) < journals(&before),
+        "{before} then {after}"
+    );
+    assert_eq!(after["data_bytes"].as_u64(), Some(charged_for(&created)));
+    assert_eq!(after["refused_calls"], 0);
+}
+
+#[tokio::test]
+async fn data_held_by_a_namespace_that_expires_is_given_back() {
+    let mut settings = Settings::for_tests();
+    settings.namespace_ttl = std::time::Duration::from_secs(600);
+    let app = TestApp::with_state(AppState::for_tests_with(settings));
+    let empty = memory(&app).await;
+    let created = post(&app, "/__ns/idle/__doublure/wcs/users", wcs_user(1, 100)).await;
+    let held = memory(&app).await;
+    let registry = app.state.namespaces();
+
+    registry.clock().advance(TimeDelta::seconds(601));
+    assert_eq!(registry.sweep(), ["idle"]);
+
+    assert_eq!(held["data_bytes"].as_u64(), Some(charged_for(&created)));
+    assert_eq!(memory(&app).await, empty);
+}
+
+#[tokio::test]
+async fn a_reload_gives_back_the_data_its_namespace_held_and_charges_the_seed_to_no_one() {
+    let app = TestApp::new();
+    let empty = memory(&app).await;
+    let created = post(&app, "/__doublure/wcs/users", wcs_user(1, 100)).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+
+    let reloaded = post_empty(&app, "/__doublure/reload").await;
+
+    assert_eq!(reloaded.status, StatusCode::OK);
+    assert_eq!(memory(&app).await, empty);
 }

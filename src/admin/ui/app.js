@@ -48,7 +48,7 @@ async function memory() {
   try {
     const m = await call('GET', '/__doublure/memory', undefined, {top: true});
     $('memory').textContent = `${mib(m.used_bytes)} of ${mib(m.budget_bytes)} used: journals ${mib(m.journal_bytes)}, `
-      + `nonces ${mib(m.nonce_bytes)}, caches ${mib(m.cache_bytes)}, ${m.streams} of ${m.max_streams} streams (${mib(m.stream_bytes)}); `
+      + `nonces ${mib(m.nonce_bytes)}, caches ${mib(m.cache_bytes)}, data ${mib(m.data_bytes)}, ${m.streams} of ${m.max_streams} streams (${mib(m.stream_bytes)}); `
       + `${m.refused_calls} calls refused with 503`;
   } catch (error) {
     if (error.status !== 404) throw error;

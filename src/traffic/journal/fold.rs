@@ -128,6 +128,29 @@ impl RefusalLog {
     }
 }
 
+impl RefusalLog {
+    /// Logs a control-plane change refused for the memory budget (`what`
+    /// says what it would have kept), folded with identical ones within
+    /// the second, as refused API calls are.
+    pub fn data_refused(&self, what: &str) {
+        let repeats = self.calls.lock().unwrap_or_else(|e| e.into_inner()).see(
+            format!("control-plane change refused: {what}"),
+            Instant::now(),
+        );
+        let before = match repeats {
+            Repeats::Repeated => return,
+            Repeats::New { before } => before,
+        };
+        if let Some((n, last)) = before {
+            tracing::info!("…and {} more like this: {last}", thousands(n));
+        }
+        tracing::info!(
+            status = 503,
+            "control-plane change refused: the memory budget has no room for {what}"
+        );
+    }
+}
+
 /// `text`, cut to 200 characters with an ellipsis when longer.
 fn shorten(text: &str) -> String {
     match text.char_indices().nth(200) {
