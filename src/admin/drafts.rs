@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::In;
-use super::collections::{id_of, object};
+use super::collections::item::{id_of, object};
+use super::collections::wcs_forms;
 use super::error::{AdminError, AdminJson};
-use super::wcs_forms;
 use crate::namespace::Namespace;
 use crate::wcs::model::Form;
 

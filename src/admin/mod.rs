@@ -29,8 +29,6 @@ mod room;
 mod state;
 mod tls;
 mod token;
-mod wcs_forms;
-mod wcs_users;
 
 pub use token::{require_admin_token, token_given};
 

@@ -25,11 +25,11 @@
 //! [`DoublureContainer`] is dropped, also when a test panics.
 
 mod container;
-mod image;
+mod doublure_image;
 mod remote;
 
 pub use container::DoublureContainer;
-pub use image::DoublureImage;
+pub use doublure_image::DoublureImage;
 pub use remote::Remote;
 
 /// The `testcontainers` crate this module is built on, for its runner,

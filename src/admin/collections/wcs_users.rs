@@ -9,9 +9,9 @@
 
 use serde_json::{Map, Value};
 
-use super::collections::{id_of, not_found, updated};
-use super::error::AdminError;
-use super::room;
+use super::item::{id_of, not_found, updated};
+use crate::admin::error::AdminError;
+use crate::admin::room;
 use crate::namespace::Namespace;
 use crate::store::{ItemRef, Problems, fixtures::parse_item};
 use crate::wcs::model::{USERS_FILE, User, WcsData};

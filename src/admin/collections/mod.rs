@@ -16,10 +16,15 @@
 //! collection reloads the small collections and keeps the users and forms
 //! shared, checking them against it.
 
+pub(super) mod item;
+mod logora_users;
+pub(super) mod wcs_forms;
+mod wcs_users;
+
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::error::{AdminError, AdminJson};
 use super::{In, room};
@@ -27,6 +32,7 @@ use crate::logora::model::{LogoraData, USERS_FILE};
 use crate::namespace::Namespace;
 use crate::store::{FixtureFiles, Problems};
 use crate::wcs::model::{USERS_FILE as WCS_USERS_FILE, WcsData};
+use item::{find, id_of, not_found, object, updated};
 
 /// The forms' fixture file, changed one form at a time (`wcs_forms`).
 const WCS_FORMS_FILE: &str = "wcs/forms.json";
@@ -51,15 +57,6 @@ fn collection(api: &str, name: &str) -> Result<(&'static str, &'static str), Adm
                 .join(", ")
         ))
     })
-}
-
-/// An item's id as text, as it appears in a URL.
-pub(super) fn id_of(item: &Value, key: &str) -> Option<String> {
-    match item.get(key)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// The items of `file` in the fixture format.
@@ -138,56 +135,6 @@ pub(super) fn change<R>(
     }
 }
 
-/// `current` with `fields` merged in (PATCH) or replaced by them (PUT,
-/// keeping the id the URL names when the body leaves it out).
-pub(super) fn updated(
-    current: &Value,
-    fields: Map<String, Value>,
-    key: &str,
-    merge: bool,
-) -> Value {
-    let item = if merge {
-        let mut item = match current.clone() {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        item.extend(fields);
-        item
-    } else {
-        let mut replacement = fields;
-        if !replacement.contains_key(key) {
-            replacement.insert(key.to_owned(), current[key].clone());
-        }
-        replacement
-    };
-    Value::Object(item)
-}
-
-pub(super) fn find(list: &[Value], key: &str, id: &str) -> Option<usize> {
-    list.iter()
-        .position(|item| id_of(item, key).as_deref() == Some(id))
-}
-
-pub(super) fn not_found(api: &str, name: &str, key: &str, id: &str) -> AdminError {
-    AdminError::NotFound(format!("no item with {key} {id} in {api}/{name}"))
-}
-
-pub(super) fn object(body: Value) -> Result<Map<String, Value>, AdminError> {
-    match body {
-        Value::Object(map) => Ok(map),
-        other => Err(AdminError::BadRequest(format!(
-            "expected a JSON object, got {}",
-            match other {
-                Value::Array(_) => "an array",
-                Value::String(_) => "a string",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "a boolean",
-                _ => "null",
-            }
-        ))),
-    }
-}
-
 /// Lists a collection.
 #[utoipa::path(get, path = "/__doublure/{api}/{collection}", tag = "collections",
     params(("api" = String, Path, description = "`logora` or `wcs`"), ("collection" = String, Path, description = "e.g. `users`, `clients`, `forms`")),
@@ -231,13 +178,13 @@ pub async fn read(
 ) -> Result<Json<Value>, AdminError> {
     let (file, key) = collection(&api, &name)?;
     if file == USERS_FILE {
-        return users::read(&state, &api, &name, &id).map(Json);
+        return logora_users::read(&state, &api, &name, &id).map(Json);
     }
     if file == WCS_USERS_FILE {
-        return super::wcs_users::read(&state, &api, &name, &id).map(Json);
+        return wcs_users::read(&state, &api, &name, &id).map(Json);
     }
     if file == WCS_FORMS_FILE {
-        return super::wcs_forms::read(&state, &id, |_| true)
+        return wcs_forms::read(&state, &id, |_| true)
             .map(Json)
             .ok_or_else(|| not_found(&api, &name, key, &id));
     }
@@ -262,17 +209,17 @@ pub async fn create(
     let id = id_of(&item, key)
         .ok_or_else(|| AdminError::BadRequest(format!("the item needs its {key}")))?;
     if file == USERS_FILE {
-        return users::create(&state, &api, &name, &id, item)
+        return logora_users::create(&state, &api, &name, &id, item)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     if file == WCS_USERS_FILE {
-        return super::wcs_users::create(&state, &api, &name, &id, item)
+        return wcs_users::create(&state, &api, &name, &id, item)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     if file == WCS_FORMS_FILE {
         let taken =
             || AdminError::Conflict(format!("{api}/{name} already has an item with {key} {id}"));
-        return super::wcs_forms::create(&state, &id, item, taken)
+        return wcs_forms::create(&state, &id, item, taken)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     let kept = room::item_key(file, &id);
@@ -308,13 +255,13 @@ async fn update(
     let (file, key) = collection(&api, &name)?;
     let fields = object(body)?;
     if file == USERS_FILE {
-        return users::update(&state, &api, &name, &id, fields, merge);
+        return logora_users::update(&state, &api, &name, &id, fields, merge);
     }
     if file == WCS_USERS_FILE {
-        return super::wcs_users::update(&state, &api, &name, &id, fields, merge).map(Json);
+        return wcs_users::update(&state, &api, &name, &id, fields, merge).map(Json);
     }
     if file == WCS_FORMS_FILE {
-        let change = super::wcs_forms::Change {
+        let change = wcs_forms::Change {
             wanted: |_: &crate::wcs::model::Form| true,
             edit: |current: Value| Ok(updated(&current, fields, key, merge)),
             missing: || not_found(&api, &name, key, &id),
@@ -324,7 +271,7 @@ async fn update(
                 ))
             },
         };
-        return super::wcs_forms::update(&state, &id, change).map(Json);
+        return wcs_forms::update(&state, &id, change).map(Json);
     }
     let (new_id, _) = change(
         &state,
@@ -385,15 +332,15 @@ pub async fn remove(
 ) -> Result<StatusCode, AdminError> {
     let (file, key) = collection(&api, &name)?;
     if file == USERS_FILE {
-        users::remove(&state, &api, &name, &id)?;
+        logora_users::remove(&state, &api, &name, &id)?;
         return Ok(StatusCode::NO_CONTENT);
     }
     if file == WCS_USERS_FILE {
-        super::wcs_users::remove(&state, &api, &name, &id)?;
+        wcs_users::remove(&state, &api, &name, &id)?;
         return Ok(StatusCode::NO_CONTENT);
     }
     if file == WCS_FORMS_FILE {
-        super::wcs_forms::remove(&state, &id, |_| true, || not_found(&api, &name, key, &id))?;
+        wcs_forms::remove(&state, &id, |_| true, || not_found(&api, &name, key, &id))?;
         return Ok(StatusCode::NO_CONTENT);
     }
     change(
@@ -408,124 +355,4 @@ pub async fn remove(
     )?;
     state.charges.forget(&room::item_key(file, &id));
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Logora users, the collection generated data makes a million long, are
-/// changed one user at a time on the typed data (same checks, same
-/// messages) instead of through a reload of everything.
-mod users {
-    use serde_json::{Map, Value};
-
-    use super::{AdminError, not_found, room, updated};
-    use crate::logora::model::{LogoraData, USERS_FILE, User};
-    use crate::namespace::Namespace;
-    use crate::store::{ItemRef, Problems, fixtures::parse_item};
-
-    fn at(slot: u32, id: &str) -> ItemRef {
-        ItemRef {
-            file: format!("state/{USERS_FILE}"),
-            number: slot as usize + 1,
-            id: Some(id.to_owned()),
-        }
-    }
-
-    fn invalid(problem: crate::store::Problem) -> AdminError {
-        AdminError::Invalid(Problems(vec![problem]))
-    }
-
-    /// The slot of user `id`; a URL's `021` finds user 21, as ids are
-    /// numbers here.
-    fn slot(data: &LogoraData, api: &str, name: &str, id: &str) -> Result<u32, AdminError> {
-        id.parse::<u64>()
-            .ok()
-            .and_then(|n| data.slot_of_id(n))
-            .ok_or_else(|| not_found(api, name, "id", id))
-    }
-
-    fn value(user: &User) -> Value {
-        serde_json::to_value(user).unwrap_or(Value::Null)
-    }
-
-    fn user_in(data: &LogoraData, slot: u32) -> Value {
-        data.record(slot)
-            .map(|r| value(&r.user()))
-            .unwrap_or(Value::Null)
-    }
-
-    pub fn read(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<Value, AdminError> {
-        ns.logora.data.read(|data| {
-            let s = slot(data, api, name, id)?;
-            Ok(user_in(data, s))
-        })
-    }
-
-    pub fn create(
-        ns: &Namespace,
-        api: &str,
-        name: &str,
-        id: &str,
-        item: Value,
-    ) -> Result<Value, AdminError> {
-        ns.logora.data.update(|data| {
-            if slot(data, api, name, id).is_ok() {
-                return Err(AdminError::Conflict(format!(
-                    "{api}/{name} already has an item with id {id}"
-                )));
-            }
-            let at = at(data.user_count() as u32, id);
-            let user: User = parse_item(&item, &at).map_err(invalid)?;
-            let mut next = data.clone();
-            next.put_user(None, user, &at)?;
-            let shown = next
-                .slot_of_id(id.parse().unwrap_or_default())
-                .map(|s| user_in(&next, s))
-                .unwrap_or(Value::Null);
-            room::charge_item(ns, None, &room::item_key(USERS_FILE, id), &shown)?;
-            Ok((next, shown))
-        })
-    }
-
-    pub fn update(
-        ns: &Namespace,
-        api: &str,
-        name: &str,
-        id: &str,
-        fields: Map<String, Value>,
-        merge: bool,
-    ) -> Result<axum::Json<Value>, AdminError> {
-        ns.logora.data.update(|data| {
-            let s = slot(data, api, name, id)?;
-            let item = updated(&user_in(data, s), fields, "id", merge);
-            let new_id = super::id_of(&item, "id").unwrap_or_else(|| id.to_owned());
-            if new_id != id && slot(data, api, name, &new_id).is_ok() {
-                return Err(AdminError::Conflict(format!(
-                    "{api}/{name} already has an item with id {new_id}"
-                )));
-            }
-            let at = at(s, &new_id);
-            let user: User = parse_item(&item, &at).map_err(invalid)?;
-            let mut next = data.clone();
-            next.put_user(Some(s), user, &at)?;
-            let shown = user_in(&next, s);
-            let from = room::item_key(USERS_FILE, id);
-            room::charge_item(
-                ns,
-                Some(&from),
-                &room::item_key(USERS_FILE, &new_id),
-                &shown,
-            )?;
-            Ok((next, axum::Json(shown)))
-        })
-    }
-
-    pub fn remove(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<(), AdminError> {
-        ns.logora.data.update(|data| {
-            let s = slot(data, api, name, id)?;
-            let mut next = data.clone();
-            next.remove_slot(s);
-            Ok::<_, AdminError>((next, ()))
-        })?;
-        ns.charges.forget(&room::item_key(USERS_FILE, id));
-        Ok(())
-    }
 }

@@ -7,9 +7,9 @@
 
 use serde_json::Value;
 
-use super::collections::id_of;
-use super::error::AdminError;
-use super::room;
+use super::item::id_of;
+use crate::admin::error::AdminError;
+use crate::admin::room;
 use crate::namespace::Namespace;
 use crate::store::{ItemRef, Problems, fixtures::parse_item};
 use crate::wcs::model::{Form, WcsData};
