@@ -17,11 +17,15 @@
 //! that finds no room simply does not keep its answer. No source dictates the figures: they are ours, and
 //! `docs/reliability.md` lists them.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde::Serialize;
+
+mod data;
+
+pub use data::{DataCharges, NoRoom, dataset_charge, item_charge};
 
 /// What a charge is for, counted apart so that the control plane can say
 /// where the memory went.
@@ -380,187 +384,6 @@ impl Drop for StreamPermit {
     }
 }
 
-/// How many bytes of memory one byte of an item's JSON takes once kept,
-/// beside [`DATA_COPIED_NODES`]: the typed item, whose strings are their
-/// own allocations, rounded up by the allocator. Measured on the release
-/// build (RSS, with mimalloc, after the allocator had settled): w.c.s.
-/// users created in a namespace took about 1 byte per byte of JSON plus
-/// 1.6 KiB each (1,839 bytes for 257 bytes of JSON, 2,748 for 1,157);
-/// twice the JSON leaves room for the rendered answers the APIs cache.
-pub const DATA_FACTOR: usize = 2;
-
-/// What one kept item costs beside its JSON: what structural sharing
-/// copies for its change (imbl's 64-wide vector chunks and hash-map nodes
-/// on the path to it, in each of the indexes it appears in) and its own
-/// allocations. Measured as the RSS that first PATCHes of users of 50,000
-/// generated ones add to a namespace: 1.8 KiB each when every fourth
-/// change falls in a chunk already copied, 3.3 KiB (w.c.s., 177 bytes of
-/// JSON) and 4.6 KiB (Logora, 654 bytes) when each falls in a chunk of
-/// its own, the worst case; json times [`DATA_FACTOR`] plus this covers
-/// both. An overestimate when changes are close together.
-pub const DATA_COPIED_NODES: usize = 4 << 10;
-
-/// What each item of an imported state costs beside its JSON (its own
-/// allocations and its place in the indexes, built compact from the
-/// start). Measured as above: a state of 10 MB of JSON in 60,081 items
-/// (20,000 generated w.c.s. users, their forms, the Logora users) took
-/// 59.5 MiB in a namespace, about its JSON plus 0.85 KiB an item; json
-/// times [`DATA_FACTOR`] plus this charges 78 MiB for it.
-pub const DATASET_ITEM: usize = 1 << 10;
-
-/// What a namespace is charged for keeping one item whose JSON is
-/// `json_len` bytes long, with the nodes its change copied.
-pub const fn item_charge(json_len: usize) -> usize {
-    json_len
-        .saturating_mul(DATA_FACTOR)
-        .saturating_add(DATA_COPIED_NODES)
-}
-
-/// What a namespace is charged for a whole dataset whose JSON is
-/// `json_len` bytes long, in `items` items (`PUT /__doublure/state`):
-/// nothing of it is shared with the seed.
-pub const fn dataset_charge(json_len: usize, items: usize) -> usize {
-    json_len
-        .saturating_mul(DATA_FACTOR)
-        .saturating_add(items.saturating_mul(DATASET_ITEM))
-}
-
-/// The budget had no room for data, even after the journals gave back
-/// what they could.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NoRoom;
-
-/// What one namespace's data holds beyond the seed it shares, charged to
-/// the budget ([`Kind::Data`]) item by item, under keys the control plane
-/// names (`wcs/users.json 21`, `fault 3`): a replaced item is charged the
-/// difference, a removed one gives its charge back, and a reset, a reload
-/// or an imported state gives everything back. Dropped with its
-/// namespace, it gives back whatever is still charged, so that no way of
-/// dropping a namespace can leak or release twice.
-#[derive(Debug)]
-pub struct DataCharges {
-    budget: Arc<MemoryBudget>,
-    held: Mutex<HashMap<String, usize>>,
-    /// Numbers keys that have none of their own (a fault rule before its
-    /// id, a token among the last minted).
-    sequence: AtomicU64,
-}
-
-impl DataCharges {
-    pub fn new(budget: Arc<MemoryBudget>) -> Self {
-        Self {
-            budget,
-            held: Mutex::new(HashMap::new()),
-            sequence: AtomicU64::new(0),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
-        self.held.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A number not given before, for keys that have none of their own.
-    pub fn next(&self) -> u64 {
-        self.sequence.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Charges `bytes` more, taking them from the largest journals when
-    /// the budget is short of them.
-    fn charge(&self, bytes: usize) -> Result<(), NoRoom> {
-        if bytes == 0
-            || self.budget.try_charge(Kind::Data, bytes)
-            || (self.budget.reclaim(bytes) && self.budget.try_charge(Kind::Data, bytes))
-        {
-            Ok(())
-        } else {
-            Err(NoRoom)
-        }
-    }
-
-    /// Makes what `key` is charged `bytes`, taking over the charge of
-    /// `from` when given (an item whose id changes): only the difference
-    /// is charged, before the caller keeps anything, or given back.
-    /// `Err` when the budget has no room for it; nothing is charged then.
-    pub fn set(&self, from: Option<&str>, key: &str, bytes: usize) -> Result<(), NoRoom> {
-        let mut held = self.lock();
-        let before = held.get(from.unwrap_or(key)).copied().unwrap_or(0);
-        if bytes > before {
-            self.charge(bytes - before)?;
-        } else {
-            self.budget.release(Kind::Data, before - bytes);
-        }
-        if let Some(from) = from.filter(|&f| f != key) {
-            held.remove(from);
-        }
-        held.insert(key.to_owned(), bytes);
-        Ok(())
-    }
-
-    /// Moves what `from` was charged to `to` (a fault rule once it has its
-    /// id).
-    pub fn rename(&self, from: &str, to: &str) {
-        let mut held = self.lock();
-        if let Some(bytes) = held.remove(from) {
-            *held.entry(to.to_owned()).or_insert(0) += bytes;
-        }
-    }
-
-    /// Gives back what `key` was charged.
-    pub fn forget(&self, key: &str) {
-        if let Some(bytes) = self.lock().remove(key) {
-            self.budget.release(Kind::Data, bytes);
-        }
-    }
-
-    /// Gives back what every key starting with `prefix` was charged.
-    pub fn forget_all(&self, prefix: &str) {
-        let mut held = self.lock();
-        let mut freed = 0;
-        held.retain(|key, bytes| {
-            let keep = !key.starts_with(prefix);
-            if !keep {
-                freed += *bytes;
-            }
-            keep
-        });
-        self.budget.release(Kind::Data, freed);
-    }
-
-    /// Makes `bytes` the whole charge, under `key` alone (an imported
-    /// state replaces everything): the difference is charged first.
-    pub fn set_whole(&self, key: &str, bytes: usize) -> Result<(), NoRoom> {
-        let mut held = self.lock();
-        let before: usize = held.values().sum();
-        if bytes > before {
-            self.charge(bytes - before)?;
-        } else {
-            self.budget.release(Kind::Data, before - bytes);
-        }
-        held.clear();
-        held.insert(key.to_owned(), bytes);
-        Ok(())
-    }
-
-    /// Gives everything back (back to the seed).
-    pub fn clear(&self) {
-        let freed: usize = self.lock().drain().map(|(_, bytes)| bytes).sum();
-        self.budget.release(Kind::Data, freed);
-    }
-
-    /// Bytes charged now.
-    pub fn bytes(&self) -> usize {
-        self.lock().values().sum()
-    }
-}
-
-impl Drop for DataCharges {
-    fn drop(&mut self) {
-        let held = self.held.get_mut().unwrap_or_else(|e| e.into_inner());
-        let freed: usize = held.drain().map(|(_, bytes)| bytes).sum();
-        self.budget.release(Kind::Data, freed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -696,47 +519,6 @@ mod tests {
     }
 
     #[test]
-    fn an_item_is_charged_its_json_times_the_factor_plus_the_nodes_its_change_copies() {
-        assert_eq!(item_charge(0), DATA_COPIED_NODES);
-        assert_eq!(item_charge(300), 300 * DATA_FACTOR + DATA_COPIED_NODES);
-        assert_eq!(
-            dataset_charge(1000, 3),
-            1000 * DATA_FACTOR + 3 * DATASET_ITEM
-        );
-        assert_eq!(item_charge(usize::MAX), usize::MAX);
-    }
-
-    #[test]
-    fn a_replaced_item_is_charged_the_difference_and_a_forgotten_one_gives_its_charge_back() {
-        let budget = Arc::new(MemoryBudget::new(1000, 1));
-        let charges = DataCharges::new(Arc::clone(&budget));
-        charges.set(None, "a", 300).unwrap();
-        charges.set(None, "a", 500).unwrap();
-        assert_eq!(budget.usage().data_bytes, 500);
-        charges.set(None, "a", 100).unwrap();
-        assert_eq!(budget.usage().data_bytes, 100);
-        charges.set(Some("a"), "b", 200).unwrap();
-        assert_eq!((charges.bytes(), budget.used()), (200, 200));
-        charges.forget("a");
-        assert_eq!(budget.used(), 200, "a was taken over by b");
-        charges.forget("b");
-        assert_eq!(budget.used(), 0);
-    }
-
-    #[test]
-    fn data_that_does_not_fit_is_refused_and_charges_nothing() {
-        let budget = Arc::new(MemoryBudget::new(1000, 1));
-        let charges = DataCharges::new(Arc::clone(&budget));
-        charges.set(None, "a", 900).unwrap();
-        assert_eq!(charges.set(None, "b", 200), Err(NoRoom));
-        assert_eq!(charges.set(None, "a", 1001), Err(NoRoom));
-        assert_eq!(charges.set_whole("state", 1001), Err(NoRoom));
-        assert_eq!((charges.bytes(), budget.used()), (900, 900));
-        charges.set_whole("state", 1000).unwrap();
-        assert_eq!((charges.bytes(), budget.used()), (1000, 1000));
-    }
-
-    #[test]
     fn data_takes_its_room_from_the_journals_before_it_is_refused() {
         let budget = Arc::new(MemoryBudget::new(6400, 1));
         let journal = Held::new(&budget, 6000, 100);
@@ -744,26 +526,6 @@ mod tests {
         charges.set(None, "a", 1000).unwrap();
         assert_eq!(journal.bytes(), 5300);
         assert_eq!(budget.usage().data_bytes, 1000);
-    }
-
-    #[test]
-    fn cleared_or_dropped_charges_give_everything_back_once() {
-        let budget = Arc::new(MemoryBudget::new(1000, 1));
-        let charges = DataCharges::new(Arc::clone(&budget));
-        charges.set(None, "fault 1", 10).unwrap();
-        charges.set(None, "fault 2", 20).unwrap();
-        charges.set(None, "wcs 1", 40).unwrap();
-        charges.rename("fault 2", "fault 3");
-        charges.forget("fault 2");
-        assert_eq!(budget.used(), 70, "fault 2 is now fault 3");
-        charges.forget_all("fault ");
-        assert_eq!(budget.used(), 40);
-        charges.clear();
-        charges.clear();
-        assert_eq!(budget.used(), 0);
-        charges.set(None, "wcs 1", 40).unwrap();
-        drop(charges);
-        assert_eq!(budget.usage(), MemoryBudget::new(1000, 1).usage());
     }
 
     #[test]
