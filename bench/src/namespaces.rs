@@ -4,7 +4,7 @@
 //! `bench/run`, which puts the figures in docs/performance.md.
 //!
 //! Run with:
-//! `cargo run --release --example namespaces -- [--users N] [--count K]`
+//! `cargo run --release --features bench --bin bench-namespaces -- [--users N] [--count K]`
 //! It prints one JSON object.
 
 use std::time::{Duration, Instant};
@@ -20,8 +20,7 @@ use serde_json::json;
 use tower::ServiceExt;
 
 /// The binary's allocator (src/main.rs): memory is measured as it serves.
-/// It comes with the `cli` feature, as the binary does.
-#[cfg(feature = "cli")]
+/// The `bench` feature brings the `cli` feature, and with it mimalloc.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,7 +6,7 @@
 //! JSON, for the instruction counts of the token).
 //!
 //! Run with:
-//! `cargo run --release --example baseline -- 127.0.0.1:9090 body.json headers.txt [post.json post-headers.txt] [--tls TLS_ADDR CERT KEY]`
+//! `cargo run --release --features bench --bin bench-baseline -- 127.0.0.1:9090 body.json headers.txt [post.json post-headers.txt] [--tls TLS_ADDR CERT KEY]`
 //! where the headers files hold `name: value` lines. `--tls` with its
 //! three arguments (an address, PEM files) also serves the same answers over
 //! HTTPS on `TLS_ADDR`, with the TLS doublure's `--tls` uses (rustls with
