@@ -182,11 +182,28 @@ impl Logora {
     /// or blank: the default `public`). Returns the `/oauth/token` success
     /// body.
     pub fn mint(&self, client_id: &str, scope: Option<&str>) -> Result<Value, LogoraError> {
-        let client = self
-            .data
-            .read(|data| data.client(client_id).cloned())
-            .ok_or_else(LogoraError::invalid_client)?;
-        let issued = self.mint_for(&client, scope).map_err(|(e, _)| e)?;
+        self.mint_admitted(client_id, scope, |e| e, || Ok(()))
+    }
+
+    /// [`Logora::mint`] once the client and scope are checked (a refusal
+    /// made an error by `refused`) and `admit` accepted the token (the
+    /// control plane charges it there): an error of `admit` mints nothing.
+    pub fn mint_admitted<E>(
+        &self,
+        client_id: &str,
+        scope: Option<&str>,
+        refused: impl FnOnce(LogoraError) -> E,
+        admit: impl FnOnce() -> Result<(), E>,
+    ) -> Result<Value, E> {
+        let Some(client) = self.data.read(|data| data.client(client_id).cloned()) else {
+            return Err(refused(LogoraError::invalid_client()));
+        };
+        let bits = match self.scope_for(&client, scope) {
+            Ok(bits) => bits,
+            Err((e, _)) => return Err(refused(e)),
+        };
+        admit()?;
+        let issued = self.issue(&client, bits);
         Ok(serde_json::to_value(&issued).unwrap_or(Value::Null))
     }
 
@@ -195,6 +212,12 @@ impl Logora {
         client: &Client,
         scope: Option<&str>,
     ) -> Result<Issued, (LogoraError, String)> {
+        let bits = self.scope_for(client, scope)?;
+        Ok(self.issue(client, bits))
+    }
+
+    /// The scope bits `scope` asks of `client`, or its refusal.
+    fn scope_for(&self, client: &Client, scope: Option<&str>) -> Result<u8, (LogoraError, String)> {
         let allowed = scope_bits(&client.scopes).unwrap_or(0);
         let bits = match scope.filter(|s| !s.trim().is_empty()) {
             // Doorkeeper's default scope, limited to the client's own.
@@ -229,6 +252,12 @@ impl Logora {
                 Ok(bits) => bits,
             },
         };
+        Ok(bits)
+    }
+
+    /// A token of `client` with scope `bits`, remembered among the last
+    /// minted.
+    fn issue(&self, client: &Client, bits: u8) -> Issued {
         let lifetime = client
             .token_lifetime
             .unwrap_or(self.settings.logora_token_lifetime);
@@ -260,13 +289,13 @@ impl Logora {
             created_at,
             expires_at: created_at + i64::from(lifetime),
         });
-        Ok(Issued {
+        Issued {
             access_token,
             token_type: "Bearer",
             expires_in: lifetime,
             scope,
             created_at,
-        })
+        }
     }
 
     /// Tokens minted recently (the last [`RECENT_TOKENS`](super::RECENT_TOKENS)) that still work:
