@@ -14,7 +14,7 @@ use super::runtime::{Minted, Revocation, Runtime};
 use super::token;
 use super::token::{Binding, TokenInfo};
 use super::verified::{Stamp, Verified};
-use crate::budget::Reclaim;
+use crate::budget::{DataCharges, Reclaim};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
@@ -44,6 +44,9 @@ pub struct Inner {
     /// The namespace's identity that tokens are bound to; `None` at the
     /// root.
     realm: Option<Box<[u8]>>,
+    /// What the control plane charged for the namespace's data: a user
+    /// deleted here gives back what its creation or change there charged.
+    charges: Arc<DataCharges>,
 }
 
 /// A spent budget empties the caches too: they are an optimization, and
@@ -79,6 +82,7 @@ impl Logora {
         base_url: String,
         realm: Option<Box<[u8]>>,
         budget: Arc<crate::budget::MemoryBudget>,
+        charges: Arc<DataCharges>,
     ) -> Self {
         let inner = Arc::new(Inner {
             data: Cell::new(data),
@@ -90,6 +94,7 @@ impl Logora {
             users_url: format!("{base_url}/api/v1/users"),
             base_url,
             realm,
+            charges,
         });
         budget.enlist(Arc::downgrade(&inner) as std::sync::Weak<dyn Reclaim>);
         Self(inner)
@@ -97,6 +102,21 @@ impl Logora {
 
     /// The Doorkeeper profile of application `id`: its own, else
     /// `--doorkeeper`'s.
+    /// Deletes user `uid` of application `app`, giving back what the
+    /// control plane charged for it, under the data's lock (a user of the
+    /// same id made again meanwhile keeps its own charge). Returns the
+    /// user's id, `None` when there is no such user.
+    pub(super) fn delete_user(&self, app: u64, uid: &str) -> Option<u64> {
+        self.data.write(|data| {
+            let id = data.delete(app, uid)?;
+            self.charges.forget(&crate::budget::item_key(
+                super::model::USERS_FILE,
+                &id.to_string(),
+            ));
+            Some(id)
+        })
+    }
+
     pub(super) fn doorkeeper(&self, id: u64) -> crate::config::Doorkeeper {
         self.data
             .read(|d| {

@@ -118,7 +118,7 @@ pub struct Inner {
     pub faults: Arc<Faults>,
     /// What the control plane made it keep beyond the seed, charged to the
     /// memory budget and given back when it resets or is dropped.
-    pub charges: DataCharges,
+    pub charges: Arc<DataCharges>,
     /// When it was made, by the registry's clock.
     pub created: DateTime<Utc>,
     /// When it was last asked anything, in microseconds since the epoch by
@@ -180,6 +180,7 @@ impl Namespace {
         ground
             .budget
             .enlist(Arc::downgrade(&journal) as std::sync::Weak<dyn crate::budget::Reclaim>);
+        let charges = Arc::new(DataCharges::new(Arc::clone(&ground.budget)));
         Self(Arc::new(Inner {
             name: name.map(str::to_owned),
             logora: Logora::new(
@@ -189,6 +190,7 @@ impl Namespace {
                 base_url.clone(),
                 realm,
                 Arc::clone(&ground.budget),
+                Arc::clone(&charges),
             ),
             wcs: Wcs::new(
                 Arc::clone(&seed.wcs),
@@ -200,7 +202,7 @@ impl Namespace {
             ),
             journal,
             faults: Arc::new(Faults::new(settings.fault_seed)),
-            charges: DataCharges::new(Arc::clone(&ground.budget)),
+            charges,
             clock,
             ground,
             created: now,
