@@ -62,11 +62,11 @@ pub mod boundary {
     pub use crate::boundary::API_BODY_LIMIT;
 }
 
-#[cfg(feature = "cli")]
 pub mod budget {
     pub use crate::budget::{dataset_charge, item_charge};
 }
 
+#[cfg(feature = "cli")]
 pub mod cli {
     pub use crate::cli::{Cli, Command, FixturesCommand};
 }

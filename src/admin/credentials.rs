@@ -35,30 +35,32 @@ pub async fn mint(
     In(state): In,
     AdminJson(request): AdminJson<MintRequest>,
 ) -> Result<(StatusCode, Json<Value>), AdminError> {
-    let charged = super::room::charge_token(
-        &state,
-        request.client_id.len() + request.scope.as_ref().map_or(0, String::len),
+    // The client and scope are checked first: a token that would be
+    // refused gets its 404 or 400 whatever room is left.
+    let asked = request.client_id.len() + request.scope.as_ref().map_or(0, String::len);
+    let minted = state.logora.mint_admitted(
+        &request.client_id,
+        request.scope.as_deref(),
+        |refusal| refused(&request.client_id, refusal),
+        || super::room::charge_token(&state, asked),
     )?;
-    let minted = state
-        .logora
-        .mint(&request.client_id, request.scope.as_deref());
-    if minted.is_err() {
-        state.charges.forget(&charged);
-    }
-    match minted {
-        Ok(body) => Ok((StatusCode::CREATED, Json(body))),
-        Err(LogoraError::OAuth {
+    Ok((StatusCode::CREATED, Json(minted)))
+}
+
+/// The control plane's answer to a token `/oauth/token` would refuse.
+fn refused(client_id: &str, refusal: LogoraError) -> AdminError {
+    match refusal {
+        LogoraError::OAuth {
             code: "invalid_client",
             description,
             ..
-        }) => Err(AdminError::NotFound(format!(
-            "no client {:?} in logora/clients.json ({description})",
-            request.client_id
-        ))),
-        Err(LogoraError::OAuth {
+        } => AdminError::NotFound(format!(
+            "no client {client_id:?} in logora/clients.json ({description})"
+        )),
+        LogoraError::OAuth {
             code, description, ..
-        }) => Err(AdminError::BadRequest(format!("{code}: {description}"))),
-        Err(other) => Err(AdminError::BadRequest(format!("{other:?}"))),
+        } => AdminError::BadRequest(format!("{code}: {description}")),
+        other => AdminError::BadRequest(format!("{other:?}")),
     }
 }
 

@@ -20,27 +20,23 @@ pub(super) async fn add_fault(
     AdminJson(spec): AdminJson<faults::FaultRule>,
 ) -> Result<(StatusCode, Json<faults::Rule>), AdminError> {
     // A rule that would be refused is refused as invalid, whatever room
-    // is left; a valid one is charged before it is kept, under a place of
-    // its own until it has its id.
-    spec.validate().map_err(AdminError::BadRequest)?;
-    let pending = format!("pending {}", state.charges.next());
-    room::charge_item(&state, None, &pending, &spec)?;
-    match state.faults.add(spec) {
-        Ok(rule) => {
-            state.charges.rename(&pending, &room::fault_key(rule.id));
-            Ok((StatusCode::CREATED, Json(rule)))
-        }
-        Err(problem) => {
-            state.charges.forget(&pending);
-            Err(AdminError::BadRequest(problem))
-        }
-    }
+    // is left; a valid one is charged under its id before it is kept,
+    // under the rules' lock, so that a removal or a reset sees rule and
+    // charge together.
+    let kept = room::json_len(&spec);
+    let rule = state
+        .faults
+        .add_admitted(spec, AdminError::BadRequest, |id| {
+            room::charge_rule(&state, id, kept)
+        })?;
+    Ok((StatusCode::CREATED, Json(rule)))
 }
 
 #[utoipa::path(delete, path = "/__doublure/faults", tag = "faults", responses((status = 204, description = "Every rule removed")))]
 pub(super) async fn clear_faults(In(state): In) -> StatusCode {
-    state.faults.clear();
-    state.charges.forget_all(room::FAULTS);
+    state
+        .faults
+        .clear_then(|| state.charges.forget_all(room::FAULTS));
     StatusCode::NO_CONTENT
 }
 

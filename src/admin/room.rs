@@ -30,24 +30,18 @@ pub fn json_len(value: &impl Serialize) -> usize {
         }
     }
     let mut count = Count(0);
+    // Only a value that cannot be written as JSON fails (a map with keys
+    // that are not strings), and the values measured here are what the
+    // control plane serializes for its answers and exports anyway: they
+    // are all plain JSON, so 0 never undercounts a kept value. Were one to
+    // fail, its charge would still be the nodes its change copies.
     match serde_json::to_writer(&mut count, value) {
         Ok(()) => count.0,
         Err(_) => 0,
     }
 }
 
-/// The key an item of fixture file `file` is charged under.
-pub fn item_key(file: &str, id: &str) -> String {
-    format!("{file} {id}")
-}
-
-/// The key a fault rule is charged under.
-pub fn fault_key(id: u64) -> String {
-    format!("fault {id}")
-}
-
-/// The prefix of every fault rule's key.
-pub const FAULTS: &str = "fault ";
+pub use crate::budget::{FAULTS, fault_key, item_key};
 
 /// The refusal of a change the budget has no room for: counted with the
 /// budget's refused calls and logged (folded) as refused calls are.
@@ -77,6 +71,14 @@ pub fn charge_item(
         .map_err(|NoRoom| refused(ns, &format!("the item {key}")))
 }
 
+/// Charges `ns` for keeping fault rule `id`, whose JSON is `json_len`
+/// bytes long.
+pub fn charge_rule(ns: &Namespace, id: u64, json_len: usize) -> Result<(), AdminError> {
+    ns.charges
+        .set(None, &fault_key(id), item_charge(json_len))
+        .map_err(|NoRoom| refused(ns, "a fault rule"))
+}
+
 /// Charges `ns` for a whole dataset of `json_len` bytes of JSON in `items`
 /// items, which replaces everything charged before.
 pub fn charge_dataset(ns: &Namespace, json_len: usize, items: usize) -> Result<(), AdminError> {
@@ -87,15 +89,16 @@ pub fn charge_dataset(ns: &Namespace, json_len: usize, items: usize) -> Result<(
 
 /// Charges `ns` for a token about to be minted for a client and scope of
 /// `asked` bytes together, under the key of its place among the last
-/// tokens minted (a place taken again takes over its charge). Returns the
-/// key, to forget when no token was minted.
-pub fn charge_token(ns: &Namespace, asked: usize) -> Result<String, AdminError> {
+/// tokens minted (a place taken again takes over its charge).
+pub fn charge_token(ns: &Namespace, asked: usize) -> Result<(), AdminError> {
     let place = ns.charges.next() % crate::logora::RECENT_TOKENS as u64;
-    let key = format!("token {place}");
     ns.charges
-        .set(None, &key, dataset_charge(asked.saturating_add(MINTED), 1))
-        .map_err(|NoRoom| refused(ns, "a minted token"))?;
-    Ok(key)
+        .set(
+            None,
+            &crate::budget::token_key(place),
+            dataset_charge(asked.saturating_add(MINTED), 1),
+        )
+        .map_err(|NoRoom| refused(ns, "a minted token"))
 }
 
 #[cfg(test)]

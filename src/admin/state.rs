@@ -153,8 +153,7 @@ pub(super) async fn put_state(
     // length is the JSON of what is kept, its items each cost their own
     // allocations beside it.
     let items = data.logora.user_count() + data.wcs.users.len() + data.wcs.forms.len();
-    super::room::charge_dataset(&ns, body_len, items)?;
-    ns.replace_data(data);
+    ns.replace_data(data, || super::room::charge_dataset(&ns, body_len, items))?;
     Ok(Json(json!({"status": "replaced"})))
 }
 

@@ -55,6 +55,35 @@ pub const fn dataset_charge(json_len: usize, items: usize) -> usize {
         .saturating_add(items.saturating_mul(DATASET_ITEM))
 }
 
+/// The prefix of every fault rule's key.
+pub const FAULTS: &str = "fault ";
+
+/// The prefix of every minted token's key.
+pub const TOKENS: &str = "token ";
+
+/// The key an item of fixture file `file` is charged under: `id` is the
+/// id as the data keeps it, never as a URL spells it (`021` finds Logora
+/// user 21, whose key says `21`).
+pub fn item_key(file: &str, id: &str) -> String {
+    format!("{file} {id}")
+}
+
+/// The key a fault rule is charged under.
+pub fn fault_key(id: u64) -> String {
+    format!("{FAULTS}{id}")
+}
+
+/// The key of a minted token's place among the last tokens minted.
+pub fn token_key(place: u64) -> String {
+    format!("{TOKENS}{place}")
+}
+
+/// Whether `key` is one of the data's (an item or an imported state),
+/// which an imported state or a reload replaces.
+fn is_data(key: &str) -> bool {
+    !key.starts_with(FAULTS) && !key.starts_with(TOKENS)
+}
+
 /// The budget had no room for data, even after the journals gave back
 /// what they could.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,31 +137,25 @@ impl DataCharges {
     }
 
     /// Makes what `key` is charged `bytes`, taking over the charge of
-    /// `from` when given (an item whose id changes): only the difference
-    /// is charged, before the caller keeps anything, or given back.
-    /// `Err` when the budget has no room for it; nothing is charged then.
+    /// `from` when given (an item whose id changes), and of anything `key`
+    /// already held: only the difference is charged, before the caller
+    /// keeps anything, or given back. `Err` when the budget has no room
+    /// for it; nothing is charged then.
     pub fn set(&self, from: Option<&str>, key: &str, bytes: usize) -> Result<(), NoRoom> {
         let mut held = self.lock();
-        let before = held.get(from.unwrap_or(key)).copied().unwrap_or(0);
+        let from = from.filter(|&f| f != key);
+        let before = held.get(key).copied().unwrap_or(0)
+            + from.and_then(|f| held.get(f)).copied().unwrap_or(0);
         if bytes > before {
             self.charge(bytes - before)?;
         } else {
             self.budget.release(Kind::Data, before - bytes);
         }
-        if let Some(from) = from.filter(|&f| f != key) {
+        if let Some(from) = from {
             held.remove(from);
         }
         held.insert(key.to_owned(), bytes);
         Ok(())
-    }
-
-    /// Moves what `from` was charged to `to` (a fault rule once it has its
-    /// id).
-    pub fn rename(&self, from: &str, to: &str) {
-        let mut held = self.lock();
-        if let Some(bytes) = held.remove(from) {
-            *held.entry(to.to_owned()).or_insert(0) += bytes;
-        }
     }
 
     /// Gives back what `key` was charged.
@@ -144,10 +167,20 @@ impl DataCharges {
 
     /// Gives back what every key starting with `prefix` was charged.
     pub fn forget_all(&self, prefix: &str) {
+        self.forget_where(|key| key.starts_with(prefix));
+    }
+
+    /// Gives back what every key but those starting with one of `kept`
+    /// was charged.
+    pub fn forget_all_but(&self, kept: &[&str]) {
+        self.forget_where(|key| !kept.iter().any(|prefix| key.starts_with(prefix)));
+    }
+
+    fn forget_where(&self, gone: impl Fn(&str) -> bool) {
         let mut held = self.lock();
         let mut freed = 0;
         held.retain(|key, bytes| {
-            let keep = !key.starts_with(prefix);
+            let keep = !gone(key);
             if !keep {
                 freed += *bytes;
             }
@@ -156,25 +189,36 @@ impl DataCharges {
         self.budget.release(Kind::Data, freed);
     }
 
-    /// Makes `bytes` the whole charge, under `key` alone (an imported
-    /// state replaces everything): the difference is charged first.
+    /// Gives back what the data held (items and imported states), not the
+    /// fault rules and minted tokens, which a reload and an imported state
+    /// keep.
+    pub fn forget_data(&self) {
+        self.forget_all_but(&[FAULTS, TOKENS]);
+    }
+
+    /// Makes `bytes` the whole charge of the data, under `key` alone (an
+    /// imported state replaces every item; fault rules and minted tokens
+    /// stay, charged as they were): the difference is charged first.
     pub fn set_whole(&self, key: &str, bytes: usize) -> Result<(), NoRoom> {
         let mut held = self.lock();
-        let before: usize = held.values().sum();
+        let before: usize = held
+            .iter()
+            .filter(|(key, _)| is_data(key))
+            .map(|(_, bytes)| bytes)
+            .sum();
         if bytes > before {
             self.charge(bytes - before)?;
         } else {
             self.budget.release(Kind::Data, before - bytes);
         }
-        held.clear();
+        held.retain(|key, _| !is_data(key));
         held.insert(key.to_owned(), bytes);
         Ok(())
     }
 
     /// Gives everything back (back to the seed).
     pub fn clear(&self) {
-        let freed: usize = self.lock().drain().map(|(_, bytes)| bytes).sum();
-        self.budget.release(Kind::Data, freed);
+        self.forget_all_but(&[]);
     }
 
     /// Bytes charged now.
@@ -224,6 +268,37 @@ mod tests {
     }
 
     #[test]
+    fn an_id_changed_onto_a_key_already_held_gives_back_what_that_key_held() {
+        let budget = Arc::new(MemoryBudget::new(1000, 1));
+        let charges = DataCharges::new(Arc::clone(&budget));
+        charges.set(None, "a", 300).unwrap();
+        charges.set(None, "b", 200).unwrap();
+        charges.set(Some("a"), "b", 100).unwrap();
+        assert_eq!((charges.bytes(), budget.used()), (100, 100));
+        charges.set(Some("c"), "b", 150).unwrap();
+        assert_eq!((charges.bytes(), budget.used()), (150, 150));
+    }
+
+    #[test]
+    fn an_imported_state_and_a_reload_keep_the_charges_of_fault_rules_and_tokens() {
+        let budget = Arc::new(MemoryBudget::new(1000, 1));
+        let charges = DataCharges::new(Arc::clone(&budget));
+        charges.set(None, &fault_key(1), 10).unwrap();
+        charges.set(None, &token_key(0), 20).unwrap();
+        charges
+            .set(None, &item_key("wcs/users.json", "1"), 40)
+            .unwrap();
+        charges.set_whole("state", 100).unwrap();
+        assert_eq!((charges.bytes(), budget.used()), (130, 130));
+        charges.set_whole("state", 50).unwrap();
+        assert_eq!((charges.bytes(), budget.used()), (80, 80));
+        charges.forget_data();
+        assert_eq!((charges.bytes(), budget.used()), (30, 30));
+        charges.forget_all_but(&[FAULTS]);
+        assert_eq!((charges.bytes(), budget.used()), (10, 10));
+    }
+
+    #[test]
     fn data_that_does_not_fit_is_refused_and_charges_nothing() {
         let budget = Arc::new(MemoryBudget::new(1000, 1));
         let charges = DataCharges::new(Arc::clone(&budget));
@@ -243,9 +318,6 @@ mod tests {
         charges.set(None, "fault 1", 10).unwrap();
         charges.set(None, "fault 2", 20).unwrap();
         charges.set(None, "wcs 1", 40).unwrap();
-        charges.rename("fault 2", "fault 3");
-        charges.forget("fault 2");
-        assert_eq!(budget.used(), 70, "fault 2 is now fault 3");
         charges.forget_all("fault ");
         assert_eq!(budget.used(), 40);
         charges.clear();

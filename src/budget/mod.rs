@@ -25,7 +25,9 @@ use serde::Serialize;
 
 mod data;
 
-pub use data::{DataCharges, NoRoom, dataset_charge, item_charge};
+pub use data::{
+    DataCharges, FAULTS, NoRoom, dataset_charge, fault_key, item_charge, item_key, token_key,
+};
 
 /// What a charge is for, counted apart so that the control plane can say
 /// where the memory went.

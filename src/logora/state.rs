@@ -14,7 +14,7 @@ use super::runtime::{Minted, Revocation, Runtime};
 use super::token;
 use super::token::{Binding, TokenInfo};
 use super::verified::{Stamp, Verified};
-use crate::budget::Reclaim;
+use crate::budget::{DataCharges, Reclaim};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
@@ -44,6 +44,9 @@ pub struct Inner {
     /// The namespace's identity that tokens are bound to; `None` at the
     /// root.
     realm: Option<Box<[u8]>>,
+    /// What the control plane charged for the namespace's data: a user
+    /// deleted here gives back what its creation or change there charged.
+    charges: Arc<DataCharges>,
 }
 
 /// A spent budget empties the caches too: they are an optimization, and
@@ -79,6 +82,7 @@ impl Logora {
         base_url: String,
         realm: Option<Box<[u8]>>,
         budget: Arc<crate::budget::MemoryBudget>,
+        charges: Arc<DataCharges>,
     ) -> Self {
         let inner = Arc::new(Inner {
             data: Cell::new(data),
@@ -90,6 +94,7 @@ impl Logora {
             users_url: format!("{base_url}/api/v1/users"),
             base_url,
             realm,
+            charges,
         });
         budget.enlist(Arc::downgrade(&inner) as std::sync::Weak<dyn Reclaim>);
         Self(inner)
@@ -97,6 +102,21 @@ impl Logora {
 
     /// The Doorkeeper profile of application `id`: its own, else
     /// `--doorkeeper`'s.
+    /// Deletes user `uid` of application `app`, giving back what the
+    /// control plane charged for it, under the data's lock (a user of the
+    /// same id made again meanwhile keeps its own charge). Returns the
+    /// user's id, `None` when there is no such user.
+    pub(super) fn delete_user(&self, app: u64, uid: &str) -> Option<u64> {
+        self.data.write(|data| {
+            let id = data.delete(app, uid)?;
+            self.charges.forget(&crate::budget::item_key(
+                super::model::USERS_FILE,
+                &id.to_string(),
+            ));
+            Some(id)
+        })
+    }
+
     pub(super) fn doorkeeper(&self, id: u64) -> crate::config::Doorkeeper {
         self.data
             .read(|d| {
@@ -182,11 +202,28 @@ impl Logora {
     /// or blank: the default `public`). Returns the `/oauth/token` success
     /// body.
     pub fn mint(&self, client_id: &str, scope: Option<&str>) -> Result<Value, LogoraError> {
-        let client = self
-            .data
-            .read(|data| data.client(client_id).cloned())
-            .ok_or_else(LogoraError::invalid_client)?;
-        let issued = self.mint_for(&client, scope).map_err(|(e, _)| e)?;
+        self.mint_admitted(client_id, scope, |e| e, || Ok(()))
+    }
+
+    /// [`Logora::mint`] once the client and scope are checked (a refusal
+    /// made an error by `refused`) and `admit` accepted the token (the
+    /// control plane charges it there): an error of `admit` mints nothing.
+    pub fn mint_admitted<E>(
+        &self,
+        client_id: &str,
+        scope: Option<&str>,
+        refused: impl FnOnce(LogoraError) -> E,
+        admit: impl FnOnce() -> Result<(), E>,
+    ) -> Result<Value, E> {
+        let Some(client) = self.data.read(|data| data.client(client_id).cloned()) else {
+            return Err(refused(LogoraError::invalid_client()));
+        };
+        let bits = match self.scope_for(&client, scope) {
+            Ok(bits) => bits,
+            Err((e, _)) => return Err(refused(e)),
+        };
+        admit()?;
+        let issued = self.issue(&client, bits);
         Ok(serde_json::to_value(&issued).unwrap_or(Value::Null))
     }
 
@@ -195,6 +232,12 @@ impl Logora {
         client: &Client,
         scope: Option<&str>,
     ) -> Result<Issued, (LogoraError, String)> {
+        let bits = self.scope_for(client, scope)?;
+        Ok(self.issue(client, bits))
+    }
+
+    /// The scope bits `scope` asks of `client`, or its refusal.
+    fn scope_for(&self, client: &Client, scope: Option<&str>) -> Result<u8, (LogoraError, String)> {
         let allowed = scope_bits(&client.scopes).unwrap_or(0);
         let bits = match scope.filter(|s| !s.trim().is_empty()) {
             // Doorkeeper's default scope, limited to the client's own.
@@ -229,6 +272,12 @@ impl Logora {
                 Ok(bits) => bits,
             },
         };
+        Ok(bits)
+    }
+
+    /// A token of `client` with scope `bits`, remembered among the last
+    /// minted.
+    fn issue(&self, client: &Client, bits: u8) -> Issued {
         let lifetime = client
             .token_lifetime
             .unwrap_or(self.settings.logora_token_lifetime);
@@ -260,13 +309,13 @@ impl Logora {
             created_at,
             expires_at: created_at + i64::from(lifetime),
         });
-        Ok(Issued {
+        Issued {
             access_token,
             token_type: "Bearer",
             expires_in: lifetime,
             scope,
             created_at,
-        })
+        }
     }
 
     /// Tokens minted recently (the last [`RECENT_TOKENS`](super::RECENT_TOKENS)) that still work:

@@ -276,7 +276,7 @@ pub async fn anonymize(
         query.as_deref(),
         &headers,
         "anonymized",
-        |d, app, uid| d.anonymize(app, uid),
+        |logora, app, uid| logora.data.write(|d| d.anonymize(app, uid)),
     )
 }
 
@@ -293,7 +293,7 @@ pub async fn delete(
         query.as_deref(),
         &headers,
         "deleted",
-        |d, app, uid| d.delete(app, uid),
+        |logora, app, uid| logora.delete_user(app, uid),
     )
 }
 
@@ -306,7 +306,7 @@ fn change_user<I: std::fmt::Display>(
     query: Option<&str>,
     headers: &HeaderMap,
     done: &str,
-    change: impl FnOnce(&mut LogoraData, u64, &str) -> Option<I>,
+    change: impl FnOnce(&Logora, u64, &str) -> Option<I>,
 ) -> Response {
     let pairs = query_pairs(query);
     let caller = match authorize(logora, headers, &pairs, false) {
@@ -316,7 +316,7 @@ fn change_user<I: std::fmt::Display>(
     if let Err((error, why)) = needs_authentication(logora, &caller) {
         return fail(error, why);
     }
-    match logora.data.write(|d| change(d, caller.application_id, uid)) {
+    match change(logora, caller.application_id, uid) {
         Some(id) => success(format!("user {id} (uid {uid:?}) {done}")),
         None => not_found(uid, &caller),
     }

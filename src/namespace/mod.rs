@@ -118,7 +118,7 @@ pub struct Inner {
     pub faults: Arc<Faults>,
     /// What the control plane made it keep beyond the seed, charged to the
     /// memory budget and given back when it resets or is dropped.
-    pub charges: DataCharges,
+    pub charges: Arc<DataCharges>,
     /// When it was made, by the registry's clock.
     pub created: DateTime<Utc>,
     /// When it was last asked anything, in microseconds since the epoch by
@@ -180,6 +180,7 @@ impl Namespace {
         ground
             .budget
             .enlist(Arc::downgrade(&journal) as std::sync::Weak<dyn crate::budget::Reclaim>);
+        let charges = Arc::new(DataCharges::new(Arc::clone(&ground.budget)));
         Self(Arc::new(Inner {
             name: name.map(str::to_owned),
             logora: Logora::new(
@@ -189,6 +190,7 @@ impl Namespace {
                 base_url.clone(),
                 realm,
                 Arc::clone(&ground.budget),
+                Arc::clone(&charges),
             ),
             wcs: Wcs::new(
                 Arc::clone(&seed.wcs),
@@ -200,7 +202,7 @@ impl Namespace {
             ),
             journal,
             faults: Arc::new(Faults::new(settings.fault_seed)),
-            charges: DataCharges::new(Arc::clone(&ground.budget)),
+            charges,
             clock,
             ground,
             created: now,
@@ -224,30 +226,55 @@ impl Namespace {
     /// Back to the seed: data, tokens, revocations, nonces, journal, faults
     /// and clock.
     pub fn reset(&self) {
+        // The charges go before what they stand for: a change made
+        // meanwhile stays charged (until the next reset) rather than kept
+        // uncharged. A fault rule's goes with the rules, under their lock.
+        self.charges.forget_all_but(&[crate::budget::FAULTS]);
         let seed = self.ground.seed();
         self.logora.reset(Arc::clone(&seed.logora));
         self.wcs.reset(Arc::clone(&seed.wcs));
         self.clock.reset();
         self.journal.clear();
-        self.faults.clear();
-        self.charges.clear();
+        self.faults
+            .clear_then(|| self.charges.forget_all(crate::budget::FAULTS));
     }
 
-    /// Replaces all data (state import), once the caller has charged it.
-    pub fn replace_data(&self, data: Data) {
-        self.logora.data.replace(Arc::new(data.logora));
-        self.wcs.data.replace(Arc::new(data.wcs));
+    /// Replaces all data (state import) once `charge` found room for it,
+    /// `charge` running with both APIs' data locked: an item changed
+    /// meanwhile is either replaced with its charge or made afterwards and
+    /// charged then. Fault rules and tokens stay.
+    pub fn replace_data<E>(
+        &self,
+        data: Data,
+        charge: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Data { logora, wcs } = data;
+        self.logora.data.replace_with(|| {
+            self.wcs
+                .data
+                .replace_with(|| charge().map(|()| (Arc::new(wcs), ())))?;
+            Ok((Arc::new(logora), ()))
+        })
     }
 
     /// Makes `seed` the server's seed and this namespace's data (fixture
-    /// reload). Other namespaces keep their data until they reset.
+    /// reload). Other namespaces keep their data until they reset; fault
+    /// rules and tokens stay, and so do their charges.
     pub fn reseed(&self, seed: Seed) {
         let seed = Arc::new(seed);
-        self.logora.data.replace(Arc::clone(&seed.logora));
-        self.wcs.data.replace(Arc::clone(&seed.wcs));
+        self.logora
+            .data
+            .replace_with(|| {
+                self.wcs.data.replace_with(|| {
+                    // The seed is not what traffic grew: it is charged to
+                    // no one.
+                    self.charges.forget_data();
+                    Ok::<_, std::convert::Infallible>((Arc::clone(&seed.wcs), ()))
+                })?;
+                Ok::<_, std::convert::Infallible>((Arc::clone(&seed.logora), ()))
+            })
+            .unwrap_or_else(|never| match never {});
         self.ground.set_seed(seed);
-        // The seed is not what traffic grew: it is charged to no one.
-        self.charges.clear();
     }
 
     /// All data, as it is now.

@@ -65,6 +65,21 @@ impl<D> Cell<D> {
         current.version += 1;
     }
 
+    /// Replaces the data with what `make` returns, `make` running with
+    /// the data locked: no change made meanwhile is lost to the
+    /// replacement, nor left out of what `make` does beside it. An error
+    /// changes nothing.
+    pub fn replace_with<R, E>(
+        &self,
+        make: impl FnOnce() -> Result<(Arc<D>, R), E>,
+    ) -> Result<R, E> {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let (next, value) = make()?;
+        current.data = next;
+        current.version += 1;
+        Ok(value)
+    }
+
     /// Applies `change` to the current data: its `Ok((next, value))`
     /// replaces the data and returns `value`; an error changes nothing.
     pub fn update<R, E>(&self, change: impl FnOnce(&D) -> Result<(D, R), E>) -> Result<R, E> {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::common::TestApp;
 use crate::common::control::{assert_error, delete, patch, post, post_empty, put};
-use crate::common::logora::token_at;
+use crate::common::logora::{minted_token, token, token_at};
 
 /// A Logora call whose path makes a journal entry of some 4 KiB.
 fn heavy(prefix: &str, n: usize) -> String {
@@ -393,6 +393,52 @@ fn wcs_user(n: u64, pad: usize) -> Value {
     })
 }
 
+/// The control plane's refusal of a change the budget of `limit` bytes
+/// has no room for.
+fn no_room(limit: usize, what: &str) -> String {
+    format!(
+        "the memory budget is spent (--memory-budget {limit} bytes, every namespace together) \
+         and no journal can give enough back: no room for {what}; nothing was changed; retry \
+         later"
+    )
+}
+
+/// A namespace whose data filled a budget of `limit` bytes: w.c.s. users
+/// of 2 KB, then minted tokens, until neither has room.
+async fn full(limit: usize) -> TestApp {
+    let app = TestApp::with_state(AppState::for_tests_with(Settings {
+        memory_budget: limit,
+        ..Settings::for_tests()
+    }));
+    let mut n = 0;
+    while post(&app, "/__ns/full/__doublure/wcs/users", wcs_user(n, 2000))
+        .await
+        .status
+        == StatusCode::CREATED
+    {
+        n += 1;
+        assert!(n < 100, "the budget never refused a user");
+    }
+    for _ in 0..100 {
+        let minted = post(
+            &app,
+            "/__ns/full/__doublure/logora/tokens",
+            json!({"client_id": "API_KEY"}),
+        )
+        .await;
+        if minted.status == StatusCode::SERVICE_UNAVAILABLE {
+            return app;
+        }
+        assert_eq!(minted.status, StatusCode::CREATED, "{}", minted.text());
+    }
+    panic!("the budget never refused a token");
+}
+
+/// What the control plane has charged for data, everywhere.
+async fn data_bytes(app: &TestApp) -> u64 {
+    memory(app).await["data_bytes"].as_u64().unwrap()
+}
+
 /// What creating `answer`'s item charged: its JSON, as stored and shown.
 fn charged_for(answer: &crate::common::TestResponse) -> u64 {
     item_charge(answer.body.len()) as u64
@@ -451,14 +497,18 @@ async fn a_data_write_past_the_budget_gets_a_503_with_retry_after_and_changes_no
         ),
     );
     assert_eq!(refused.header("retry-after"), "1");
-    assert_eq!(patched.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(patched.header("retry-after"), "1");
-    assert_eq!(
-        rule.status,
+    assert_error(
+        &patched,
         StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        rule.text()
+        &no_room(limit, "the item wcs/users.json 1"),
     );
+    assert_eq!(patched.header("retry-after"), "1");
+    assert_error(
+        &rule,
+        StatusCode::SERVICE_UNAVAILABLE,
+        &no_room(limit, "a fault rule"),
+    );
+    assert_eq!(rule.header("retry-after"), "1");
     assert_error(
         &imported,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -664,4 +714,235 @@ async fn a_reload_gives_back_the_data_its_namespace_held_and_charges_the_seed_to
 
     assert_eq!(reloaded.status, StatusCode::OK);
     assert_eq!(memory(&app).await, empty);
+}
+
+#[tokio::test]
+async fn on_a_full_budget_a_change_that_would_be_refused_anyway_gets_its_own_400_404_or_409() {
+    // Arrange
+    let limit = 64 << 10;
+    let app = full(limit).await;
+    let ns = "/__ns/full/__doublure";
+    let before = memory(&app).await;
+
+    // Act
+    let taken = post(&app, &format!("{ns}/wcs/users"), wcs_user(0, 10)).await;
+    let no_collection = post(&app, &format!("{ns}/wcs/nothing"), json!({"id": 1})).await;
+    let not_object = post(&app, &format!("{ns}/wcs/users"), json!([1])).await;
+    let no_item = patch(&app, &format!("{ns}/wcs/users/99999"), json!({"name": "x"})).await;
+    let bad_rule = post(&app, &format!("{ns}/faults"), json!({"status": 200})).await;
+    let no_client = post(
+        &app,
+        &format!("{ns}/logora/tokens"),
+        json!({"client_id": "NOBODY".repeat(10)}),
+    )
+    .await;
+    let no_scope = post(
+        &app,
+        &format!("{ns}/logora/tokens"),
+        json!({"client_id": "API_KEY", "scope": "nothing ".repeat(10)}),
+    )
+    .await;
+
+    // Assert
+    assert_error(
+        &taken,
+        StatusCode::CONFLICT,
+        "wcs/users already has an item with id 1000",
+    );
+    assert_eq!(no_collection.status, StatusCode::NOT_FOUND);
+    assert!(
+        no_collection.json()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no collection wcs/nothing; collections: "),
+        "{}",
+        no_collection.text()
+    );
+    assert_error(
+        &not_object,
+        StatusCode::BAD_REQUEST,
+        "expected a JSON object, got an array",
+    );
+    assert_error(
+        &no_item,
+        StatusCode::NOT_FOUND,
+        "no item with id 99999 in wcs/users",
+    );
+    assert_error(
+        &bad_rule,
+        StatusCode::BAD_REQUEST,
+        "status 200 is not an error status (400 to 599)",
+    );
+    assert_error(
+        &no_client,
+        StatusCode::NOT_FOUND,
+        &format!(
+            "no client {:?} in logora/clients.json (Client authentication failed due to \
+             unknown client, no client authentication included, or unsupported \
+             authentication method.)",
+            "NOBODY".repeat(10)
+        ),
+    );
+    assert_error(
+        &no_scope,
+        StatusCode::BAD_REQUEST,
+        "invalid_scope: The requested scope is invalid, unknown, or malformed.",
+    );
+    let after = memory(&app).await;
+    assert_eq!(after["data_bytes"], before["data_bytes"]);
+    assert_eq!(after["refused_calls"], before["refused_calls"]);
+}
+
+#[tokio::test]
+async fn fault_rules_and_minted_tokens_keep_their_charge_across_a_reload_and_a_state_import() {
+    // Arrange: a rule and a token, and a user a reload and an import
+    // replace.
+    let app = TestApp::new();
+    let empty = data_bytes(&app).await;
+    let rule = post(&app, "/__doublure/faults", json!({"status": 500})).await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text());
+    minted_token(&app, "API_KEY", None).await;
+    let kept = data_bytes(&app).await - empty;
+    let user = post(&app, "/__doublure/wcs/users", wcs_user(1, 100)).await;
+    assert_eq!(user.status, StatusCode::CREATED, "{}", user.text());
+
+    // Act
+    let reloaded = post_empty(&app, "/__doublure/reload").await;
+    let after_reload = data_bytes(&app).await;
+    let state = app.get("/__doublure/state").await.json();
+    let imported = put(&app, "/__doublure/state", state.clone()).await;
+    let after_import = data_bytes(&app).await;
+
+    // Assert
+    assert_eq!(reloaded.status, StatusCode::OK, "{}", reloaded.text());
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text());
+    assert!(kept > 0);
+    assert_eq!(
+        after_reload,
+        empty + kept,
+        "the rule and the token stay charged"
+    );
+    let whole = serde_json::to_vec(&state).unwrap().len();
+    let items = ["logora/users.json", "wcs/users.json", "wcs/forms.json"]
+        .iter()
+        .map(|file| state[file].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        after_import,
+        empty + kept + dataset_charge(whole, items) as u64
+    );
+    assert_eq!(
+        app.get("/__doublure/faults").await.json()["faults"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the rule is still there, and charged"
+    );
+    assert_eq!(
+        post_empty(&app, "/__doublure/reset").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(data_bytes(&app).await, empty);
+}
+
+/// Logora user 21, made user `id` with a uid of its own.
+async fn logora_user(app: &TestApp, id: u64) -> Value {
+    let mut user = app.get("/__doublure/logora/users/21").await.json();
+    user["id"] = json!(id);
+    user["uid"] = json!(format!("uid-{id}"));
+    user["slug"] = json!(format!("slug-{id}"));
+    user
+}
+
+#[tokio::test]
+async fn an_id_changed_through_a_url_that_spells_it_otherwise_moves_its_charge_to_the_new_id() {
+    // Arrange
+    let app = TestApp::new();
+    let empty = data_bytes(&app).await;
+    let created = post(
+        &app,
+        "/__doublure/logora/users",
+        logora_user(&app, 3000).await,
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+    // Act: the URLs write the ids with a leading zero, which finds them.
+    let moved = patch(&app, "/__doublure/logora/users/03000", json!({"id": 3001})).await;
+    let charged = data_bytes(&app).await;
+    let removed = delete(&app, "/__doublure/logora/users/03001").await;
+
+    // Assert
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    assert_eq!(moved.json()["id"], 3001);
+    assert_eq!(charged, empty + charged_for(&moved));
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(data_bytes(&app).await, empty);
+}
+
+#[tokio::test]
+async fn a_draft_is_charged_when_kept_and_given_back_when_deleted() {
+    // Arrange
+    let app = TestApp::new();
+    let empty = data_bytes(&app).await;
+
+    // Act
+    let created = post(
+        &app,
+        "/__doublure/wcs/drafts",
+        json!({"id": 4000, "formdef_id": "4", "user_id": 1, "receipt_time": "2014-07-21 10:15:21"}),
+    )
+    .await;
+    let held = data_bytes(&app).await;
+    let changed = patch(
+        &app,
+        "/__doublure/wcs/drafts/4000",
+        json!({"receipt_time": "2015-07-21 10:15:21"}),
+    )
+    .await;
+    let after_change = data_bytes(&app).await;
+    let removed = delete(&app, "/__doublure/wcs/drafts/4000").await;
+
+    // Assert
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(held, empty + charged_for(&created));
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    assert_eq!(after_change, empty + charged_for(&changed));
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(data_bytes(&app).await, empty);
+}
+
+#[tokio::test]
+async fn a_logora_user_deleted_through_the_api_gives_back_what_the_control_plane_charged_for_it() {
+    // Arrange: users made through the control plane, a token of the
+    // API's own (not charged).
+    let app = TestApp::new();
+    let token = token(&app, "public authentication").await;
+    let empty = data_bytes(&app).await;
+
+    for id in [3000, 3001, 3002] {
+        let created = post(
+            &app,
+            "/__doublure/logora/users",
+            logora_user(&app, id).await,
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+
+        // Act
+        let deleted = app
+            .json(
+                "DELETE",
+                &format!("/api/v1/users/uid-{id}"),
+                None,
+                &[("authorization", &format!("Bearer {token}"))],
+            )
+            .await;
+
+        // Assert
+        assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text());
+        assert_eq!(deleted.json(), json!({"success": true}));
+        assert_eq!(data_bytes(&app).await, empty, "user {id}");
+    }
 }

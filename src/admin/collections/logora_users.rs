@@ -32,6 +32,17 @@ fn slot(data: &LogoraData, api: &str, name: &str, id: &str) -> Result<u32, Admin
         .ok_or_else(|| not_found(api, name, "id", id))
 }
 
+/// The key user `id` is charged under: the id as kept, whatever the URL
+/// wrote (`021`).
+fn key(id: u64) -> String {
+    room::item_key(USERS_FILE, &id.to_string())
+}
+
+/// The key of the user in `slot`.
+fn stored_key(data: &LogoraData, slot: u32) -> String {
+    key(data.record(slot).map_or(0, |r| r.id))
+}
+
 fn value(user: &User) -> Value {
     serde_json::to_value(user).unwrap_or(Value::Null)
 }
@@ -64,13 +75,14 @@ pub fn create(
         }
         let at = at(data.user_count() as u32, id);
         let user: User = parse_item(&item, &at).map_err(invalid)?;
+        let kept = key(user.id);
         let mut next = data.clone();
         next.put_user(None, user, &at)?;
         let shown = next
             .slot_of_id(id.parse().unwrap_or_default())
             .map(|s| user_in(&next, s))
             .unwrap_or(Value::Null);
-        room::charge_item(ns, None, &room::item_key(USERS_FILE, id), &shown)?;
+        room::charge_item(ns, None, &kept, &shown)?;
         Ok((next, shown))
     })
 }
@@ -94,16 +106,11 @@ pub fn update(
         }
         let at = at(s, &new_id);
         let user: User = parse_item(&item, &at).map_err(invalid)?;
+        let (from, kept) = (stored_key(data, s), key(user.id));
         let mut next = data.clone();
         next.put_user(Some(s), user, &at)?;
         let shown = user_in(&next, s);
-        let from = room::item_key(USERS_FILE, id);
-        room::charge_item(
-            ns,
-            Some(&from),
-            &room::item_key(USERS_FILE, &new_id),
-            &shown,
-        )?;
+        room::charge_item(ns, Some(&from), &kept, &shown)?;
         Ok((next, axum::Json(shown)))
     })
 }
@@ -111,10 +118,10 @@ pub fn update(
 pub fn remove(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<(), AdminError> {
     ns.logora.data.update(|data| {
         let s = slot(data, api, name, id)?;
+        let gone = stored_key(data, s);
         let mut next = data.clone();
         next.remove_slot(s);
+        ns.charges.forget(&gone);
         Ok::<_, AdminError>((next, ()))
-    })?;
-    ns.charges.forget(&room::item_key(USERS_FILE, id));
-    Ok(())
+    })
 }

@@ -351,8 +351,12 @@ pub async fn remove(
             list.remove(index);
             Ok(())
         },
-        |()| Ok(()),
+        // Under the data's lock: the same id made again meanwhile keeps
+        // its own charge.
+        |()| {
+            state.charges.forget(&room::item_key(file, &id));
+            Ok(())
+        },
     )?;
-    state.charges.forget(&room::item_key(file, &id));
     Ok(StatusCode::NO_CONTENT)
 }

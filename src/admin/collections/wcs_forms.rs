@@ -59,6 +59,11 @@ pub fn read(ns: &Namespace, id: &str, wanted: impl Fn(&Form) -> bool) -> Option<
     })
 }
 
+/// The key form `id` is charged under: its id as kept.
+fn key(id: i64) -> String {
+    room::item_key(FILE, &id.to_string())
+}
+
 /// Adds `item`, whose id is `id`; `taken` says why an id already used is
 /// refused.
 pub fn create(
@@ -72,10 +77,10 @@ pub fn create(
             return Err(taken());
         }
         let form = checked(data, &item, data.forms.len() + 1)?;
-        let shown = value(&form);
+        let (shown, kept) = (value(&form), key(form.id));
         let mut next = data.clone();
         next.set_form(next.forms.len(), form);
-        room::charge_item(ns, None, &room::item_key(FILE, id), &shown)?;
+        room::charge_item(ns, None, &kept, &shown)?;
         Ok((next, shown))
     })
 }
@@ -114,11 +119,10 @@ where
             return Err((change.taken)(&new_id));
         }
         let form = checked(data, &item, at + 1)?;
-        let shown = value(&form);
+        let (shown, from, kept) = (value(&form), key(data.forms[at].id), key(form.id));
         let mut next = data.clone();
         next.set_form(at, form);
-        let from = room::item_key(FILE, id);
-        room::charge_item(ns, Some(&from), &room::item_key(FILE, &new_id), &shown)?;
+        room::charge_item(ns, Some(&from), &kept, &shown)?;
         Ok((next, shown))
     })
 }
@@ -134,10 +138,10 @@ pub fn remove(
         let Some(at) = position(data, id).filter(|&i| wanted(&data.forms[i])) else {
             return Err(missing());
         };
+        let gone = key(data.forms[at].id);
         let mut next = data.clone();
         next.remove_form(at);
+        ns.charges.forget(&gone);
         Ok::<_, AdminError>((next, ()))
-    })?;
-    ns.charges.forget(&room::item_key(FILE, id));
-    Ok(())
+    })
 }

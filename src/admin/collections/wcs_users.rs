@@ -18,6 +18,11 @@ use crate::wcs::model::{USERS_FILE, User, WcsData};
 
 /// The position of the user a URL's `id` names: as the other collections
 /// compare ids as text, `021` or `+21` names no user.
+/// The key user `id` is charged under: its id as kept.
+fn key(id: i64) -> String {
+    room::item_key(USERS_FILE, &id.to_string())
+}
+
 fn position(data: &WcsData, id: &str) -> Option<usize> {
     let n = id.parse::<i64>().ok().filter(|n| n.to_string() == id)?;
     data.user_position(n)
@@ -70,10 +75,10 @@ pub fn create(
             )));
         }
         let user = checked(data, &item, data.users.len() + 1)?;
-        let shown = value(&user);
+        let (shown, kept) = (value(&user), key(user.id));
         let mut next = data.clone();
         next.set_user(next.users.len(), user);
-        room::charge_item(ns, None, &room::item_key(USERS_FILE, id), &shown)?;
+        room::charge_item(ns, None, &kept, &shown)?;
         Ok((next, shown))
     })
 }
@@ -117,16 +122,10 @@ pub fn update(
         if user.id != current.id {
             forms_losing(data, current.id)?;
         }
-        let shown = value(&user);
+        let (shown, from, kept) = (value(&user), key(current.id), key(user.id));
         let mut next = data.clone();
         next.set_user(at, user);
-        let from = room::item_key(USERS_FILE, id);
-        room::charge_item(
-            ns,
-            Some(&from),
-            &room::item_key(USERS_FILE, &new_id),
-            &shown,
-        )?;
+        room::charge_item(ns, Some(&from), &kept, &shown)?;
         Ok((next, shown))
     })
 }
@@ -135,10 +134,10 @@ pub fn remove(ns: &Namespace, api: &str, name: &str, id: &str) -> Result<(), Adm
     ns.wcs.data.update(|data| {
         let at = position(data, id).ok_or_else(|| not_found(api, name, "id", id))?;
         forms_losing(data, data.users[at].id)?;
+        let gone = key(data.users[at].id);
         let mut next = data.clone();
         next.remove_user(at);
+        ns.charges.forget(&gone);
         Ok::<_, AdminError>((next, ()))
-    })?;
-    ns.charges.forget(&room::item_key(USERS_FILE, id));
-    Ok(())
+    })
 }

@@ -48,8 +48,22 @@ impl Faults {
 
     /// Adds a checked rule.
     pub fn add(&self, spec: FaultRule) -> Result<Rule, String> {
-        spec.validate()?;
+        self.add_admitted(spec, |problem| problem, |_| Ok(()))
+    }
+
+    /// Adds a rule once checked (its problem made an error by `invalid`)
+    /// and once `admit` accepted its id, `admit` running under the rules'
+    /// lock (the control plane charges the rule there): no removal or
+    /// reset can come between the two. An error of `admit` adds nothing.
+    pub fn add_admitted<E>(
+        &self,
+        spec: FaultRule,
+        invalid: impl FnOnce(String) -> E,
+        admit: impl FnOnce(u64) -> Result<(), E>,
+    ) -> Result<Rule, E> {
+        spec.validate().map_err(invalid)?;
         let mut inner = self.lock();
+        admit(inner.next_id)?;
         let rule = Rule {
             id: inner.next_id,
             remaining: spec.count,
@@ -77,7 +91,15 @@ impl Faults {
 
     /// Removes every rule and re-seeds the generator.
     pub fn clear(&self) {
+        self.clear_then(|| ());
+    }
+
+    /// [`Faults::clear`], then `after` under the rules' lock (the control
+    /// plane gives the rules' charges back there), so that no rule added
+    /// meanwhile loses its own.
+    pub fn clear_then(&self, after: impl FnOnce()) {
         let mut inner = self.lock();
+        after();
         inner.rules.clear();
         self.any.store(false, Ordering::Release);
         inner.rng = StdRng::seed_from_u64(self.seed);

@@ -180,3 +180,33 @@ fn the_header_takes_status_latency_retry_after_and_drop() {
         "unknown key \"explode\" (expected status, latency, retry_after or drop)"
     );
 }
+
+#[test]
+fn a_rule_its_admission_refuses_is_not_added_and_an_admitted_one_gets_the_id_admitted() {
+    let faults = Faults::new(0);
+    let refused = faults.add_admitted(
+        spec(json!({"status": 500})),
+        |p| p,
+        |_| Err("no room".to_owned()),
+    );
+    let mut admitted = None;
+    let added = faults
+        .add_admitted(
+            spec(json!({"status": 502})),
+            |p| p,
+            |id| {
+                admitted = Some(id);
+                Ok(())
+            },
+        )
+        .unwrap();
+    let invalid = faults.add_admitted(spec(json!({"status": 200})), |p| p, |_| panic!("admitted"));
+
+    assert_eq!(refused.unwrap_err(), "no room");
+    assert_eq!(admitted, Some(added.id));
+    assert_eq!(
+        invalid.unwrap_err(),
+        "status 200 is not an error status (400 to 599)"
+    );
+    assert_eq!(faults.list().len(), 1);
+}

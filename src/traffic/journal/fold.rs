@@ -95,6 +95,27 @@ impl RefusalLog {
         let why = shorten(why);
         tracing::info!(namespace = name, "namespace refused: {why}");
     }
+
+    /// Logs a control-plane change refused for the memory budget (`what`
+    /// says what it would have kept), folded with identical ones within
+    /// the second, as refused API calls are.
+    pub fn data_refused(&self, what: &str) {
+        let repeats = self.calls.lock().unwrap_or_else(|e| e.into_inner()).see(
+            format!("control-plane change refused: {what}"),
+            Instant::now(),
+        );
+        let before = match repeats {
+            Repeats::Repeated => return,
+            Repeats::New { before } => before,
+        };
+        if let Some((n, last)) = before {
+            tracing::info!("…and {} more like this: {last}", thousands(n));
+        }
+        tracing::info!(
+            status = 503,
+            "control-plane change refused: the memory budget has no room for {what}"
+        );
+    }
 }
 
 impl RefusalLog {
@@ -124,29 +145,6 @@ impl RefusalLog {
             path = shorten(path),
             host,
             "control-plane call for another host refused"
-        );
-    }
-}
-
-impl RefusalLog {
-    /// Logs a control-plane change refused for the memory budget (`what`
-    /// says what it would have kept), folded with identical ones within
-    /// the second, as refused API calls are.
-    pub fn data_refused(&self, what: &str) {
-        let repeats = self.calls.lock().unwrap_or_else(|e| e.into_inner()).see(
-            format!("control-plane change refused: {what}"),
-            Instant::now(),
-        );
-        let before = match repeats {
-            Repeats::Repeated => return,
-            Repeats::New { before } => before,
-        };
-        if let Some((n, last)) = before {
-            tracing::info!("…and {} more like this: {last}", thousands(n));
-        }
-        tracing::info!(
-            status = 503,
-            "control-plane change refused: the memory budget has no room for {what}"
         );
     }
 }
