@@ -7,6 +7,10 @@
 
 use std::borrow::Cow;
 
+/// A name and its value, each borrowed from the input when nothing in it
+/// needed decoding.
+pub type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// The pairs of `input`, in order: empty sequences between `&` skipped,
 /// a name without `=` read with an empty value, `+` a space and `%XX` a
 /// byte, bytes that are not UTF-8 replaced by U+FFFD.
