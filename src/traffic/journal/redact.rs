@@ -49,15 +49,7 @@ pub(super) fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
 /// A piece of a target as a form decodes it (`+` a space, escapes
 /// decoded, lossily); uncopied when there is nothing to decode.
 fn decoded(raw: &str) -> std::borrow::Cow<'_, str> {
-    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
-        return std::borrow::Cow::Borrowed(raw);
-    }
-    let spaced = raw.replace('+', " ");
-    std::borrow::Cow::Owned(
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
+    crate::form::decode(raw)
 }
 
 /// The secrets of one version of the data, and their matcher.
