@@ -267,6 +267,17 @@ pub struct Limits {
 /// emulated APIs is read here, so that fault matching and the handlers
 /// share it.
 pub async fn guard(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    guard_then(limits, request, |request| next.run(request)).await
+}
+
+/// [`guard`], passing the request on to `then`: the emulated APIs' calls
+/// go through it inside the journal's middleware, without a layer of its
+/// own (a layer boxes the rest of the stack, and its future, per call).
+pub async fn guard_then<F, Fut>(limits: Limits, request: Request, then: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let path = request.uri().path();
     let api = api_of(path);
     let body_limit = if api == Api::Control {
@@ -280,14 +291,11 @@ pub async fn guard(State(limits): State<Limits>, request: Request, next: Next) -
     if api == Api::Control || request.body().is_end_stream() {
         // The control plane reads its (possibly huge) bodies as it parses
         // them, within the same limit.
-        return next.run(request).await;
+        return then(request).await;
     }
     let (parts, body) = request.into_parts();
     match read_body(body, API_BODY_LIMIT).await {
-        Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
+        Ok(bytes) => then(Request::from_parts(parts, Body::from(bytes))).await,
         Err(e) => body_refusal(parts.uri.path(), API_BODY_LIMIT, &e),
     }
 }

@@ -60,6 +60,7 @@ mod config;
 mod cors;
 mod data;
 mod embed;
+mod extract;
 mod form;
 mod generate;
 #[cfg(feature = "cli")]

@@ -62,11 +62,12 @@ pub fn namespace_router(ns: &Namespace) -> Router {
         .merge(t.wcs.clone().with_state(ns.wcs.clone()))
         .fallback(fallback);
     // The journal outermost, answering CORS itself ([`crate::cors`]), then
-    // the limits, then faults: a browser demo reads an injected 503 or a
-    // 413 like any other answer, and the journal sees what the layers did. Wrapped around the whole
-    // router rather than each route, so that a namespace is quick to make.
-    // Each middleware's state is one `Arc`, cloned for every call: one
-    // reference count to touch, not one per field.
+    // the limits, then faults, all three in the journal's one middleware: a
+    // browser demo reads an injected 503 or a 413 like any other answer,
+    // and the journal sees what the limits and faults did. Wrapped around
+    // the whole router rather than each route, so that a namespace is
+    // quick to make. The middleware's state is one `Arc`, cloned for every
+    // call: one reference count to touch, not one per field.
     let service = ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(
             Arc::new(journal::Recorder {
@@ -78,24 +79,18 @@ pub fn namespace_router(ns: &Namespace) -> Router {
                 wcs: ns.wcs.clone(),
                 refusals: Arc::clone(&ns.ground.refusals),
                 cors: Cors::new(&settings.cors),
+                limits: boundary::Limits {
+                    admin_body: settings.admin_body_limit,
+                },
+                injector: faults::Injector {
+                    faults: Arc::clone(&ns.faults),
+                    settings: Arc::clone(settings),
+                    logora: ns.logora.clone(),
+                },
             }),
             journal::record,
         ))
-        .layer(middleware::from_fn_with_state(
-            boundary::Limits {
-                admin_body: settings.admin_body_limit,
-            },
-            boundary::guard,
-        ))
         .layer(DefaultBodyLimit::max(boundary::API_BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(
-            Arc::new(faults::Injector {
-                faults: Arc::clone(&ns.faults),
-                settings: Arc::clone(settings),
-                logora: ns.logora.clone(),
-            }),
-            faults::inject,
-        ))
         .service(apis);
     Router::new().fallback_service(service)
 }

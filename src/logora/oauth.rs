@@ -9,6 +9,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::json;
 
+use crate::extract::Headers;
+
 use super::error::{LogoraError, TokenProblem};
 use super::model::scope_text;
 use super::respond::{answer, answer_later, authenticate, fail, oauth_ok};
@@ -20,7 +22,7 @@ use super::{auth, error};
 pub(super) async fn token_endpoint(
     State(logora): State<Logora>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    Headers(headers): Headers,
     body: Bytes,
 ) -> Response {
     let Ok(params) = auth::params(query.as_deref(), &headers, &body) else {

@@ -16,6 +16,8 @@ use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 
+use crate::extract::Headers;
+
 use super::error::{self, LogoraError, TokenProblem, json_response};
 use super::model::{FilterKey, LogoraData};
 use super::pages::Listed;
@@ -173,7 +175,7 @@ fn list_page(
 pub async fn list(
     State(logora): State<Logora>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    Headers(headers): Headers,
 ) -> Response {
     // A bearer header comes first (Doorkeeper's order), and then the
     // query string need not be read to authorize.

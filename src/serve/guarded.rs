@@ -173,11 +173,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if self.armed != Some(deadline) {
+        // Each answer moves the idle deadline later. A timer set to an
+        // earlier deadline is left as it is (a reset takes the runtime's
+        // timer lock, once per request), and set again when it fires early:
+        // the connection still closes at its deadline, not before.
+        if self.armed.is_none_or(|armed| armed > deadline) {
             timer.as_mut().reset(deadline);
             self.armed = Some(deadline);
         }
-        ready!(timer.as_mut().poll(cx));
+        loop {
+            ready!(timer.as_mut().poll(cx));
+            if Instant::now() >= deadline {
+                break;
+            }
+            timer.as_mut().reset(deadline);
+            self.armed = Some(deadline);
+        }
         tracing::debug!("closing a connection: {why}");
         Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, why)))
     }

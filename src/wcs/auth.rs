@@ -12,6 +12,7 @@ use super::error::WcsError;
 use super::model::WcsData;
 use super::signature::{self, SignatureError};
 use super::{NonceCheck, Runtime};
+use crate::form::Pair;
 
 /// The caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,23 +76,26 @@ impl AuthError {
     }
 }
 
-/// Authenticates a request from its raw query string and headers;
-/// `forgotten` counts the older nonces the store forgot to remember this
-/// request's (past `--max-nonces`).
+/// Authenticates a request from its raw query string (and `pairs`, every
+/// pair of it, read once for the whole call) and headers; `forgotten`
+/// counts the older nonces the store forgot to remember this request's
+/// (past `--max-nonces`).
 pub fn authenticate(
     data: &WcsData,
     runtime: &Runtime,
     raw_query: &str,
+    pairs: &[Pair<'_>],
     headers: &HeaderMap,
     now: DateTime<Utc>,
     forgotten: &mut usize,
 ) -> Result<Auth, AuthError> {
-    if signature::is_signed(raw_query) {
+    if signature::is_signed_pairs(pairs) {
         // Remembered only once the caller's signature matched it: a
         // mismatch would otherwise let anyone fill the memo.
         let mut computed = None;
-        let v = signature::verify_with(
+        let v = signature::verify_pairs(
             raw_query,
+            pairs,
             now,
             |orig| data.access(orig).map(|a| a.access_key.clone()),
             |algo, key, signed| {
@@ -118,7 +122,7 @@ pub fn authenticate(
             }
         }
         let how = format!("signed by {} ({})", v.orig, v.algo);
-        let who = signed_user(data, &v.orig, raw_query)?;
+        let who = signed_user(data, &v.orig, pairs)?;
         return Ok(Auth {
             who,
             signed: true,
@@ -132,7 +136,7 @@ pub fn authenticate(
     }))
 }
 
-fn signed_user(data: &WcsData, orig: &str, raw_query: &str) -> Result<Who, AuthError> {
+fn signed_user(data: &WcsData, orig: &str, pairs: &[Pair<'_>]) -> Result<Who, AuthError> {
     if let Some(&i) = data.index.access_by_id.get(orig)
         && !data.api_accesses[i].roles.is_empty()
     {
@@ -140,10 +144,10 @@ fn signed_user(data: &WcsData, orig: &str, raw_query: &str) -> Result<Who, AuthE
     }
     let mut emails = Vec::new();
     let mut name_ids = Vec::new();
-    for (k, v) in crate::form::parse(raw_query) {
+    for (k, v) in pairs {
         match k.as_ref() {
-            "email" => emails.push(v.into_owned()),
-            "NameID" => name_ids.push(v.into_owned()),
+            "email" => emails.push(v.as_ref()),
+            "NameID" => name_ids.push(v.as_ref()),
             _ => {}
         }
     }
@@ -157,15 +161,15 @@ fn signed_user(data: &WcsData, orig: &str, raw_query: &str) -> Result<Who, AuthE
             .user_by_email
             .get(&e.to_lowercase())
             .map(|&i| Who::User(i))
-            .ok_or_else(|| AuthError::UnknownEmail(e.clone()));
+            .ok_or_else(|| AuthError::UnknownEmail((*e).to_owned()));
     }
     if let Some(n) = name_ids.first().filter(|n| !n.is_empty()) {
         return data
             .index
             .user_by_name_id
-            .get(n)
+            .get(*n)
             .map(|&i| Who::User(i))
-            .ok_or_else(|| AuthError::UnknownNameId(n.clone()));
+            .ok_or_else(|| AuthError::UnknownNameId((*n).to_owned()));
     }
     if !emails.is_empty() || !name_ids.is_empty() {
         return Ok(Who::Anonymous);

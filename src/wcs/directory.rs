@@ -2,7 +2,7 @@
 //! w.c.s.'s wcs/api.py.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::Uri;
 use axum::response::Response;
 
 use super::auth::Who;
@@ -11,11 +11,16 @@ use super::preferences::can_submit_backoffice;
 use super::respond::{auth_failure, respond_body, respond_err, who_words, with_auth};
 use super::state::Wcs;
 use super::{query, streamed};
+use crate::extract::Headers;
 use crate::outcome::Outcome;
 
-pub(super) async fn users_list(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn users_list(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
     let snapshot = wcs.data.get();
-    with_auth(&wcs, &uri, &headers, |data, auth| {
+    with_auth(&wcs, &uri, &headers, |data, auth, _| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),

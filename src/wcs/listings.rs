@@ -13,6 +13,7 @@ use super::profile::profile_of;
 use super::respond::{auth_failure, bound_segment, ok_body, respond_err, who_words, with_auth};
 use super::state::Wcs;
 use super::{json, query, render};
+use crate::extract::Headers;
 use crate::outcome::Outcome;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,23 +23,35 @@ enum Listing {
     Legacy,
 }
 
-pub(super) async fn user_forms(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn user_forms(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
     listing(&wcs, &uri, &headers, None, Listing::Forms)
 }
 
-pub(super) async fn user_drafts(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn user_drafts(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
     listing(&wcs, &uri, &headers, None, Listing::Drafts)
 }
 
 pub(super) async fn myspace_drafts(
     State(wcs): State<Wcs>,
     uri: Uri,
-    headers: HeaderMap,
+    Headers(headers): Headers,
 ) -> Response {
     listing(&wcs, &uri, &headers, None, Listing::Legacy)
 }
 
-pub(super) async fn bound_forms(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn bound_forms(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
     listing(
         &wcs,
         &uri,
@@ -48,7 +61,11 @@ pub(super) async fn bound_forms(State(wcs): State<Wcs>, uri: Uri, headers: Heade
     )
 }
 
-pub(super) async fn bound_drafts(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn bound_drafts(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
     listing(
         &wcs,
         &uri,
@@ -58,8 +75,12 @@ pub(super) async fn bound_drafts(State(wcs): State<Wcs>, uri: Uri, headers: Head
     )
 }
 
-pub(super) async fn bound_index(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
-    with_auth(&wcs, &uri, &headers, |data, auth| {
+pub(super) async fn bound_index(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
+    with_auth(&wcs, &uri, &headers, |data, auth, _| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),
@@ -120,7 +141,7 @@ fn listing(
     kind: Listing,
 ) -> Response {
     let base = wcs.base_url.as_str();
-    with_auth(wcs, uri, headers, |data, auth| {
+    with_auth(wcs, uri, headers, |data, auth, pairs| {
         let auth = match (auth, bound) {
             (Ok(a), _) => a,
             (Err(AuthError::UnknownNameId(n)), None) => {
@@ -169,7 +190,7 @@ fn listing(
                 ),
             );
         }
-        let params = match query::FormsQuery::parse(uri.query().unwrap_or("")) {
+        let params = match query::FormsQuery::from_pairs(pairs) {
             Ok(p) => p,
             Err((e, why)) => return respond_err(e, why),
         };

@@ -52,7 +52,7 @@ pub(super) fn preferences(
     bound: Option<&str>,
     body: &[u8],
 ) -> Response {
-    with_auth(wcs, uri, headers, |data, auth| {
+    with_auth(wcs, uri, headers, |data, auth, _| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),

@@ -12,10 +12,15 @@ use super::model::WcsData;
 use super::render;
 use super::respond::{auth_failure, respond_err, respond_json, who_words, with_auth};
 use super::state::Wcs;
+use crate::extract::Headers;
 use crate::outcome::Outcome;
 
-pub(super) async fn user_index(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
-    with_auth(&wcs, &uri, &headers, |data, auth| {
+pub(super) async fn user_index(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
+    with_auth(&wcs, &uri, &headers, |data, auth, _| {
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return auth_failure(e),
@@ -83,9 +88,13 @@ pub fn is_json_request(uri: &Uri, headers: &HeaderMap) -> bool {
         })
 }
 
-pub(super) async fn user_alias(State(wcs): State<Wcs>, uri: Uri, headers: HeaderMap) -> Response {
+pub(super) async fn user_alias(
+    State(wcs): State<Wcs>,
+    uri: Uri,
+    Headers(headers): Headers,
+) -> Response {
     if is_json_request(&uri, &headers) {
-        return user_index(State(wcs), uri, headers).await;
+        return user_index(State(wcs), uri, Headers(headers)).await;
     }
     let to = format!("{}/myspace/", wcs.base_url);
     let mut r = (StatusCode::FOUND, [(header::LOCATION, to.clone())], "").into_response();

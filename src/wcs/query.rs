@@ -2,8 +2,6 @@
 //! they make (spec §3 and §4; upstream `api.py` `get_user_forms`,
 //! `misc.get_int_or_400`, `sql_criterias.py`).
 
-use std::borrow::Cow;
-
 use super::error::WcsError;
 use super::model::WcsData;
 use super::python::{self, PyInt};
@@ -11,7 +9,7 @@ use super::text::{simplify, unaccent};
 
 type ParseError = (WcsError, String);
 
-type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+use crate::form::Pair;
 
 /// Request form values (blank values kept, like Quixote's form), borrowed
 /// where nothing needs decoding.
@@ -76,8 +74,12 @@ pub struct FormsQuery {
 
 impl FormsQuery {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let p = pairs(raw);
-        let status = match first(&p, "status").unwrap_or("") {
+        Self::from_pairs(&pairs(raw))
+    }
+
+    /// [`Self::parse`], over the query's pairs already read.
+    pub fn from_pairs(p: &[Pair<'_>]) -> Result<Self, ParseError> {
+        let status = match first(p, "status").unwrap_or("") {
             "" | "all" => StatusFilter::All,
             "open" => StatusFilter::Open,
             "done" => StatusFilter::Done,
@@ -88,7 +90,7 @@ impl FormsQuery {
                 ));
             }
         };
-        let related = first(&p, "related").map(|r| {
+        let related = first(p, "related").map(|r| {
             let parts: Vec<&str> = r.split(':').collect();
             match parts.as_slice() {
                 [kind @ ("carddef" | "formdef"), slug, id]
@@ -100,20 +102,20 @@ impl FormsQuery {
             }
         });
         Ok(Self {
-            full: first(&p, "full") == Some("on"),
-            include_drafts: flag(first(&p, "include-drafts")),
-            include_accessible: flag(first(&p, "include-accessible")),
+            full: first(p, "full") == Some("on"),
+            include_drafts: flag(first(p, "include-drafts")),
+            include_accessible: flag(first(p, "include-accessible")),
             status,
-            category_slugs: first(&p, "category_slugs").map(|s| {
+            category_slugs: first(p, "category_slugs").map(|s| {
                 s.split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
                     .collect()
             }),
-            desc: first(&p, "sort") == Some("desc"),
-            limit: int_or_400("limit", first(&p, "limit"))?,
-            offset: int_or_400("offset", first(&p, "offset"))?,
+            desc: first(p, "sort") == Some("desc"),
+            limit: int_or_400("limit", first(p, "limit"))?,
+            offset: int_or_400("offset", first(p, "offset"))?,
             related,
         })
     }

@@ -10,6 +10,7 @@ use super::error::WcsError;
 use super::model::WcsData;
 use super::state::Wcs;
 use super::{auth, json};
+use crate::form::Pair;
 use crate::outcome::Outcome;
 
 pub(super) fn respond_json(value: &Value, outcome: impl Into<String>) -> Response {
@@ -43,20 +44,23 @@ pub(super) fn auth_failure(e: AuthError) -> Response {
     respond_err(e.into_error(), why)
 }
 
-/// Runs `f` over the data and the request's authentication; the outcome
+/// Runs `f` over the data, the request's authentication and the query's
+/// pairs; the outcome
 /// says when older nonces had to be forgotten to remember this one.
 pub(super) fn with_auth(
     wcs: &Wcs,
     uri: &Uri,
     headers: &HeaderMap,
-    f: impl FnOnce(&WcsData, Result<Auth, AuthError>) -> Response,
+    f: impl FnOnce(&WcsData, Result<Auth, AuthError>, &[Pair<'_>]) -> Response,
 ) -> Response {
     let now = wcs.clock.now();
     let raw = uri.query().unwrap_or("");
+    // Read once, for the signature, the user and the handler's parameters.
+    let pairs: Vec<Pair<'_>> = crate::form::parse(raw).collect();
     let mut forgotten = 0;
     let mut response = wcs.data.read(|d| {
-        let auth = auth::authenticate(d, &wcs.runtime, raw, headers, now, &mut forgotten);
-        f(d, auth)
+        let auth = auth::authenticate(d, &wcs.runtime, raw, &pairs, headers, now, &mut forgotten);
+        f(d, auth, &pairs)
     });
     if forgotten > 0 {
         let note = match forgotten {

@@ -14,10 +14,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::digest::core_api::BlockSizeUser;
 use hmac::digest::{Digest, KeyInit};
 use hmac::{Mac, SimpleHmac};
-use std::borrow::Cow;
 use subtle::ConstantTimeEq;
 
 use super::text::{python_timedelta, simplify};
+use crate::form::Pair;
 
 /// The accepted clock skew, both ways.
 pub const WINDOW_SECONDS: i64 = 30;
@@ -114,26 +114,18 @@ pub struct Verified {
 
 /// Python's `parse_qs(query)`: decoded pairs, blank values dropped.
 pub fn parse_qs(raw: &str) -> Vec<(String, String)> {
-    parse_qs_borrowed(raw)
-        .into_iter()
+    crate::form::parse(raw)
+        .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-/// [`parse_qs`], borrowing what needs no decoding: verification reads a
-/// few values and keeps none of them.
-fn parse_qs_borrowed(raw: &str) -> Vec<Pair<'_>> {
-    crate::form::parse(raw)
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
-}
-
-type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
-
+/// Upstream's `parse_qs` leaves blank values out: so do these lookups,
+/// over every pair of the query.
 fn values<'a>(pairs: &'a [Pair<'_>], name: &str) -> Vec<&'a str> {
     pairs
         .iter()
-        .filter(|(k, _)| k == name)
+        .filter(|(k, v)| k == name && !v.is_empty())
         .map(|(_, v)| v.as_ref())
         .collect()
 }
@@ -154,6 +146,16 @@ pub fn is_signed(raw_query: &str) -> bool {
             .take(2)
             .count()
             == 1
+}
+
+/// [`is_signed`], over the query's pairs already read.
+pub fn is_signed_pairs(pairs: &[Pair<'_>]) -> bool {
+    pairs
+        .iter()
+        .filter(|(k, v)| k == "signature" && !v.is_empty())
+        .take(2)
+        .count()
+        == 1
 }
 
 /// The part of the raw query the HMAC covers.
@@ -230,14 +232,26 @@ pub fn verify_with<S: AsRef<str>>(
     key_for: impl Fn(&str) -> Option<String>,
     sign: impl FnOnce(&str, &str, &str) -> Option<S>,
 ) -> Result<Verified, SignatureError> {
-    let pairs = parse_qs_borrowed(raw_query);
+    let pairs: Vec<Pair<'_>> = crate::form::parse(raw_query).collect();
+    verify_pairs(raw_query, &pairs, now, key_for, sign)
+}
+
+/// [`verify_with`], over `pairs`, every pair of `raw_query` already read
+/// (blank values included).
+pub fn verify_pairs<S: AsRef<str>>(
+    raw_query: &str,
+    pairs: &[Pair<'_>],
+    now: DateTime<Utc>,
+    key_for: impl Fn(&str) -> Option<String>,
+    sign: impl FnOnce(&str, &str, &str) -> Option<S>,
+) -> Result<Verified, SignatureError> {
     // A repeated orig is reduced to its first value upstream.
-    let orig = values(&pairs, "orig")
+    let orig = values(pairs, "orig")
         .first()
         .map(|s| s.to_string())
         .ok_or(SignatureError::MissingOrig)?;
     let key = key_for(&orig).ok_or_else(|| SignatureError::InvalidOrig(orig.clone()))?;
-    let algo = single(&pairs, "algo").ok_or(SignatureError::MissingAlgo)?;
+    let algo = single(pairs, "algo").ok_or(SignatureError::MissingAlgo)?;
     if algo.starts_with("shake_") && (algo == "shake_128" || algo == "shake_256") {
         return Err(SignatureError::UnusableAlgo(algo.into()));
     }
@@ -247,7 +261,7 @@ pub fn verify_with<S: AsRef<str>>(
     let signed = signed_part(raw_query);
     let expected = sign(algo, &key, signed);
     let expected = expected.as_ref().map_or("", AsRef::as_ref);
-    let got = single(&pairs, "signature").unwrap_or_default();
+    let got = single(pairs, "signature").unwrap_or_default();
     let same = expected.len() == got.len() && bool::from(expected.as_bytes().ct_eq(got.as_bytes()));
     if !same {
         return Err(SignatureError::InvalidSignature {
@@ -255,7 +269,7 @@ pub fn verify_with<S: AsRef<str>>(
             signed: signed.into(),
         });
     }
-    let ts = single(&pairs, "timestamp").ok_or(SignatureError::MissingTimestamp)?;
+    let ts = single(pairs, "timestamp").ok_or(SignatureError::MissingTimestamp)?;
     let timestamp = parse_timestamp(ts).map_err(SignatureError::InvalidTimestamp)?;
     let delta = now - timestamp;
     let window = TimeDelta::seconds(WINDOW_SECONDS);
@@ -265,7 +279,7 @@ pub fn verify_with<S: AsRef<str>>(
     if -delta > window {
         return Err(SignatureError::TooNew(-delta));
     }
-    let nonce = values(&pairs, "nonce")
+    let nonce = values(pairs, "nonce")
         .first()
         .map(|n| simplify(&n.chars().take(128).collect::<String>(), '-'));
     Ok(Verified {

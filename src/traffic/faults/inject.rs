@@ -1,12 +1,12 @@
-//! The middleware that applies faults to the emulated APIs' calls, and
-//! how it tells which client (a Logora client_id, a w.c.s. orig) made one.
+//! The step of the emulated APIs' calls that applies faults (run inside the
+//! journal's middleware), and how it tells which client (a Logora
+//! client_id, a w.c.s. orig) made one.
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use super::FAULT_HEADER;
@@ -28,9 +28,15 @@ pub struct Injector {
     pub logora: Logora,
 }
 
-/// Middleware on the emulated APIs: applies the header's fault or the first
-/// rule that fires.
-pub async fn inject(State(state): State<Arc<Injector>>, request: Request, next: Next) -> Response {
+/// On the emulated APIs' calls: applies the header's fault or the first
+/// rule that fires, else passes the request on to `then`. Run inside the
+/// journal's middleware rather than as a layer of its own (a layer boxes
+/// the rest of the stack, and its future, per call).
+pub async fn inject_then<F, Fut>(state: &Injector, request: Request, then: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     // A browser's preflight is answered by CORS: failing it would only hide
     // the injected fault from the page behind a CORS error.
     let preflight = request.method() == axum::http::Method::OPTIONS
@@ -39,7 +45,7 @@ pub async fn inject(State(state): State<Arc<Injector>>, request: Request, next: 
             .contains_key("access-control-request-method");
     let no_header = !state.settings.fault_header || !request.headers().contains_key(FAULT_HEADER);
     if preflight || (no_header && state.faults.list_is_empty()) {
-        return next.run(request).await;
+        return then(request).await;
     }
     let path = request.uri().path().to_owned();
     let header_effect = if state.settings.fault_header {
@@ -66,7 +72,7 @@ pub async fn inject(State(state): State<Arc<Injector>>, request: Request, next: 
                 (None, request)
             } else {
                 let (client_id, orig, request) = if state.faults.wants_identity(&method, &path) {
-                    match identify(&state, request).await {
+                    match identify(state, request).await {
                         Ok(identified) => identified,
                         Err(refused) => return refused,
                     }
@@ -84,7 +90,7 @@ pub async fn inject(State(state): State<Arc<Injector>>, request: Request, next: 
         }
     };
     let Some(effect) = effect else {
-        return next.run(request).await;
+        return then(request).await;
     };
     if let Some(latency) = effect.latency {
         if let Some(delay) = request.extensions().get::<Arc<crate::traffic::Delay>>() {
@@ -121,7 +127,7 @@ pub async fn inject(State(state): State<Arc<Injector>>, request: Request, next: 
         );
         return response;
     }
-    let mut response = next.run(request).await;
+    let mut response = then(request).await;
     let previous = response
         .extensions()
         .get::<Outcome>()

@@ -16,7 +16,7 @@ mod set;
 mod tests;
 
 pub use by_header::parse_header;
-pub use inject::{Injector, inject};
+pub use inject::{Injector, inject_then};
 pub use response::error_response;
 #[cfg(test)]
 pub use rules::Call;

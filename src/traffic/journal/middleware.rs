@@ -42,6 +42,12 @@ pub struct Recorder {
     /// own (one service fewer per call), refusals of this middleware
     /// included: a browser demo reads a 503 of the budget like any answer.
     pub cors: crate::cors::Cors,
+    /// The limits, then the faults, applied here too, in that order,
+    /// inside the journal and its CORS: three layers' work for the price of
+    /// one (each layer boxes the rest of the stack, and its future, per
+    /// call).
+    pub limits: crate::boundary::Limits,
+    pub injector: crate::traffic::faults::Injector,
 }
 
 /// What is known of a call before its answer: enough to record it
@@ -162,7 +168,13 @@ pub async fn record(
         pending.recorder.cors.preflight(request.headers())
     } else {
         let origin = pending.recorder.cors.allow_origin(request.headers());
-        let mut response = next.run(request).await;
+        let recorder = &pending.recorder;
+        let mut response = crate::boundary::guard_then(recorder.limits, request, |request| {
+            crate::traffic::faults::inject_then(&recorder.injector, request, |request| {
+                next.run(request)
+            })
+        })
+        .await;
         pending.recorder.cors.apply(origin, &mut response);
         response
     };
