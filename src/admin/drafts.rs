@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::In;
-use super::collections::item::{id_of, object};
+use super::collections::item::{id_of, object, taken};
 use super::collections::wcs_forms;
 use super::error::{AdminError, AdminJson};
 use crate::namespace::Namespace;
@@ -78,8 +78,8 @@ pub async fn create(
     let item = Value::Object(as_draft(object(body)?)?);
     let id = id_of(&item, KEY)
         .ok_or_else(|| AdminError::BadRequest(format!("the draft needs its {KEY}")))?;
-    let taken = || AdminError::Conflict(format!("wcs/forms already has an item with id {id}"));
-    let created = wcs_forms::create(&state, &id, item, taken)?;
+    let conflict = || taken("wcs", "forms", "id", &id);
+    let created = wcs_forms::create(&state, &id, item, conflict)?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -109,9 +109,7 @@ fn update(
             Ok(Value::Object(item))
         },
         missing: || not_found(id),
-        taken: |new_id: &str| {
-            AdminError::Conflict(format!("wcs/forms already has an item with id {new_id}"))
-        },
+        taken: |new_id: &str| taken("wcs", "forms", "id", new_id),
     };
     wcs_forms::update(state, id, change).map(Json)
 }

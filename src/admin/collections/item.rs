@@ -44,6 +44,11 @@ pub fn not_found(api: &str, name: &str, key: &str, id: &str) -> AdminError {
     AdminError::NotFound(format!("no item with {key} {id} in {api}/{name}"))
 }
 
+/// The 409 of a create, or an id change, onto a key another item holds.
+pub fn taken(api: &str, name: &str, key: &str, id: &str) -> AdminError {
+    AdminError::Conflict(format!("{api}/{name} already has an item with {key} {id}"))
+}
+
 pub fn object(body: Value) -> Result<Map<String, Value>, AdminError> {
     match body {
         Value::Object(map) => Ok(map),

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::item::{id_of, not_found, updated};
+use super::item::{id_of, not_found, taken, updated};
 use crate::admin::error::AdminError;
 use crate::admin::room;
 use crate::logora::model::{LogoraData, USERS_FILE, User};
@@ -69,9 +69,7 @@ pub fn create(
 ) -> Result<Value, AdminError> {
     ns.logora.data.update(|data| {
         if slot(data, api, name, id).is_ok() {
-            return Err(AdminError::Conflict(format!(
-                "{api}/{name} already has an item with id {id}"
-            )));
+            return Err(taken(api, name, "id", id));
         }
         let at = at(data.user_count() as u32, id);
         let user: User = parse_item(&item, &at).map_err(invalid)?;
@@ -100,9 +98,7 @@ pub fn update(
         let item = updated(&user_in(data, s), fields, "id", merge);
         let new_id = id_of(&item, "id").unwrap_or_else(|| id.to_owned());
         if new_id != id && slot(data, api, name, &new_id).is_ok() {
-            return Err(AdminError::Conflict(format!(
-                "{api}/{name} already has an item with id {new_id}"
-            )));
+            return Err(taken(api, name, "id", &new_id));
         }
         let at = at(s, &new_id);
         let user: User = parse_item(&item, &at).map_err(invalid)?;

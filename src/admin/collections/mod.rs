@@ -32,7 +32,7 @@ use crate::logora::model::{LogoraData, USERS_FILE};
 use crate::namespace::Namespace;
 use crate::store::{FixtureFiles, Problems};
 use crate::wcs::model::{USERS_FILE as WCS_USERS_FILE, WcsData};
-use item::{find, id_of, not_found, object, updated};
+use item::{find, id_of, not_found, object, taken, updated};
 
 /// The forms' fixture file, changed one form at a time (`wcs_forms`).
 const WCS_FORMS_FILE: &str = "wcs/forms.json";
@@ -217,9 +217,8 @@ pub async fn create(
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     if file == WCS_FORMS_FILE {
-        let taken =
-            || AdminError::Conflict(format!("{api}/{name} already has an item with {key} {id}"));
-        return wcs_forms::create(&state, &id, item, taken)
+        let conflict = || taken(&api, &name, key, &id);
+        return wcs_forms::create(&state, &id, item, conflict)
             .map(|item| (StatusCode::CREATED, Json(item)));
     }
     let kept = room::item_key(file, &id);
@@ -229,9 +228,7 @@ pub async fn create(
         file,
         |list| {
             if find(list, key, &id).is_some() {
-                return Err(AdminError::Conflict(format!(
-                    "{api}/{name} already has an item with {key} {id}"
-                )));
+                return Err(taken(&api, &name, key, &id));
             }
             list.push(item);
             Ok(())
@@ -265,11 +262,7 @@ async fn update(
             wanted: |_: &crate::wcs::model::Form| true,
             edit: |current: Value| Ok(updated(&current, fields, key, merge)),
             missing: || not_found(&api, &name, key, &id),
-            taken: |new_id: &str| {
-                AdminError::Conflict(format!(
-                    "{api}/{name} already has an item with {key} {new_id}"
-                ))
-            },
+            taken: |new_id: &str| taken(&api, &name, key, new_id),
         };
         return wcs_forms::update(&state, &id, change).map(Json);
     }
@@ -281,9 +274,7 @@ async fn update(
             let item = updated(&list[index], fields, key, merge);
             let new_id = id_of(&item, key).unwrap_or_else(|| id.clone());
             if new_id != id && find(list, key, &new_id).is_some() {
-                return Err(AdminError::Conflict(format!(
-                    "{api}/{name} already has an item with {key} {new_id}"
-                )));
+                return Err(taken(&api, &name, key, &new_id));
             }
             list[index] = item.clone();
             Ok((new_id, item))

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value};
 
-use super::item::{id_of, not_found, updated};
+use super::item::{id_of, not_found, taken, updated};
 use crate::admin::error::AdminError;
 use crate::admin::room;
 use crate::namespace::Namespace;
@@ -70,9 +70,7 @@ pub fn create(
 ) -> Result<Value, AdminError> {
     ns.wcs.data.update(|data| {
         if position(data, id).is_some() {
-            return Err(AdminError::Conflict(format!(
-                "{api}/{name} already has an item with id {id}"
-            )));
+            return Err(taken(api, name, "id", id));
         }
         let user = checked(data, &item, data.users.len() + 1)?;
         let (shown, kept) = (value(&user), key(user.id));
@@ -114,9 +112,7 @@ pub fn update(
         let item = updated(&value(current), fields, "id", merge);
         let new_id = id_of(&item, "id").unwrap_or_else(|| id.to_owned());
         if new_id != id && position(data, &new_id).is_some() {
-            return Err(AdminError::Conflict(format!(
-                "{api}/{name} already has an item with id {new_id}"
-            )));
+            return Err(taken(api, name, "id", &new_id));
         }
         let user = checked(data, &item, at + 1)?;
         if user.id != current.id {
