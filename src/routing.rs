@@ -15,15 +15,22 @@
 //! anything else to the namespace's API router. The namespace is so
 //! resolved once per request.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::body::{Body, HttpBody};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::uri::PathAndQuery;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use tower::{ServiceBuilder, ServiceExt};
+use axum::routing::future::RouteFuture;
+use futures_util::future::Either;
+use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::admin::error::AdminError;
 use crate::admin::host;
@@ -102,25 +109,23 @@ pub fn app(
     root_apis: Router,
     namespaces: Namespaces,
     settings: Arc<Settings>,
-) -> Router {
+) -> Dispatcher {
     let admin = protect_admin(
         crate::admin::router(Arc::clone(&namespaces), Arc::clone(&settings)),
         &settings,
     );
     // One `Arc` cloned per request, rather than the routers, the registry
     // and a CORS layer (whose clone allocates) each.
-    Router::new()
-        .fallback(dispatch)
-        .with_state(Arc::new(Dispatch {
-            root_apis,
-            namespaces,
-            admin,
-            cors: Cors::new(&settings.cors),
-            hosts: host::Hosts::new(&settings),
-            refusals: Arc::clone(&root.ground.refusals),
-            root,
-            settings,
-        }))
+    Dispatcher(Arc::new(Dispatch {
+        root_apis,
+        namespaces,
+        admin,
+        cors: Cors::new(&settings.cors),
+        hosts: host::Hosts::new(&settings),
+        refusals: Arc::clone(&root.ground.refusals),
+        root,
+        settings,
+    }))
 }
 
 /// The control plane behind its limits (`--admin-body-limit`) and the
@@ -157,8 +162,81 @@ struct Dispatch {
     refusals: Arc<RefusalLog>,
 }
 
+/// The whole application as one service: what the server calls for every
+/// request, with no router of its own in front (a `Router` wrapping it,
+/// for `oneshot` in tests, answers the same). A call for the root's APIs,
+/// the ones called by the thousand, goes straight to their router's future,
+/// without a box of its own.
+#[derive(Clone)]
+pub struct Dispatcher(Arc<Dispatch>);
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dispatcher")
+    }
+}
+
+impl Dispatcher {
+    /// The same service as a `Router`.
+    pub fn into_router(self) -> Router {
+        Router::new().fallback_service(self)
+    }
+}
+
+impl Service<Request> for Dispatcher {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Answer {
+        let head = request.method() == Method::HEAD;
+        let path = request.uri().path();
+        let inner = if !path.starts_with(PREFIX) && !is_admin_path(path) {
+            Either::Left(self.0.root_apis.clone().call(request))
+        } else {
+            let d = Arc::clone(&self.0);
+            Either::Right(Box::pin(async move { Ok(dispatch(d, request).await) }) as Boxed)
+        };
+        Answer { inner, head }
+    }
+}
+
+type Boxed = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+/// The answer of [`Dispatcher`], finished as axum finishes the answer of
+/// a router's handler: a `content-length` when the body's size is known
+/// and no header gives it, and no body for a `HEAD`. An answer made by a
+/// middleware (a preflight, an injected fault, a refusal) gets them too.
+pub struct Answer {
+    inner: Either<RouteFuture<Infallible>, Boxed>,
+    head: bool,
+}
+
+impl Future for Answer {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Ok(mut response) = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
+        if !response.headers().contains_key(header::CONTENT_LENGTH)
+            && let Some(size) = response.body().size_hint().exact()
+        {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        }
+        if self.head {
+            *response.body_mut() = Body::empty();
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
 /// Sends the request to the namespace its path names, or to the root.
-async fn dispatch(State(d): State<Arc<Dispatch>>, mut request: Request) -> Response {
+async fn dispatch(d: Arc<Dispatch>, mut request: Request) -> Response {
     let path = request.uri().path();
     let Some(rest) = path.strip_prefix(PREFIX) else {
         return if is_admin_path(path) {

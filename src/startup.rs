@@ -238,7 +238,7 @@ impl Application {
             // Live journal streams never finish on their own.
             state.close_streams();
         };
-        let router = self.state.router();
+        let router = self.state.dispatcher();
         let served = match self.tls {
             None => {
                 tracing::info!("doublure listening on http://{}", self.local_addr);

@@ -23,6 +23,7 @@ pub struct Server {
     pub root: Namespace,
     /// The others, by name.
     pub namespaces: Namespaces,
+    dispatcher: crate::routing::Dispatcher,
     router: Router,
 }
 
@@ -56,16 +57,18 @@ impl AppState {
             namespace_clock,
             crate::routing::namespace_router,
         ));
-        let router = crate::routing::app(
+        let dispatcher = crate::routing::app(
             root.clone(),
             crate::routing::namespace_router(&root),
             Arc::clone(&namespaces),
             Arc::clone(&ground.settings),
         );
+        let router = dispatcher.clone().into_router();
         Self(Arc::new(Server {
             ground,
             root,
             namespaces,
+            dispatcher,
             router,
         }))
     }
@@ -73,6 +76,12 @@ impl AppState {
     /// The whole application's router.
     pub fn router(&self) -> Router {
         self.0.router.clone()
+    }
+
+    /// The whole application as the service the server calls: the
+    /// router's answers, without a router in front.
+    pub fn dispatcher(&self) -> crate::routing::Dispatcher {
+        self.0.dispatcher.clone()
     }
 
     /// The server's parts.

@@ -43,7 +43,6 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use hyper::body::Incoming;
@@ -57,6 +56,9 @@ use tower::ServiceExt;
 use activity::{Activity, Ticket, Tracked, Watched};
 use guarded::Guarded;
 pub use secure::TlsAcceptor;
+
+/// What answers every request.
+type App = crate::routing::Dispatcher;
 
 /// How long a connection may take over its request head, and sit idle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +78,7 @@ pub struct Timeouts {
 /// TLS when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     timeouts: Timeouts,
     tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
@@ -156,7 +158,7 @@ fn warn_accept_failure(error: &io::Error, failure: AcceptFailure) {
 /// when `tls` is given.
 fn spawn_connection(
     stream: TcpStream,
-    app: Router,
+    app: App,
     builder: &Builder<TokioExecutor>,
     timeouts: Timeouts,
     tls: Option<&TlsAcceptor>,
@@ -189,7 +191,7 @@ fn spawn_connection(
 /// or the server stops.
 async fn serve_connection<S>(
     stream: S,
-    app: Router,
+    app: App,
     builder: Builder<TokioExecutor>,
     timeouts: Timeouts,
     mut stop: watch::Receiver<()>,
