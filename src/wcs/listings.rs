@@ -2,15 +2,19 @@
 //! `/myspace/drafts`, and the same for a user bound by path
 //! (`/api/users/<x>/…`). Upstream: w.c.s.'s wcs/api.py.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
 use super::auth::{Auth, AuthError, Who};
 use super::error::WcsError;
+use super::listed::Listed;
 use super::model::WcsData;
 use super::profile::profile_of;
-use super::respond::{auth_failure, bound_segment, ok_body, respond_err, who_words, with_auth};
+use super::respond::{
+    auth_failure, bound_segment, ok_body, respond_err, who_words, with_auth, with_auth_versioned,
+};
 use super::state::Wcs;
 use super::{json, query, render};
 use crate::extract::Headers;
@@ -141,7 +145,7 @@ fn listing(
     kind: Listing,
 ) -> Response {
     let base = wcs.base_url.as_str();
-    with_auth(wcs, uri, headers, |data, auth, pairs| {
+    with_auth_versioned(wcs, uri, headers, |data, version, auth, pairs| {
         let auth = match (auth, bound) {
             (Ok(a), _) => a,
             (Err(AuthError::UnknownNameId(n)), None) => {
@@ -218,39 +222,69 @@ fn listing(
             _ => None,
         };
         let drafts_only = kind != Listing::Forms;
-        let selected = query::select(data, target, &params, drafts_only, caller_roles.as_deref());
+        // Another user's roles decide what is readable: not kept.
+        let key = caller_roles
+            .is_none()
+            .then(|| (target, kind as u8, params.clone()));
+        let kept = key
+            .as_ref()
+            .and_then(|k| wcs.runtime.listed.get(version, k));
+        let listed = kept.unwrap_or_else(|| {
+            let selected =
+                query::select(data, target, &params, drafts_only, caller_roles.as_deref());
+            let listed = Listed {
+                body: Bytes::from(write_listing(data, base, kind, params.full, &selected)),
+                count: selected.len(),
+            };
+            if let Some(key) = key {
+                wcs.runtime.listed.keep(version, key, listed.clone());
+            }
+            listed
+        });
         let user = &data.users[target];
-        let mut body = String::from("{\"err\": 0, \"data\": [");
-        for (n, (i, readable)) in selected.iter().enumerate() {
-            if n > 0 {
-                body.push_str(", ");
-            }
-            match kind {
-                Listing::Legacy => json::write(&mut body, &render::legacy_draft(data, base, *i)),
-                _ if params.full => json::write(
-                    &mut body,
-                    &render::form_item(data, base, *i, true, *readable),
-                ),
-                _ => {
-                    // `readable` is the item's last key: the rest is
-                    // rendered once per form.
-                    render::form_json_head(data, *i, base, &mut body);
-                    body.push_str(if *readable {
-                        ", \"readable\": true}"
-                    } else {
-                        ", \"readable\": false}"
-                    });
-                }
-            }
-        }
-        body.push_str("]}");
         let what = if drafts_only { "drafts" } else { "forms" };
-        let (how, count) = (auth.how, selected.len());
+        let (how, count) = (auth.how, listed.count);
         let who = user.email.clone().unwrap_or_else(|| user.id.to_string());
-        let mut response = ok_body(body);
+        let mut response = ok_body(listed.body);
         Outcome::attach_later(&mut response, move || {
             format!("{how}: user {who}: {count} {what}")
         });
         response
     })
+}
+
+/// The body of a listing of the forms `selected` (with their `readable`
+/// flags).
+fn write_listing(
+    data: &WcsData,
+    base: &str,
+    kind: Listing,
+    full: bool,
+    selected: &[(usize, bool)],
+) -> String {
+    let mut body = String::from("{\"err\": 0, \"data\": [");
+    for (n, (i, readable)) in selected.iter().enumerate() {
+        if n > 0 {
+            body.push_str(", ");
+        }
+        match kind {
+            Listing::Legacy => json::write(&mut body, &render::legacy_draft(data, base, *i)),
+            _ if full => json::write(
+                &mut body,
+                &render::form_item(data, base, *i, true, *readable),
+            ),
+            _ => {
+                // `readable` is the item's last key: the rest is
+                // rendered once per form.
+                render::form_json_head(data, *i, base, &mut body);
+                body.push_str(if *readable {
+                    ", \"readable\": true}"
+                } else {
+                    ", \"readable\": false}"
+                });
+            }
+        }
+    }
+    body.push_str("]}");
+    body
 }

@@ -21,6 +21,7 @@ pub mod signature;
 pub mod text;
 
 mod directory;
+mod listed;
 mod listings;
 mod preferences;
 mod profile;

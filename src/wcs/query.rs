@@ -50,7 +50,7 @@ fn flag(v: Option<&str>) -> bool {
 }
 
 /// The `status` filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusFilter {
     All,
     Open,
@@ -58,7 +58,7 @@ pub enum StatusFilter {
 }
 
 /// Parameters of the forms and drafts listings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FormsQuery {
     pub full: bool,
     pub include_drafts: bool,

@@ -24,11 +24,11 @@ pub(super) fn respond_body(body: String, outcome: impl Into<String>) -> Response
 }
 
 /// A 200 with a JSON body, no outcome yet.
-pub(super) fn ok_body(body: String) -> Response {
+pub(super) fn ok_body(body: impl Into<axum::body::Body>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        body,
+        body.into(),
     )
         .into_response()
 }
@@ -53,14 +53,27 @@ pub(super) fn with_auth(
     headers: &HeaderMap,
     f: impl FnOnce(&WcsData, Result<Auth, AuthError>, &[Pair<'_>]) -> Response,
 ) -> Response {
+    with_auth_versioned(wcs, uri, headers, |data, _, auth, pairs| {
+        f(data, auth, pairs)
+    })
+}
+
+/// [`with_auth`], `f` also given the data's version (the same version is
+/// the same data).
+pub(super) fn with_auth_versioned(
+    wcs: &Wcs,
+    uri: &Uri,
+    headers: &HeaderMap,
+    f: impl FnOnce(&WcsData, u64, Result<Auth, AuthError>, &[Pair<'_>]) -> Response,
+) -> Response {
     let now = wcs.clock.now();
     let raw = uri.query().unwrap_or("");
     // Read once, for the signature, the user and the handler's parameters.
     let pairs: Vec<Pair<'_>> = crate::form::parse(raw).collect();
     let mut forgotten = 0;
-    let mut response = wcs.data.read(|d| {
+    let mut response = wcs.data.read_versioned(|d, version| {
         let auth = auth::authenticate(d, &wcs.runtime, raw, &pairs, headers, now, &mut forgotten);
-        f(d, auth, &pairs)
+        f(d, version, auth, &pairs)
     });
     if forgotten > 0 {
         let note = match forgotten {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::listed::Memo;
 use super::signature;
 use super::signatures::Signatures;
 use crate::budget::{Kind, MemoryBudget};
@@ -26,6 +27,8 @@ pub struct Runtime {
     budget: Arc<MemoryBudget>,
     /// Signatures computed, for the same signed URL sent again.
     pub signatures: Signatures,
+    /// Listings written, for the same listing asked again.
+    pub listed: Memo,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +79,7 @@ impl Runtime {
             namespace: namespace.into(),
             budget,
             signatures: Signatures::default(),
+            listed: Memo::default(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! refusals of w.c.s.'s signature check the fixtures can express, and the
 //! seed page's calls signed with `demo` for Fred.
 
-use crate::common::control::{assert_json, post, post_empty};
+use crate::common::control::{assert_json, delete, post, post_empty};
 use crate::common::wcs::{FRED, assert_denied, demo, demo_with_nonce, numbers, sign, with};
 use crate::common::{TestApp, TestResponse, basic};
 use axum::http::StatusCode;
@@ -550,6 +550,26 @@ async fn forms_leave_drafts_and_drafts_of_disabled_forms_out_unless_included() {
     assert_eq!(numbers(&r).len(), 4);
     let r = app.get(&demo(&app, &with("/api/user/drafts", JEAN))).await;
     assert_eq!(numbers(&r), ["1004"]);
+}
+
+#[tokio::test]
+async fn a_listing_asked_again_is_the_same_until_the_data_changes() {
+    let app = TestApp::new();
+    let path = with("/api/user/forms", JEAN);
+    let first = app.get(&demo(&app, &path)).await;
+    let again = app.get(&demo(&app, &path)).await;
+    assert_eq!(numbers(&first), ["1005", "1001", "1002", "1003"]);
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.text(), first.text());
+    let deleted = delete(&app, "/__doublure/wcs/forms/1005").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text());
+    let after = app.get(&demo(&app, &path)).await;
+    assert_eq!(numbers(&after), ["1001", "1002", "1003"]);
+    // Another query of the same user is another listing.
+    let two = app
+        .get(&demo(&app, &with("/api/user/forms?limit=2", JEAN)))
+        .await;
+    assert_eq!(numbers(&two), ["1001", "1002"]);
 }
 
 #[tokio::test]
