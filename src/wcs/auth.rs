@@ -99,8 +99,9 @@ pub fn authenticate(
             now,
             |orig| data.access(orig).map(|a| a.access_key.clone()),
             |algo, key, signed| {
-                computed = runtime.signatures.signature(algo, key, signed);
-                computed.clone()
+                let (signature, remembered) = runtime.signatures.signature(algo, key, signed);
+                computed = signature.clone().filter(|_| !remembered);
+                signature
             },
         )
         .map_err(AuthError::Signature)?;

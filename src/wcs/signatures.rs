@@ -56,18 +56,22 @@ impl std::fmt::Debug for Signatures {
 
 impl Signatures {
     /// [`signature::signature`], looked up when remembered, else computed
-    /// (and not remembered: see [`Signatures::remember`]).
-    pub fn signature(&self, algo: &str, key: &str, signed: &str) -> Option<Arc<str>> {
+    /// (and not remembered: see [`Signatures::remember`]); and whether it
+    /// was remembered, which spares looking it up again to remember it.
+    pub fn signature(&self, algo: &str, key: &str, signed: &str) -> (Option<Arc<str>>, bool) {
         {
             let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
             if let Some(entry) = entries.map.get(signed)
                 && &*entry.algo == algo
                 && &*entry.key == key
             {
-                return entry.signature.clone();
+                return (entry.signature.clone(), true);
             }
         }
-        signature::signature(algo, key, signed).map(Arc::from)
+        (
+            signature::signature(algo, key, signed).map(Arc::from),
+            false,
+        )
     }
 
     /// Remembers `computed`, the signature of `signed` under `algo` and
@@ -126,15 +130,21 @@ mod tests {
     fn a_signature_is_the_same_as_computed_and_belongs_to_its_algorithm_and_key() {
         let memo = Signatures::default();
         let direct = |algo, key| signature::signature(algo, key, "a=1").map(Arc::from);
-        assert_eq!(memo.signature("sha256", "k", "a=1"), direct("sha256", "k"));
-        memo.remember("sha256", "k", "a=1", direct("sha256", "k").unwrap());
-        assert_eq!(memo.signature("sha256", "k", "a=1"), direct("sha256", "k"));
         assert_eq!(
-            memo.signature("sha256", "other", "a=1"),
-            direct("sha256", "other")
+            memo.signature("sha256", "k", "a=1"),
+            (direct("sha256", "k"), false)
+        );
+        memo.remember("sha256", "k", "a=1", direct("sha256", "k").unwrap());
+        assert_eq!(
+            memo.signature("sha256", "k", "a=1"),
+            (direct("sha256", "k"), true)
         );
         assert_eq!(
-            memo.signature("sha1", "other", "a=1"),
+            memo.signature("sha256", "other", "a=1"),
+            (direct("sha256", "other"), false)
+        );
+        assert_eq!(
+            memo.signature("sha1", "other", "a=1").0,
             direct("sha1", "other")
         );
         assert_ne!(direct("sha1", "other"), direct("sha256", "other"));
