@@ -5,23 +5,26 @@
 //! `Authorization: Bearer` (any case), then `access_token`, then
 //! `bearer_token`.
 
+use std::borrow::Cow;
+
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-/// Parameters of an OAuth request, query string first, then the body.
+/// Parameters of an OAuth request, query string first, then the body;
+/// borrowed from the request where nothing needed decoding.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(pub Vec<(String, String)>);
+pub struct Params<'a>(pub Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Params {
+impl Params<'_> {
     /// The value of `name`: the last one given, the body's over the query's.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .rev()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Like [`Params::get`], a blank value counting as absent.
@@ -35,12 +38,14 @@ impl Params {
 pub struct NotAnObject;
 
 /// The merged parameters of a request.
-pub fn params(
-    query: Option<&str>,
+pub fn params<'a>(
+    query: Option<&'a str>,
     headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Params, NotAnObject> {
-    let mut pairs: Vec<(String, String)> = query.map(crate::form::parse_owned).unwrap_or_default();
+    body: &'a [u8],
+) -> Result<Params<'a>, NotAnObject> {
+    let mut pairs: Vec<_> = query
+        .map(|q| crate::form::parse(q).collect())
+        .unwrap_or_default();
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -61,13 +66,16 @@ pub fn params(
                     // Arrays, objects and null are no OAuth parameter values.
                     _ => continue,
                 };
-                pairs.push((k, text));
+                pairs.push((Cow::Owned(k), Cow::Owned(text)));
             }
         }
     } else {
         match std::str::from_utf8(body) {
-            Ok(text) => pairs.extend(crate::form::parse_owned(text)),
-            Err(_) => pairs.extend(form_urlencoded::parse(body).into_owned()),
+            Ok(text) => pairs.extend(crate::form::parse(text)),
+            Err(_) => pairs.extend(
+                form_urlencoded::parse(body)
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned()))),
+            ),
         }
     }
     Ok(Params(pairs))

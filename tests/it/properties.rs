@@ -243,7 +243,12 @@ proptest! {
         let _ = auth::bearer_header(&headers);
         if let Ok(params) = auth::params(query.as_deref(), &headers, &body) {
             let _ = auth::client_credentials(&headers, &params);
-            let _ = auth::bearer_token(&headers, &params.0);
+            let pairs: Vec<(String, String)> = params
+                .0
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let _ = auth::bearer_token(&headers, &pairs);
         }
         let _ = basic_credentials(&headers);
     }
