@@ -9,15 +9,18 @@
 //! roles decide what is readable in it. A change to the data moves its
 //! version ([`crate::store::Cell`]), and the first listing kept after it
 //! empties the memo: an entry never outlives the data it came from. Past
-//! [`BUDGET`] bytes the memo starts again empty: it stays small beside
-//! `--memory-budget`.
+//! [`BUDGET`] bytes the memo starts again empty. What it keeps is charged
+//! to the memory budget (`--memory-budget`, as caches, like Logora's
+//! answered pages): a listing the budget has no room for is answered all
+//! the same and not kept, and a spent budget empties the memo.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
 
 use super::query::FormsQuery;
+use crate::budget::{Kind, MemoryBudget};
 
 /// Bytes of bodies (and a rough size of their keys) kept at most.
 pub const BUDGET: usize = 256 * 1024;
@@ -34,9 +37,10 @@ pub struct Listed {
 }
 
 /// The listings of one namespace's w.c.s.
-#[derive(Default)]
 pub struct Memo {
     kept: RwLock<Kept>,
+    /// Where the listings' memory is charged.
+    budget: Arc<MemoryBudget>,
 }
 
 #[derive(Default)]
@@ -71,6 +75,14 @@ fn weight(key: &Key, listed: &Listed) -> usize {
 }
 
 impl Memo {
+    /// An empty memo charging `budget`.
+    pub fn new(budget: Arc<MemoryBudget>) -> Self {
+        Self {
+            kept: RwLock::default(),
+            budget,
+        }
+    }
+
     /// The listing of `key` written from data version `version`, if kept.
     pub fn get(&self, version: u64, key: &Key) -> Option<Listed> {
         let kept = self.kept.read().unwrap_or_else(|e| e.into_inner());
@@ -81,33 +93,50 @@ impl Memo {
     }
 
     /// Keeps `listed`, the listing of `key` written from data version
-    /// `version`.
+    /// `version`, if the memory budget has room for it.
     pub fn keep(&self, version: u64, key: Key, listed: Listed) {
         let size = weight(&key, &listed);
         if size > BUDGET {
             return;
         }
         let mut kept = self.kept.write().unwrap_or_else(|e| e.into_inner());
-        if kept.version != version {
-            if version < kept.version {
-                // Written from data already replaced: of no use.
-                return;
-            }
-            *kept = Kept {
-                version,
-                ..Kept::default()
-            };
+        if version < kept.version {
+            // Written from data already replaced: of no use.
+            return;
         }
-        if kept.bytes + size > BUDGET {
+        if kept.version != version || kept.bytes + size > BUDGET {
             kept.bodies.clear();
-            kept.bytes = 0;
+            self.budget
+                .release(Kind::Caches, std::mem::take(&mut kept.bytes));
+            kept.version = version;
         }
-        if let Some(old) = kept.bodies.get(&key) {
-            let old = weight(&key, old);
-            kept.bytes -= old;
+        if kept.bodies.contains_key(&key) || !self.budget.try_charge(Kind::Caches, size) {
+            return;
         }
         kept.bodies.insert(key, listed);
         kept.bytes += size;
+    }
+
+    /// Bytes of listings kept.
+    pub fn bytes(&self) -> usize {
+        self.kept.read().unwrap_or_else(|e| e.into_inner()).bytes
+    }
+
+    /// Forgets every listing, giving their memory back; what was freed.
+    pub fn clear(&self) -> usize {
+        let mut kept = self.kept.write().unwrap_or_else(|e| e.into_inner());
+        kept.bodies.clear();
+        let freed = std::mem::take(&mut kept.bytes);
+        self.budget.release(Kind::Caches, freed);
+        freed
+    }
+}
+
+impl Drop for Memo {
+    /// A dropped namespace gives its listings' memory back.
+    fn drop(&mut self) {
+        let kept = self.kept.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.budget.release(Kind::Caches, kept.bytes);
     }
 }
 
@@ -128,7 +157,7 @@ mod tests {
 
     #[test]
     fn a_listing_is_found_only_for_the_version_it_was_written_from() {
-        let memo = Memo::default();
+        let memo = Memo::new(MemoryBudget::unbounded());
         memo.keep(3, (0, 1, query()), listed("{\"data\": []}", 0));
         let found = memo.get(3, &(0, 1, query())).expect("kept");
         assert_eq!(&found.body[..], b"{\"data\": []}");
@@ -138,7 +167,7 @@ mod tests {
 
     #[test]
     fn another_user_kind_or_query_is_another_listing() {
-        let memo = Memo::default();
+        let memo = Memo::new(MemoryBudget::unbounded());
         memo.keep(1, (0, 1, query()), listed("a", 1));
         assert!(memo.get(1, &(1, 1, query())).is_none());
         assert!(memo.get(1, &(0, 2, query())).is_none());
@@ -148,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_newer_version_empties_the_memo_and_an_older_one_is_not_kept() {
-        let memo = Memo::default();
+        let memo = Memo::new(MemoryBudget::unbounded());
         memo.keep(1, (0, 1, query()), listed("old", 1));
         memo.keep(2, (1, 1, query()), listed("new", 1));
         assert!(memo.get(1, &(0, 1, query())).is_none());
@@ -158,8 +187,27 @@ mod tests {
     }
 
     #[test]
+    fn what_is_kept_is_charged_to_the_budget_and_given_back() {
+        let budget = MemoryBudget::unbounded();
+        let memo = Memo::new(Arc::clone(&budget));
+        memo.keep(1, (0, 1, query()), listed("abc", 1));
+        let charged = budget.usage().cache_bytes;
+        assert_eq!(charged, memo.bytes());
+        assert!(charged > 3, "{charged}");
+        memo.keep(2, (0, 1, query()), listed("abcdef", 1));
+        assert_eq!(budget.usage().cache_bytes, memo.bytes());
+        assert!(memo.bytes() > charged);
+        let held = budget.usage().cache_bytes;
+        assert_eq!(memo.clear(), held);
+        assert_eq!(budget.usage().cache_bytes, 0);
+        memo.keep(2, (0, 1, query()), listed("abc", 1));
+        drop(memo);
+        assert_eq!(budget.usage().cache_bytes, 0);
+    }
+
+    #[test]
     fn past_the_budget_the_memo_starts_again_empty() {
-        let memo = Memo::default();
+        let memo = Memo::new(MemoryBudget::unbounded());
         let big = "x".repeat(BUDGET / 2);
         memo.keep(1, (0, 1, query()), listed(&big, 1));
         memo.keep(1, (1, 1, query()), listed(&big, 1));

@@ -77,9 +77,9 @@ impl Runtime {
             nonces: Mutex::new(Nonces::default()),
             cap: cap.max(1),
             namespace: namespace.into(),
+            listed: Memo::new(Arc::clone(&budget)),
             budget,
             signatures: Signatures::default(),
-            listed: Memo::default(),
         }
     }
 

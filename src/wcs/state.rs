@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::model::WcsData;
 use super::runtime::Runtime;
 use super::signature;
-use crate::budget::MemoryBudget;
+use crate::budget::{MemoryBudget, Reclaim};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Cell;
@@ -32,6 +32,18 @@ pub struct Inner {
     pub prefix: String,
 }
 
+/// A spent budget empties the listings kept too: they are an
+/// optimization, and what they hold must not shut out calls.
+impl Reclaim for Inner {
+    fn reclaimable(&self) -> usize {
+        self.runtime.listed.bytes()
+    }
+
+    fn shed(&self, _bytes: usize) -> usize {
+        self.runtime.listed.clear()
+    }
+}
+
 impl std::ops::Deref for Wcs {
     type Target = Inner;
 
@@ -51,14 +63,20 @@ impl Wcs {
         budget: Arc<MemoryBudget>,
     ) -> Self {
         let namespace = prefix.rsplit('/').next().filter(|n| !n.is_empty());
-        Self(Arc::new(Inner {
+        let inner = Arc::new(Inner {
             data: Cell::new(data),
-            runtime: Runtime::new(settings.max_nonces, namespace.unwrap_or("(root)"), budget),
+            runtime: Runtime::new(
+                settings.max_nonces,
+                namespace.unwrap_or("(root)"),
+                Arc::clone(&budget),
+            ),
             clock,
             settings,
             base_url,
             prefix,
-        }))
+        });
+        budget.enlist(Arc::downgrade(&inner) as std::sync::Weak<dyn Reclaim>);
+        Self(inner)
     }
 
     /// Back to `data`, every nonce forgotten.
