@@ -9,7 +9,7 @@ use super::In;
 use crate::budget::Usage;
 
 /// The memory budget and its use.
-#[utoipa::path(get, path = "/__doublure/memory", tag = "health", responses((status = 200, description = "The memory budget (--memory-budget) and its use, every namespace together (the same in every namespace): journals, w.c.s. nonces, live journal streams, Logora's caches and the data control-plane calls added; calls refused with a 503 once it was spent", body = Usage), (status = 401, description = "Admin token missing or wrong")))]
+#[utoipa::path(get, path = "/__doublure/memory", tag = "health", responses((status = 200, description = "The memory budget (--memory-budget) and its use, every namespace together (the same in every namespace): journals, w.c.s. nonces, live journal streams, the APIs' caches and the data control-plane calls added; calls refused with a 503 once it was spent", body = Usage), (status = 401, description = "Admin token missing or wrong")))]
 pub(super) async fn memory(In(ns): In) -> Json<Usage> {
     Json(ns.ground.budget.usage())
 }

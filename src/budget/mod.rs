@@ -1,6 +1,7 @@
 //! The server's one memory budget (`--memory-budget`): what calls can make
 //! the server keep (journal entries, w.c.s. nonces, live journal streams,
-//! Logora's caches of verified tokens and answered pages, and the data the
+//! the APIs' caches (Logora's verified tokens and answered pages, w.c.s.'s
+//! listings), and the data the
 //! control plane adds to a namespace: [`DataCharges`]),
 //! counted across every namespace together, so that a limit given per
 //! namespace cannot multiply by the number of namespaces.
@@ -36,7 +37,7 @@ pub enum Kind {
     Journal,
     Nonces,
     Streams,
-    /// Logora's verified tokens and answered pages.
+    /// Logora's verified tokens and answered pages, w.c.s.'s listings.
     Caches,
     /// Data the control plane made a namespace keep beyond the seed it
     /// shares: items created or changed (and what structural sharing
@@ -100,7 +101,8 @@ pub struct Usage {
     pub stream_bytes: usize,
     /// Live journal streams.
     pub streams: usize,
-    /// Bytes of Logora's caches (verified tokens, answered users pages),
+    /// Bytes of the APIs' caches (Logora's verified tokens and answered
+    /// users pages, w.c.s.'s listings),
     /// every namespace together.
     pub cache_bytes: usize,
     /// Bytes charged for data the control plane made namespaces keep

@@ -319,8 +319,8 @@ pub struct Config {
     pub max_nonces: usize,
 
     /// Most memory that calls can make the server keep, every namespace
-    /// together: journals, w.c.s. nonces, journal streams, Logora's caches
-    /// and the data control-plane calls add. Once it is spent, the calling namespace's oldest journal
+    /// together: journals, w.c.s. nonces, journal streams, the APIs'
+    /// caches and the data control-plane calls add. Once it is spent, the calling namespace's oldest journal
     /// entries go first, then the largest journals'; when none can give
     /// enough, a call that would keep more gets a 503 with Retry-After in
     /// its API's format (and is journaled): bytes, or a number with KiB,
